@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-biopool: a pass-through device-mapper target that clones every bio
+ * from a private, deliberately small bio_set, so that the forward-progress
+ * guarantees documented for bio_alloc_bioset() can be exercised on demand.
+ *
+ * Each incoming bio is served by one clone, or with split_sectors by
+ * several clones that are allocated one at a time, each only after the
+ * previous one has been submitted.  The bio_set has a rescuer, its mempool
+ * can be told to fail slab allocations ("fail_alloc"), and the status line
+ * shows what the pool went through.
+ *
+ * See Documentation/admin-guide/device-mapper/biopool.rst.
+ */
+
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/ctype.h>
+#include <linux/device-mapper.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/mempool.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#define DM_MSG_PREFIX "biopool"
+
+#define BIOPOOL_DEFAULT_POOL_SIZE	16
+#define BIOPOOL_MAX_POOL_SIZE		65536
+#define BIOPOOL_MIN_SPLIT_SECTORS	8
+
+/*
+ * Wrapping the mempool's callbacks hides this pool from the element
+ * poisoning that mm/mempool.c does when these are enabled, which would
+ * then report false positives: no fault injection on such kernels.
+ */
+#define BIOPOOL_CAN_HOOK_POOL	(!IS_ENABLED(CONFIG_KASAN) && \
+				 !IS_ENABLED(CONFIG_SLUB_DEBUG_ON) && \
+				 !IS_ENABLED(CONFIG_DEBUG_SLAB))
+
+struct biopool_c {
+	struct dm_dev *dev;
+	sector_t start;
+	unsigned int pool_size;
+	unsigned int split_sectors;	/* 0: one clone per bio */
+	bool unsafe_alloc_order;
+
+	struct bio_set bs;
+
+	/* The bio_set mempool's own callbacks, while ours are installed. */
+	bool pool_hooked;
+	mempool_alloc_t *slab_alloc;
+	mempool_free_t *slab_free;
+	void *slab_data;
+
+	/* Fault injection: fail the next N slab allocations, or all. */
+	atomic64_t fail_remaining;
+	bool fail_always;
+
+	/* Statistics; all but in_flight are cleared by "reset_stats". */
+	atomic64_t clones;
+	atomic64_t splits;
+	atomic64_t completed;
+	atomic64_t errors;
+	atomic64_t alloc_failed;
+	atomic64_t in_flight;
+};
+
+/* Per incoming bio, in dm's per-bio data: no allocation per original. */
+struct biopool_io {
+	atomic_t remaining;
+	atomic_t error;			/* first blk_status_t seen */
+};
+
+/* Per clone, in the bio_set's front_pad. */
+struct biopool_clone {
+	struct biopool_c *bc;
+	struct bio *orig;
+	struct bio clone;		/* must be last */
+};
+
+/*
+ * Mempool callbacks that stand in for mempool_alloc_slab() and
+ * mempool_free_slab().  The slab behind a bio_set is shared by every
+ * bio_set with the same element size, so pool_data points at our context
+ * and the original callbacks and pool_data are kept there.
+ */
+static bool biopool_inject_failure(struct biopool_c *bc)
+{
+	if (READ_ONCE(bc->fail_always))
+		return true;
+	if (!atomic64_read(&bc->fail_remaining))
+		return false;
+	return atomic64_dec_if_positive(&bc->fail_remaining) >= 0;
+}
+
+static void *biopool_pool_alloc(gfp_t gfp_mask, void *pool_data)
+{
+	struct biopool_c *bc = pool_data;
+	void *element = NULL;
+
+	if (!biopool_inject_failure(bc))
+		element = bc->slab_alloc(gfp_mask, bc->slab_data);
+	if (!element)
+		atomic64_inc(&bc->alloc_failed);
+
+	return element;
+}
+
+static void biopool_pool_free(void *element, void *pool_data)
+{
+	struct biopool_c *bc = pool_data;
+
+	bc->slab_free(element, bc->slab_data);
+}
+
+/*
+ * Called after bioset_init(), so that the reserve is preallocated by the
+ * real slab allocator, and before the target sees any bio.
+ */
+static void biopool_hook_pool(struct biopool_c *bc)
+{
+	mempool_t *pool = &bc->bs.bio_pool;
+
+	if (!BIOPOOL_CAN_HOOK_POOL)
+		return;
+
+	bc->slab_alloc = pool->alloc;
+	bc->slab_free = pool->free;
+	bc->slab_data = pool->pool_data;
+	pool->alloc = biopool_pool_alloc;
+	pool->free = biopool_pool_free;
+	pool->pool_data = bc;
+	bc->pool_hooked = true;
+}
+
+/* Must run before bioset_exit(), when no bio of this set is in flight. */
+static void biopool_unhook_pool(struct biopool_c *bc)
+{
+	mempool_t *pool = &bc->bs.bio_pool;
+
+	if (!bc->pool_hooked)
+		return;
+
+	pool->alloc = bc->slab_alloc;
+	pool->free = bc->slab_free;
+	pool->pool_data = bc->slab_data;
+	bc->pool_hooked = false;
+}
+
+/*
+ * Table parsing.
+ */
+/* Decimal digits only: kstrtouint() also takes a '+' or a trailing newline. */
+static int biopool_strtouint(const char *s, unsigned int *value)
+{
+	if (!s || !isdigit(*s))
+		return -EINVAL;
+	return kstrtouint(s, 10, value);
+}
+
+static int biopool_parse_value(const char *s, const struct dm_arg *arg,
+			       unsigned int *value, char **error)
+{
+	unsigned int v;
+
+	if (biopool_strtouint(s, &v) || v < arg->min || v > arg->max) {
+		*error = arg->error;
+		return -EINVAL;
+	}
+
+	*value = v;
+	return 0;
+}
+
+/* Does "key:value" in @arg, whose key is @len characters, name @key? */
+static bool biopool_key_is(const char *arg, size_t len, const char *key)
+{
+	return len == strlen(key) && !memcmp(arg, key, len);
+}
+
+static int biopool_parse_opt_params(struct dm_arg_set *as,
+				    struct biopool_c *bc, struct dm_target *ti)
+{
+	static const struct dm_arg _args[] = {
+		{0, 3, "Invalid number of optional parameters"},
+		{1, BIOPOOL_MAX_POOL_SIZE, "Invalid pool_size (1..65536)"},
+		{0, 1U << 31, "Invalid split_sectors"},
+	};
+	bool seen_pool_size = false, seen_split = false;
+	unsigned int argc;
+	const char *arg, *value;
+	size_t len;
+	int r;
+
+	if (!as->argc)
+		return 0;
+
+	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	if (r)
+		return r;
+
+	while (argc--) {
+		arg = dm_shift_arg(as);
+
+		if (!strcmp(arg, "unsafe_alloc_order")) {
+			if (bc->unsafe_alloc_order) {
+				ti->error = "Duplicate unsafe_alloc_order";
+				return -EINVAL;
+			}
+			bc->unsafe_alloc_order = true;
+			continue;
+		}
+
+		value = strchr(arg, ':');
+		if (!value) {
+			ti->error = "Unknown optional parameter";
+			return -EINVAL;
+		}
+		len = value - arg;
+		value++;
+
+		if (biopool_key_is(arg, len, "pool_size")) {
+			if (seen_pool_size) {
+				ti->error = "Duplicate pool_size";
+				return -EINVAL;
+			}
+			seen_pool_size = true;
+			r = biopool_parse_value(value, &_args[1],
+						&bc->pool_size, &ti->error);
+			if (r)
+				return r;
+		} else if (biopool_key_is(arg, len, "split_sectors")) {
+			if (seen_split) {
+				ti->error = "Duplicate split_sectors";
+				return -EINVAL;
+			}
+			seen_split = true;
+			r = biopool_parse_value(value, &_args[2],
+						&bc->split_sectors, &ti->error);
+			if (r)
+				return r;
+			if (bc->split_sectors &&
+			    (!is_power_of_2(bc->split_sectors) ||
+			     bc->split_sectors < BIOPOOL_MIN_SPLIT_SECTORS)) {
+				ti->error = "split_sectors must be 0 or a power of two >= 8";
+				return -EINVAL;
+			}
+		} else {
+			ti->error = "Unknown optional parameter";
+			return -EINVAL;
+		}
+	}
+
+	if (as->argc) {
+		ti->error = "Too many arguments";
+		return -EINVAL;
+	}
+
+	return 0;
+}
+
+/*
+ * Construct a biopool mapping:
+ * <dev_path> <offset> [<#opt_params> <opt_params>...]
+ *
+ * opt_params: pool_size:<n> split_sectors:<n> unsafe_alloc_order
+ */
+static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as;
+	struct biopool_c *bc;
+	const char *path, *offset;
+	unsigned long long start;
+	sector_t dev_size;
+	int r;
+
+	if (argc < 2) {
+		ti->error = "Invalid argument count";
+		return -EINVAL;
+	}
+
+	as.argc = argc;
+	as.argv = argv;
+
+	bc = kzalloc(sizeof(*bc), GFP_KERNEL);
+	if (!bc) {
+		ti->error = "Cannot allocate context";
+		return -ENOMEM;
+	}
+	bc->pool_size = BIOPOOL_DEFAULT_POOL_SIZE;
+
+	path = dm_shift_arg(&as);
+	offset = dm_shift_arg(&as);
+	if (!isdigit(*offset) || kstrtoull(offset, 10, &start) ||
+	    start != (sector_t)start) {
+		ti->error = "Invalid device offset";
+		r = -EINVAL;
+		goto bad_free;
+	}
+	bc->start = start;
+
+	r = biopool_parse_opt_params(&as, bc, ti);
+	if (r)
+		goto bad_free;
+
+	r = dm_get_device(ti, path, dm_table_get_mode(ti->table), &bc->dev);
+	if (r) {
+		ti->error = "Device lookup failed";
+		goto bad_free;
+	}
+
+	r = -EINVAL;
+	dev_size = bdev_nr_sectors(bc->dev->bdev);
+	if (bc->start >= dev_size) {
+		ti->error = "Offset beyond end of device";
+		goto bad_put;
+	}
+	if (ti->len > dev_size - bc->start) {
+		ti->error = "Device too small for target length";
+		goto bad_put;
+	}
+	if (bc->split_sectors &&
+	    ((sector_t)bc->split_sectors << SECTOR_SHIFT) <
+	    bdev_logical_block_size(bc->dev->bdev)) {
+		ti->error = "split_sectors below the device's logical block size";
+		goto bad_put;
+	}
+
+	r = bioset_init(&bc->bs, bc->pool_size,
+			offsetof(struct biopool_clone, clone),
+			BIOSET_NEED_RESCUER);
+	if (r) {
+		ti->error = "Cannot allocate bio_set";
+		goto bad_put;
+	}
+	biopool_hook_pool(bc);
+
+	ti->num_flush_bios = 1;
+	ti->num_discard_bios = 1;
+	ti->num_secure_erase_bios = 1;
+	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct biopool_io);
+	ti->accounts_remapped_io = true;
+	ti->private = bc;
+	return 0;
+
+bad_put:
+	dm_put_device(ti, bc->dev);
+bad_free:
+	kfree(bc);
+	return r;
+}
+
+static void biopool_dtr(struct dm_target *ti)
+{
+	struct biopool_c *bc = ti->private;
+
+	biopool_unhook_pool(bc);
+	bioset_exit(&bc->bs);
+	dm_put_device(ti, bc->dev);
+	kfree(bc);
+}
+
+/*
+ * I/O path.
+ */
+static void biopool_set_error(struct biopool_io *io, blk_status_t status)
+{
+	atomic_cmpxchg(&io->error, 0, (__force int)status);
+}
+
+static void biopool_put_io(struct bio *orig)
+{
+	struct biopool_io *io = dm_per_bio_data(orig, sizeof(*io));
+
+	if (!atomic_dec_and_test(&io->remaining))
+		return;
+
+	orig->bi_status = (__force blk_status_t)atomic_read(&io->error);
+	bio_endio(orig);
+}
+
+static void biopool_clone_endio(struct bio *clone)
+{
+	struct biopool_clone *pc = container_of(clone, struct biopool_clone,
+						clone);
+	struct biopool_c *bc = pc->bc;
+	struct bio *orig = pc->orig;
+
+	if (clone->bi_status) {
+		atomic64_inc(&bc->errors);
+		biopool_set_error(dm_per_bio_data(orig, sizeof(struct biopool_io)),
+				  clone->bi_status);
+	}
+	atomic64_inc(&bc->completed);
+	atomic64_dec(&bc->in_flight);
+
+	/* Return the element to the pool before the original may complete. */
+	bio_put(clone);
+	biopool_put_io(orig);
+}
+
+/*
+ * Clone sectors [done, done + len) of @orig, which start at @sector on the
+ * lower device; len == 0 clones a bio that carries no sectors (a flush).
+ */
+static struct bio *biopool_alloc_clone(struct biopool_c *bc, struct bio *orig,
+				       sector_t sector, unsigned int done,
+				       unsigned int len)
+{
+	struct biopool_io *io = dm_per_bio_data(orig, sizeof(*io));
+	struct biopool_clone *pc;
+	struct bio *clone;
+
+	clone = bio_alloc_clone(bc->dev->bdev, orig, GFP_NOIO, &bc->bs);
+	if (!clone) {
+		/* Not expected: the allocation may sleep and has a mempool. */
+		atomic64_inc(&bc->errors);
+		biopool_set_error(io, BLK_STS_RESOURCE);
+		return NULL;
+	}
+
+	pc = container_of(clone, struct biopool_clone, clone);
+	pc->bc = bc;
+	pc->orig = orig;
+
+	if (len) {
+		bio_trim(clone, done, len);
+		clone->bi_iter.bi_sector = sector + done;
+	}
+	/* The clone completes by interrupt: dm polls only its own clone. */
+	bio_clear_polled(clone);
+	clone->bi_end_io = biopool_clone_endio;
+
+	atomic_inc(&io->remaining);
+	atomic64_inc(&bc->clones);
+	atomic64_inc(&bc->in_flight);
+	return clone;
+}
+
+/* Length of the next clone: it never crosses a split_sectors boundary. */
+static unsigned int biopool_next_len(struct biopool_c *bc, sector_t pos,
+				     unsigned int left)
+{
+	unsigned int len;
+
+	if (!bc->split_sectors)
+		return left;
+
+	len = bc->split_sectors - (pos & (bc->split_sectors - 1));
+	return min(len, left);
+}
+
+static int biopool_map(struct dm_target *ti, struct bio *bio)
+{
+	struct biopool_c *bc = ti->private;
+	struct biopool_io *io = dm_per_bio_data(bio, sizeof(*io));
+	unsigned int total = bio_sectors(bio);
+	struct bio_list clones = BIO_EMPTY_LIST;
+	unsigned int done = 0, len;
+	struct bio *clone;
+	sector_t sector = 0;
+
+	/* One reference for the submitter, dropped once all are issued. */
+	atomic_set(&io->remaining, 1);
+	atomic_set(&io->error, 0);
+
+	if (total)
+		sector = bc->start + dm_target_offset(ti, bio->bi_iter.bi_sector);
+
+	len = biopool_next_len(bc, sector, total);
+	if (len < total)
+		atomic64_inc(&bc->splits);
+
+	do {
+		len = biopool_next_len(bc, sector + done, total - done);
+		clone = biopool_alloc_clone(bc, bio, sector, done, len);
+		if (!clone)
+			break;
+		done += len;
+
+		if (bc->unsafe_alloc_order) {
+			/* The deliberate bug: hold every clone unsubmitted. */
+			bio_list_add(&clones, clone);
+			continue;
+		}
+		dm_submit_bio_remap(bio, clone);
+	} while (done < total);
+
+	while ((clone = bio_list_pop(&clones)))
+		dm_submit_bio_remap(bio, clone);
+
+	biopool_put_io(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static void biopool_status(struct dm_target *ti, status_type_t type,
+			   unsigned int status_flags, char *result,
+			   unsigned int maxlen)
+{
+	struct biopool_c *bc = ti->private;
+	unsigned int opt_params;
+	unsigned int sz = 0;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("clones=%lld splits=%lld in_flight=%lld completed=%lld errors=%lld",
+		       atomic64_read(&bc->clones), atomic64_read(&bc->splits),
+		       atomic64_read(&bc->in_flight),
+		       atomic64_read(&bc->completed),
+		       atomic64_read(&bc->errors));
+		DMEMIT(" pool_size=%u pool_free=%d alloc_failed=%lld",
+		       bc->pool_size, READ_ONCE(bc->bs.bio_pool.curr_nr),
+		       atomic64_read(&bc->alloc_failed));
+		if (READ_ONCE(bc->fail_always))
+			DMEMIT(" fail_alloc=always");
+		else
+			DMEMIT(" fail_alloc=%lld",
+			       atomic64_read(&bc->fail_remaining));
+		break;
+
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %llu", bc->dev->name, (unsigned long long)bc->start);
+		opt_params = (bc->pool_size != BIOPOOL_DEFAULT_POOL_SIZE) +
+			     !!bc->split_sectors + bc->unsafe_alloc_order;
+		if (!opt_params)
+			break;
+		DMEMIT(" %u", opt_params);
+		if (bc->pool_size != BIOPOOL_DEFAULT_POOL_SIZE)
+			DMEMIT(" pool_size:%u", bc->pool_size);
+		if (bc->split_sectors)
+			DMEMIT(" split_sectors:%u", bc->split_sectors);
+		if (bc->unsafe_alloc_order)
+			DMEMIT(" unsafe_alloc_order");
+		break;
+
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",device_name=%s,start=%llu", bc->dev->name,
+		       (unsigned long long)bc->start);
+		DMEMIT(",pool_size=%u,split_sectors=%u,unsafe_alloc_order=%c;",
+		       bc->pool_size, bc->split_sectors,
+		       bc->unsafe_alloc_order ? 'y' : 'n');
+		break;
+	}
+}
+
+static void biopool_reset_stats(struct biopool_c *bc)
+{
+	atomic64_set(&bc->clones, 0);
+	atomic64_set(&bc->splits, 0);
+	atomic64_set(&bc->completed, 0);
+	atomic64_set(&bc->errors, 0);
+	atomic64_set(&bc->alloc_failed, 0);
+}
+
+static int biopool_message_fail_alloc(struct biopool_c *bc, const char *dev,
+				      unsigned int argc, char **argv)
+{
+	unsigned int n;
+
+	if (argc != 2) {
+		DMERR("%s: fail_alloc takes one argument, <count> or always",
+		      dev);
+		return -EINVAL;
+	}
+	if (!bc->pool_hooked) {
+		DMERR("%s: fail_alloc is not available on this kernel (KASAN or slab debugging)",
+		      dev);
+		return -EOPNOTSUPP;
+	}
+
+	if (!strcmp(argv[1], "always")) {
+		WRITE_ONCE(bc->fail_always, true);
+		return 0;
+	}
+	if (biopool_strtouint(argv[1], &n)) {
+		DMERR("%s: fail_alloc: invalid count '%s' (want 0..%u or always)",
+		      dev, argv[1], UINT_MAX);
+		return -EINVAL;
+	}
+
+	atomic64_set(&bc->fail_remaining, n);
+	WRITE_ONCE(bc->fail_always, false);
+	return 0;
+}
+
+static int biopool_message(struct dm_target *ti, unsigned int argc,
+			   char **argv, char *result, unsigned int maxlen)
+{
+	struct biopool_c *bc = ti->private;
+	const char *dev = dm_device_name(dm_table_get_md(ti->table));
+
+	if (!argc) {
+		DMERR("%s: empty message", dev);
+		return -EINVAL;
+	}
+
+	if (!strcmp(argv[0], "fail_alloc"))
+		return biopool_message_fail_alloc(bc, dev, argc, argv);
+
+	if (!strcmp(argv[0], "reset_stats")) {
+		if (argc != 1) {
+			DMERR("%s: reset_stats takes no argument", dev);
+			return -EINVAL;
+		}
+		biopool_reset_stats(bc);
+		return 0;
+	}
+
+	DMERR("%s: unrecognised message '%s' (want fail_alloc or reset_stats)",
+	      dev, argv[0]);
+	return -EINVAL;
+}
+
+static int biopool_iterate_devices(struct dm_target *ti,
+				   iterate_devices_callout_fn fn, void *data)
+{
+	struct biopool_c *bc = ti->private;
+
+	return fn(ti, bc->dev, bc->start, ti->len, data);
+}
+
+static struct target_type biopool_target = {
+	.name		 = "biopool",
+	.version	 = {1, 0, 0},
+	.module		 = THIS_MODULE,
+	.ctr		 = biopool_ctr,
+	.dtr		 = biopool_dtr,
+	.map		 = biopool_map,
+	.status		 = biopool_status,
+	.message	 = biopool_message,
+	.iterate_devices = biopool_iterate_devices,
+};
+
+static int __init dm_biopool_init(void)
+{
+	return dm_register_target(&biopool_target);
+}
+
+static void __exit dm_biopool_exit(void)
+{
+	dm_unregister_target(&biopool_target);
+}
+
+module_init(dm_biopool_init);
+module_exit(dm_biopool_exit);
+
+MODULE_DESCRIPTION(DM_NAME " target cloning bios from a small private bio_set");
+MODULE_LICENSE("GPL");
