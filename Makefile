@@ -65,10 +65,16 @@ unit-test: kernels
 	fi
 
 check: deps all
+	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
 	@tests/check $(KERNELS)
 
 demo: deps all
 	@scripts/demo $(firstword $(KERNELS))
+
+# Benchmarks (not part of check): ratios measured in one guest boot per kernel
+bench: deps all
+	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
+	@bench/run $(KERNELS)
 
 checkpatch: deps
 	@scripts/fetch-checkpatch $(BUILD)/checkpatch

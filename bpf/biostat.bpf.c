@@ -1,0 +1,886 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * biostat.bpf.c - count bio_set allocations, mempool reserve use, waits,
+ * failures, rescuer punts and rescues, per bio_set, exactly.
+ *
+ * CO-RE: built once against a vmlinux.h, loaded on 6.1, 6.12 and later.
+ * Every hook exists twice, as fentry/fexit and as kprobe/kretprobe; the
+ * tool enables one of the pair per hook at run time.
+ *
+ * How each count is made exact (see also biostat.8, IMPLEMENTATION):
+ *
+ * allocs   bio_alloc_bioset() returning non-NULL.  bio_alloc_clone() and
+ *          bio_split() allocate through it, so nothing is counted twice.
+ * fails    bio_alloc_bioset() returning NULL.
+ * reserve  In mempool_alloc() the reserve is only touched after
+ *          pool->alloc() failed, and the function returns either what
+ *          pool->alloc() gave or a reserve element.  We remember the value
+ *          the last mempool_alloc_slab() call made inside this
+ *          mempool_alloc() returned; a non-NULL result that differs from
+ *          it came from the reserve.  Only &bs->bio_pool of the set being
+ *          allocated from (a frame pushed by bio_alloc_bioset) counts.
+ * waits    mempool_alloc() calls io_schedule_timeout() only after
+ *          prepare_to_wait() on an empty reserve with a sleeping gfp.  The
+ *          first such call inside a tracked mempool_alloc() starts the
+ *          wait; its return ends it.  One wait per allocation, however
+ *          many times it slept.
+ * punts    punt_bios_to_rescuer() calls.
+ * punted   On entry we walk current->bio_list[0] and [1] and count the
+ *          bios whose bi_pool is this set: exactly the bios the function
+ *          moves (only the current task touches its bio_list).
+ * rescues  bio_alloc_rescue() runs.
+ * rescued  submit_bio_noacct() calls made by the rescuing task for bios
+ *          whose bi_pool is the rescued set, while bio_alloc_rescue() runs
+ *          (counted at each call, so punted == rescued as soon as the
+ *          rescuer has resubmitted everything).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "biostat.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filters, set by the tool before load. */
+const volatile __u32 targ_tgid = 0;	/* 0: every process */
+const volatile __u32 targ_dev = 0;	/* kernel dev_t, 0: every device */
+const volatile bool want_stacks = false;
+
+/* Written by the tool after load. */
+bool enabled = false;		/* set once every hook is attached */
+__u32 calib_tid = 0;		/* see calibrate_fs_bio_set() in biostat.c */
+__u64 calib_bs = 0;
+__s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
+
+/* Indexes of the "errs" map. */
+enum {
+	ERR_RINGBUF,		/* ring buffer full, event dropped */
+	ERR_TASKS_FULL,		/* per-task state map full */
+	ERR_DEPTH,		/* bio_alloc_bioset nested too deep */
+	ERR_WALK,		/* punt list longer than BIOSTAT_PUNT_WALK_MAX */
+	ERR_SETS_FULL,		/* too many bio_sets */
+	ERR_NR,
+};
+
+#define MAX_DEPTH 4
+
+/* One bio_alloc_bioset() in progress on a task. */
+struct frame {
+	__u64 bs;
+	__u64 pool;		/* &bs->bio_pool */
+	__u64 slab_ret;		/* last pool->alloc() result in this mempool_alloc */
+	__u64 wait_start;	/* ns of the first sleep, 0: has not slept */
+	__s64 stackid;
+	__u32 dev;
+	__u32 gfp;
+	__u8 in_mp;		/* inside mempool_alloc(&bs->bio_pool) */
+	__u8 mp_nest;		/* other mempool_alloc() calls nested in it */
+	__u8 in_alloc;		/* inside its pool->alloc() */
+	__u8 clone;
+	__u32 pad;
+};
+
+struct task_state {
+	__u32 depth;
+	__u32 rescued;
+	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
+	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
+	__u32 clone_dev;
+	__u32 pad;
+	struct frame f[MAX_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BIOSTAT_MAX_SETS);
+	__type(key, __u64);
+	__type(value, struct biostat_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_MAX_SETS);
+	__type(key, __u64);
+	__type(value, struct biostat_set_info);
+} sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_MAX_TASKS);
+	__type(key, __u32);
+	__type(value, struct task_state);
+} tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BIOSTAT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BIOSTAT_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_MAX_WAIT_STACKS);
+	__type(key, struct biostat_stack_key);
+	__type(value, __u64);
+} wait_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ERR_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} errs SEC(".maps");
+
+/* Sources of zeroed map values (too big for the BPF stack). */
+static const struct task_state zero_state;
+static const struct biostat_counters zero_counters;
+static const struct biostat_set_info zero_info;
+
+/*
+ * mempool_t is "struct mempool_s" up to 6.17 and "struct mempool" after;
+ * local flavours so either vmlinux.h builds and either kernel loads.
+ */
+struct mempool_s___old {
+	int min_nr;
+} __attribute__((preserve_access_index));
+
+struct mempool___new {
+	int min_nr;
+} __attribute__((preserve_access_index));
+
+static __always_inline void err_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&errs, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline bool tgid_ok(__u64 id)
+{
+	return !targ_tgid || (__u32)(id >> 32) == targ_tgid;
+}
+
+static __always_inline struct task_state *task_get(__u32 tid, bool create)
+{
+	struct task_state *st = bpf_map_lookup_elem(&tasks, &tid);
+
+	if (st || !create)
+		return st;
+	if (bpf_map_update_elem(&tasks, &tid, &zero_state, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&tasks, &tid)) {
+		err_inc(ERR_TASKS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tasks, &tid);
+}
+
+/* Drop a task's state once nothing is in progress. */
+static __always_inline void task_put(__u32 tid, struct task_state *st)
+{
+	if (!st->depth && !st->rescue_bs && !st->clone_bs)
+		bpf_map_delete_elem(&tasks, &tid);
+}
+
+static __always_inline struct frame *top_frame(struct task_state *st)
+{
+	__u32 d = st->depth;
+
+	if (d == 0 || d > MAX_DEPTH)
+		return NULL;
+	return &st->f[(d - 1) & (MAX_DEPTH - 1)];
+}
+
+static __always_inline struct biostat_counters *counters_get(__u64 bs)
+{
+	struct biostat_counters *c = bpf_map_lookup_elem(&counters, &bs);
+
+	if (c)
+		return c;
+	if (bpf_map_update_elem(&counters, &bs, &zero_counters, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&counters, &bs)) {
+		err_inc(ERR_SETS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&counters, &bs);
+}
+
+static __always_inline __u32 set_dev(__u64 bs)
+{
+	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &bs);
+
+	return si ? si->dev : 0;
+}
+
+static __always_inline void emit(__u32 type, __u64 bs, __u32 dev, __u64 dur,
+				 __u32 count, __u32 gfp, __s64 stackid)
+{
+	struct biostat_event *e;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		err_inc(ERR_RINGBUF);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->bs = bs;
+	e->dur_ns = dur;
+	e->type = type;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->dev = dev;
+	e->count = count;
+	e->gfp = gfp;
+	e->stackid = stackid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	/* Unrolled: the verifier of 6.1 must see a bounded shape. */
+	if (v >= (1ULL << 32)) { v >>= 32; r += 32; }
+	if (v >= (1ULL << 16)) { v >>= 16; r += 16; }
+	if (v >= (1ULL << 8))  { v >>= 8;  r += 8; }
+	if (v >= (1ULL << 4))  { v >>= 4;  r += 4; }
+	if (v >= (1ULL << 2))  { v >>= 2;  r += 2; }
+	if (v >= (1ULL << 1))  { r += 1; }
+	return r;
+}
+
+/* First sighting of a set: remember how to name it. */
+static __always_inline void set_seen(void *ctx, struct bio_set *bs, __u32 dev,
+				     bool clone)
+{
+	__u64 key = (__u64)bs;
+	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &key);
+	void *pool;
+	long n;
+
+	if (si) {
+		if (si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV))
+			si->flags |= BIOSTAT_SET_MULTI_DEV;	/* racy, harmless */
+		return;
+	}
+	if (bpf_map_update_elem(&sets, &key, &zero_info, BPF_NOEXIST))
+		return;
+	si = bpf_map_lookup_elem(&sets, &key);
+	if (!si)
+		return;
+	si->first_ns = bpf_ktime_get_ns();
+	si->dev = dev;
+	si->front_pad = BPF_CORE_READ(bs, front_pad);
+	if (BPF_CORE_READ(bs, rescue_workqueue))
+		si->flags |= BIOSTAT_SET_RESCUER;
+	if (clone)
+		si->flags |= BIOSTAT_SET_CLONE;
+	pool = (void *)bs + bpf_core_field_offset(struct bio_set, bio_pool);
+	si->pool_min = -1;
+	if (bpf_core_type_exists(struct mempool_s___old))
+		si->pool_min = BPF_CORE_READ((struct mempool_s___old *)pool, min_nr);
+	else if (bpf_core_type_exists(struct mempool___new))
+		si->pool_min = BPF_CORE_READ((struct mempool___new *)pool, min_nr);
+	if (!ctx)
+		return;		/* submission mode: the stack is the submitter's */
+	n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+	if (n > 0)
+		si->flags |= BIOSTAT_SET_HAVE_CALLER;
+}
+
+/* ---- bio_alloc_clone(bdev, bio_src, gfp, bs) entry ---- */
+
+static __always_inline int clone_enter(struct block_device *bdev,
+				       struct bio *src, struct bio_set *bs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct block_device *sbdev;
+	struct task_state *st;
+	__u32 dev = 0;
+
+	if (!enabled || !tgid_ok(id))
+		return 0;
+	/* A clone belongs to the device of the bio it copies. */
+	sbdev = BPF_CORE_READ(src, bi_bdev);
+	if (!sbdev)
+		sbdev = bdev;
+	if (sbdev)
+		dev = BPF_CORE_READ(sbdev, bd_dev);
+	st = task_get((__u32)id, true);
+	if (!st)
+		return 0;
+	st->clone_bs = (__u64)bs;
+	st->clone_dev = dev;
+	return 0;
+}
+
+/* ---- bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs) ---- */
+
+static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
+				       struct bio_set *bs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct task_state *st;
+	struct frame *f;
+	bool clone = false;
+	__u32 dev = 0, d;
+
+	if (calib_tid && tid == calib_tid) {
+		if (!calib_bs)
+			calib_bs = (__u64)bs;
+		return 0;
+	}
+	if (!enabled || !tgid_ok(id))
+		return 0;
+	st = task_get(tid, false);
+	if (st && st->clone_bs == (__u64)bs) {
+		dev = st->clone_dev;
+		clone = true;
+		st->clone_bs = 0;
+	} else if (bdev) {
+		dev = BPF_CORE_READ(bdev, bd_dev);
+	}
+	if (targ_dev && dev != targ_dev) {
+		if (st)
+			task_put(tid, st);
+		return 0;
+	}
+	if (!st)
+		st = task_get(tid, true);
+	if (!st)
+		return 0;
+	d = st->depth;
+	if (d >= MAX_DEPTH) {
+		err_inc(ERR_DEPTH);
+		return 0;
+	}
+	f = &st->f[d & (MAX_DEPTH - 1)];
+	f->bs = (__u64)bs;
+	f->pool = (__u64)bs + bpf_core_field_offset(struct bio_set, bio_pool);
+	f->slab_ret = 0;
+	f->wait_start = 0;
+	f->stackid = -1;
+	f->dev = dev;
+	f->gfp = gfp;
+	f->in_mp = 0;
+	f->mp_nest = 0;
+	f->in_alloc = 0;
+	f->clone = clone;
+	st->depth = d + 1;
+	return 0;
+}
+
+/* bs == 0: unknown (kretprobe), trust the top frame. */
+static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct biostat_counters *c;
+	struct task_state *st;
+	struct frame *f;
+	__u32 d, i;
+
+	st = task_get(tid, false);
+	if (!st)
+		return 0;
+	d = st->depth;
+	if (bs) {
+		/* Drop frames whose exit we never saw (none with fexit). */
+		for (i = 0; i < MAX_DEPTH; i++) {
+			if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].bs == bs)
+				break;
+			d--;
+		}
+	}
+	if (d == 0 || d > MAX_DEPTH) {
+		st->depth = 0;
+		task_put(tid, st);
+		return 0;
+	}
+	f = &st->f[(d - 1) & (MAX_DEPTH - 1)];
+	bs = f->bs;
+	st->depth = d - 1;
+
+	set_seen(ctx, (struct bio_set *)bs, f->dev, f->clone);
+	c = counters_get(bs);
+	if (c) {
+		if (ret) {
+			__sync_fetch_and_add(&c->allocs, 1);
+		} else {
+			__sync_fetch_and_add(&c->fails, 1);
+			emit(BIOSTAT_EV_FAIL, bs, f->dev, 0, 0, f->gfp, -1);
+		}
+	}
+	task_put(tid, st);
+	return 0;
+}
+
+/* ---- mempool_alloc(pool, gfp) / mempool_alloc_noprof ---- */
+
+static __always_inline int mp_enter(void *pool)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_state *st;
+	struct frame *f;
+
+	if (!enabled)
+		return 0;
+	st = bpf_map_lookup_elem(&tasks, &tid);
+	if (!st)
+		return 0;
+	f = top_frame(st);
+	if (!f)
+		return 0;
+	if (f->in_mp) {
+		/* Another pool, from reclaim or an interrupt. */
+		if (f->mp_nest < 255)
+			f->mp_nest++;
+		return 0;
+	}
+	if ((__u64)pool != f->pool)
+		return 0;	/* e.g. the bvec pool of the set */
+	f->in_mp = 1;
+	f->mp_nest = 0;
+	f->in_alloc = 0;
+	f->slab_ret = 0;
+	f->wait_start = 0;
+	f->stackid = -1;
+	return 0;
+}
+
+static __always_inline int mp_exit(void *ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct biostat_counters *c;
+	struct biostat_stack_key sk;
+	struct task_state *st;
+	struct frame *f;
+	__u64 dur, one = 1, *v;
+	__u32 slot;
+
+	st = bpf_map_lookup_elem(&tasks, &tid);
+	if (!st)
+		return 0;
+	f = top_frame(st);
+	if (!f || !f->in_mp)
+		return 0;
+	if (f->mp_nest) {
+		f->mp_nest--;
+		return 0;
+	}
+	f->in_mp = 0;
+	c = counters_get(f->bs);
+	if (!c)
+		return 0;
+	if (ret && (__u64)ret != f->slab_ret)
+		__sync_fetch_and_add(&c->reserve, 1);
+	if (!f->wait_start)
+		return 0;
+
+	dur = bpf_ktime_get_ns() - f->wait_start;
+	f->wait_start = 0;
+	__sync_fetch_and_add(&c->waits, 1);
+	__sync_fetch_and_add(&c->wait_ns, dur);
+	if (dur > c->wait_max_ns)
+		c->wait_max_ns = dur;
+	slot = log2_slot(dur / 1000);
+	if (slot >= BIOSTAT_HIST_SLOTS)
+		slot = BIOSTAT_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&c->hist[slot], 1);
+	if (want_stacks && f->stackid >= 0) {
+		sk.bs = f->bs;
+		sk.stackid = f->stackid;
+		v = bpf_map_lookup_elem(&wait_stacks, &sk);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			bpf_map_update_elem(&wait_stacks, &sk, &one, BPF_NOEXIST);
+	}
+	emit(BIOSTAT_EV_WAIT, f->bs, f->dev, dur, 0, f->gfp, f->stackid);
+	return 0;
+}
+
+/* ---- mempool_alloc_slab(gfp, pool_data): the bio pool's pool->alloc ---- */
+
+static __always_inline struct frame *slab_frame(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_state *st;
+	struct frame *f;
+
+	st = bpf_map_lookup_elem(&tasks, &tid);
+	if (!st)
+		return NULL;
+	f = top_frame(st);
+	if (!f || !f->in_mp || f->mp_nest)
+		return NULL;
+	return f;
+}
+
+static __always_inline int slab_enter(void)
+{
+	struct frame *f = slab_frame();
+
+	if (f)
+		f->in_alloc = 1;
+	return 0;
+}
+
+static __always_inline int slab_exit(void *ret)
+{
+	struct frame *f = slab_frame();
+
+	if (f) {
+		f->in_alloc = 0;
+		f->slab_ret = (__u64)ret;
+	}
+	return 0;
+}
+
+/* ---- io_schedule_timeout(): mempool_alloc() sleeping on pool->wait ---- */
+
+static __always_inline int sched_enter(void *ctx)
+{
+	struct frame *f = slab_frame();
+
+	if (!f || f->in_alloc || f->wait_start)
+		return 0;
+	f->wait_start = bpf_ktime_get_ns();
+	if (want_stacks)
+		f->stackid = bpf_get_stackid(ctx, &stacks, 0);
+	return 0;
+}
+
+/* ---- punt_bios_to_rescuer(bs) ---- */
+
+static __always_inline __u32 count_list(struct bio_list *bl, __u64 bs)
+{
+	struct bio *b = BPF_CORE_READ(bl, head);
+	__u32 n = 0, i;
+
+	for (i = 0; i < BIOSTAT_PUNT_WALK_MAX; i++) {
+		if (!b)
+			return n;
+		if ((__u64)BPF_CORE_READ(b, bi_pool) == bs)
+			n++;
+		b = BPF_CORE_READ(b, bi_next);
+	}
+	if (b)
+		err_inc(ERR_WALK);
+	return n;
+}
+
+static __always_inline int punt_enter(struct bio_set *bs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct biostat_counters *c;
+	struct task_state *st;
+	struct bio_list *bl;
+	struct frame *f;
+	__u32 dev = 0, n = 0;
+
+	if (!enabled || !tgid_ok(id))
+		return 0;
+	st = bpf_map_lookup_elem(&tasks, &(__u32){ (__u32)id });
+	f = st ? top_frame(st) : NULL;
+	if (f && f->bs == (__u64)bs)
+		dev = f->dev;
+	else
+		dev = set_dev((__u64)bs);
+	if (targ_dev && dev != targ_dev)
+		return 0;
+
+	task = (struct task_struct *)bpf_get_current_task();
+	bl = BPF_CORE_READ(task, bio_list);
+	if (bl) {
+		n = count_list(&bl[0], (__u64)bs);
+		n += count_list(&bl[1], (__u64)bs);
+	}
+	c = counters_get((__u64)bs);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->punts, 1);
+	__sync_fetch_and_add(&c->punted, n);
+	emit(BIOSTAT_EV_PUNT, (__u64)bs, dev, 0, n, 0, -1);
+	return 0;
+}
+
+/* ---- bio_alloc_rescue(work) ---- */
+
+static __always_inline int rescue_enter(void *work)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_state *st;
+	__u64 bs;
+
+	if (!enabled || !tgid_ok(id))
+		return 0;
+	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
+	if (targ_dev && set_dev(bs) != targ_dev)
+		return 0;
+	st = task_get((__u32)id, true);
+	if (!st)
+		return 0;
+	if (!st->rescue_bs)
+		__sync_fetch_and_add(&rescue_active, 1);
+	st->rescue_bs = bs;
+	st->rescued = 0;
+	return 0;
+}
+
+static __always_inline int rescue_exit(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct biostat_counters *c;
+	struct task_state *st;
+	__u64 bs;
+	__u32 n;
+
+	st = bpf_map_lookup_elem(&tasks, &tid);
+	if (!st || !st->rescue_bs)
+		return 0;
+	bs = st->rescue_bs;
+	n = st->rescued;
+	st->rescue_bs = 0;
+	st->rescued = 0;
+	__sync_fetch_and_add(&rescue_active, -1);
+	c = counters_get(bs);
+	if (c)
+		__sync_fetch_and_add(&c->rescues, 1);	/* rescued: per bio */
+	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
+	task_put(tid, st);
+	return 0;
+}
+
+/* ---- submit_bio_noacct(bio): bios a rescuer resubmits ---- */
+
+static __always_inline int submit_enter(struct bio *bio)
+{
+	struct biostat_counters *c;
+	struct task_state *st;
+	__u32 tid;
+
+	if (!rescue_active)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = bpf_map_lookup_elem(&tasks, &tid);
+	if (!st || !st->rescue_bs)
+		return 0;
+	if ((__u64)BPF_CORE_READ(bio, bi_pool) != st->rescue_bs)
+		return 0;
+	st->rescued++;
+	/* counted now, not when the run ends: punted == rescued as soon as
+	 * every punted bio has been resubmitted */
+	c = counters_get(st->rescue_bs);
+	if (c)
+		__sync_fetch_and_add(&c->rescued, 1);
+	return 0;
+}
+
+/*
+ * ---- Submission mode: block_bio_queue (raw tracepoint) ----
+ *
+ * For kernels where neither fentry nor kprobes may be used (some locked
+ * down hosts): every bio is seen once when it is submitted, and counted
+ * for its bi_pool.  Only "allocs" is measured, and it means "submitted";
+ * the tool says so.
+ */
+static __always_inline int queue_enter(void *ctx, struct bio *bio)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct block_device *bdev;
+	struct biostat_counters *c;
+	__u64 bs = (__u64)BPF_CORE_READ(bio, bi_pool);
+	__u32 dev = 0;
+
+	if (!bs)
+		return 0;
+	if (calib_tid && (__u32)id == calib_tid) {
+		if (!calib_bs)
+			calib_bs = bs;
+		return 0;
+	}
+	if (!enabled || !tgid_ok(id))
+		return 0;
+	bdev = BPF_CORE_READ(bio, bi_bdev);
+	if (bdev)
+		dev = BPF_CORE_READ(bdev, bd_dev);
+	if (targ_dev && dev != targ_dev)
+		return 0;
+	set_seen(NULL, (struct bio_set *)bs, dev, false);
+	c = counters_get(bs);
+	if (c)
+		__sync_fetch_and_add(&c->allocs, 1);
+	return 0;
+}
+
+SEC("raw_tp/block_bio_queue")
+int BPF_PROG(rt_queue, struct bio *bio)
+{
+	return queue_enter(ctx, bio);
+}
+
+/* ================= fentry / fexit ================= */
+
+SEC("fentry/bio_alloc_bioset")
+int BPF_PROG(fe_alloc, struct block_device *bdev, unsigned short nr_vecs,
+	     unsigned int opf, gfp_t gfp, struct bio_set *bs)
+{
+	return alloc_enter(bdev, gfp, bs);
+}
+
+SEC("fexit/bio_alloc_bioset")
+int BPF_PROG(fx_alloc, struct block_device *bdev, unsigned short nr_vecs,
+	     unsigned int opf, gfp_t gfp, struct bio_set *bs, struct bio *ret)
+{
+	return alloc_exit(ctx, (__u64)bs, ret);
+}
+
+SEC("fentry/bio_alloc_clone")
+int BPF_PROG(fe_clone, struct block_device *bdev, struct bio *src, gfp_t gfp,
+	     struct bio_set *bs)
+{
+	return clone_enter(bdev, src, bs);
+}
+
+/* The attach target is set at run time: mempool_alloc or _noprof. */
+SEC("fentry/mempool_alloc")
+int BPF_PROG(fe_mempool, void *pool, gfp_t gfp)
+{
+	return mp_enter(pool);
+}
+
+SEC("fexit/mempool_alloc")
+int BPF_PROG(fx_mempool, void *pool, gfp_t gfp, void *ret)
+{
+	return mp_exit(ret);
+}
+
+SEC("fentry/mempool_alloc_slab")
+int BPF_PROG(fe_slab, gfp_t gfp, void *pool_data)
+{
+	return slab_enter();
+}
+
+SEC("fexit/mempool_alloc_slab")
+int BPF_PROG(fx_slab, gfp_t gfp, void *pool_data, void *ret)
+{
+	return slab_exit(ret);
+}
+
+SEC("fentry/io_schedule_timeout")
+int BPF_PROG(fe_sched, long timeout)
+{
+	return sched_enter(ctx);
+}
+
+SEC("fentry/punt_bios_to_rescuer")
+int BPF_PROG(fe_punt, struct bio_set *bs)
+{
+	return punt_enter(bs);
+}
+
+SEC("fentry/bio_alloc_rescue")
+int BPF_PROG(fe_rescue, struct work_struct *work)
+{
+	return rescue_enter(work);
+}
+
+SEC("fexit/bio_alloc_rescue")
+int BPF_PROG(fx_rescue, struct work_struct *work)
+{
+	return rescue_exit();
+}
+
+SEC("fentry/submit_bio_noacct")
+int BPF_PROG(fe_submit, struct bio *bio)
+{
+	return submit_enter(bio);
+}
+
+/* ================= kprobe / kretprobe fallbacks ================= */
+/* Attached by name from user space (bpf_program__attach_kprobe). */
+
+SEC("kprobe")
+int BPF_KPROBE(kp_alloc, struct block_device *bdev, unsigned short nr_vecs,
+	       unsigned int opf, gfp_t gfp, struct bio_set *bs)
+{
+	return alloc_enter(bdev, gfp, bs);
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kr_alloc, struct bio *ret)
+{
+	return alloc_exit(ctx, 0, ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_clone, struct block_device *bdev, struct bio *src,
+	       gfp_t gfp, struct bio_set *bs)
+{
+	return clone_enter(bdev, src, bs);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_mempool, void *pool, gfp_t gfp)
+{
+	return mp_enter(pool);
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kr_mempool, void *ret)
+{
+	return mp_exit(ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_slab)
+{
+	return slab_enter();
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kr_slab, void *ret)
+{
+	return slab_exit(ret);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_sched)
+{
+	return sched_enter(ctx);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_punt, struct bio_set *bs)
+{
+	return punt_enter(bs);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_rescue, struct work_struct *work)
+{
+	return rescue_enter(work);
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kr_rescue)
+{
+	return rescue_exit();
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_submit, struct bio *bio)
+{
+	return submit_enter(bio);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bats
+# make bench works: a few seconds of bench/guest --quick, no thresholds.
+
+load helpers
+
+setup() {
+	kmsg_mark
+}
+
+teardown() {
+	dm_cleanup
+	backing_cleanup
+	assert_kernel_log_clean
+}
+
+@test "bench/guest --quick runs every part and prints well-formed results" {
+	[ -x "$BATS_TEST_DIRNAME/../../build/bench/baseline" ] || skip "build/bench is not in the guest (run through tests/check)"
+	run "$BATS_TEST_DIRNAME/../../bench/guest" --quick
+	echo "$output"
+	[ "$status" -eq 0 ]
+	json=$(sed -n 's/^BENCH-JSON //p' <<<"$output")
+	# every part measured something
+	jq -e '.io[0].biopool.median > 0 and .io[0].linear.median > 0' <<<"$json"
+	jq -e '.biostat_overhead.table.median > 0 and .biostat_overhead.events.median > 0' <<<"$json"
+	jq -e '[.bpf_progs[].run_cnt] | add > 0' <<<"$json"
+	jq -e '[.bpf_baseline[].run_cnt] | add > 0' <<<"$json"
+	jq -e '.biostat_self.max_rss_kib > 0 and .biostat_self.allocs > 0' <<<"$json"
+	jq -e '.event_capacity.events.events > 0 and .event_capacity.events.punts > 0' <<<"$json"
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# biostat on the host's own kernel, no guest: run as root with
+#   bats tests/host
+# BIOSTAT=/path/to/biostat overrides the binary (default build/biostat/biostat).
+#
+# Skips, with the reason, only where the host cannot run BPF at all.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export BIOSTAT=${BIOSTAT:-$top/build/biostat/biostat}
+}
+
+setup() {
+	[ -x "$BIOSTAT" ] || {
+		echo "no biostat binary at $BIOSTAT: build it first (make -C tools/biostat)" >&2
+		return 1
+	}
+	bspid=
+}
+
+teardown() {
+	if [ -n "$bspid" ] && kill -0 "$bspid" 2>/dev/null; then
+		kill -KILL "$bspid" 2>/dev/null || true
+	fi
+	rm -f "${iofile:-}"
+}
+
+need_bpf() {
+	[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
+	[ -e /sys/kernel/btf/vmlinux ] || skip "host kernel has no BTF (/sys/kernel/btf/vmlinux)"
+	[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] ||
+		skip "host kernel has no BPF syscall (CONFIG_BPF_SYSCALL)"
+}
+
+# A directory on a block-device-backed file system (dd needs real bios).
+io_dir() {
+	local d t
+	for d in "$BATS_TEST_TMPDIR" /var/tmp /tmp "$HOME"; do
+		if [ ! -d "$d" ] || [ ! -w "$d" ]; then continue; fi
+		t=$(stat -f -c %T "$d" 2>/dev/null) || continue
+		case $t in
+		ext2/ext3 | ext4 | xfs | btrfs) echo "$d"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# Start biostat in the background; wait until it says it is tracing.
+start_biostat() {
+	"$BIOSTAT" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	bspid=$!
+	local _
+	for _ in $(seq 300); do
+		grep -q '^Tracing' "$BATS_TEST_TMPDIR/err" && return 0
+		kill -0 "$bspid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "biostat did not start:" >&2
+	cat "$BATS_TEST_TMPDIR/err" >&2
+	return 1
+}
+
+stop_biostat() {
+	kill -"${1:-INT}" "$bspid"
+	local rc=0
+	wait "$bspid" || rc=$?
+	bspid=
+	return "$rc"
+}
+
+@test "biostat sees the bios of an O_DIRECT dd to a file and names fs_bio_set" {
+	need_bpf
+	dir=$(io_dir) || skip "no ext4/xfs/btrfs directory to write to"
+	iofile=$dir/biostat-host-test.$$
+	start_biostat -j
+	dd if=/dev/zero of="$iofile" bs=1M count=64 oflag=direct status=none
+	sync
+	stop_biostat INT
+
+	cat "$BATS_TEST_TMPDIR/err" >&3 || true
+	# every line is JSON, the last one the summary
+	run jq -e -s 'length > 0' "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	summary=$(tail -n 1 "$BATS_TEST_TMPDIR/out")
+	[ "$(jq -r .type <<<"$summary")" = summary ]
+	echo "# mode: $(jq -r .mode <<<"$summary")" >&3
+	n=$(jq '[.sets[] | select(.name == "fs_bio_set") | .allocs] | add // 0' <<<"$summary")
+	echo "# fs_bio_set bios seen: $n" >&3
+	# 64 writes of 1 MiB: at least one bio each
+	[ "$n" -ge 64 ]
+}
+
+@test "biostat INTERVAL COUNT stops by itself with a summary and exit 0" {
+	need_bpf
+	run timeout 30 "$BIOSTAT" 0.2 3
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^BIO_SET' <<<"$output")" -eq 4 ]	# 3 reports + summary
+	grep -q '^Summary: ' <<<"$output"
+}
+
+@test "biostat stops on SIGTERM with a summary and exit 0" {
+	need_bpf
+	start_biostat -j 0.2
+	sleep 0.5
+	stop_biostat TERM
+	tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "summary"'
+	jq -e -s 'map(select(.type == "interval")) | length >= 1' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "biostat rejects bad input with one line and exit 2" {
+	for args in "-x" "--nosuch" "0" "-1" "abc" "1 0" "1 x" "1 2 3" \
+		"-d nosuch-device" "-d 4095:1048575" "-p abc" "-p 0" "-p" "-d"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$BIOSTAT" $args
+		echo "biostat $args -> $status: $stderr"
+		[ "$status" -eq 2 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ $stderr == biostat:* ]]
+		[ -z "$output" ]
+	done
+}
+
+@test "biostat -h and -V exit 0" {
+	run "$BIOSTAT" -h
+	[ "$status" -eq 0 ]
+	[[ $output == *"Usage: biostat"* ]]
+	run "$BIOSTAT" -V
+	[ "$status" -eq 0 ]
+	[[ $output == "biostat "* ]]
+}

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Name resolution: /proc/kallsyms parsing and lookup, device listings,
+ * what -d accepts, and naming bio_sets.
+ */
+#include "unit.h"
+#include "names.h"
+
+#include <stdlib.h>
+
+static const char kallsyms[] =
+	"0000000000000000 A fixed_percpu_data\n"
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81000000 T startup_64\n"
+	"ffffffff81400000 T bio_alloc_bioset\n"
+	"ffffffff81400400 T bio_alloc_clone\n"
+	"ffffffff81400500 t punt_bios_to_rescuer\n"
+	"ffffffff81400600 T bio_split\n"
+	"ffffffff81400800 T __bio_split_to_limits\n"
+	"ffffffff81401000 T submit_bh_wbc\n"
+	"ffffffff81402000 T io_schedule_timeout\n"
+	"ffffffff81403000 T mempool_alloc_noprof\n"
+	"ffffffff82000000 D _sdata\n"
+	"ffffffff82100000 B fs_bio_set\n"
+	"ffffffff82100100 b blkdev_dio_pool\n"
+	"ffffffff82100300 d some_struct\n"
+	"ffffffff82200000 B _end\n"
+	"this line is garbage\n"
+	"ffffffff8300000 X\n"
+	"zzzzzzzzzzzzzzzz T bad_addr\n"
+	"ffffffffc0100000 t biopool_map\t[dm_biopool]\n"
+	"ffffffffc0100400 t biopool_ctr\t[dm_biopool]\n"
+	"ffffffffc0102000 d biopool_target\t[dm_biopool]\n"
+	"ffffffffc0200000 t alloc_io\t[dm_mod]\n"
+	"ffffffffc0200200 t alloc_tio\t[dm_mod]\n"
+	"ffffffffc0200400 t __map_bio\t[dm_mod]\n"
+	"ffffffffc0300000 t crypt_map\t[dm_crypt]\n"
+	"ffffffffc0400000 t bch_data_insert\t[bcache]\n"
+	"ffffffffc0500000 b static_set\t[mymod]\n"
+	"ffffffffc0600000 t last_fn\t[lastmod]\n"
+	"ffffffffc0600000 U undefined_sym\n";	/* no newline at the end */
+
+static struct ksyms *load(void)
+{
+	return ksyms_parse(kallsyms, sizeof(kallsyms) - 1);
+}
+
+static void test_ksyms_parse(void)
+{
+	struct ksyms *ks = load();
+	const struct ksym *s;
+
+	CHECK(ks != NULL);
+	if (!ks)
+		return;
+	/* 30 lines: the A and U symbols dropped, 3 garbage lines ignored */
+	CHECK_U64(ks->n, 25);
+	CHECK_U64(ks->ndata, 7);
+	CHECK(!ks->zero_addrs);
+	for (size_t i = 1; i < ks->n; i++)
+		CHECK(ks->syms[i - 1].addr <= ks->syms[i].addr);
+
+	s = ksyms_by_name(ks, "biopool_map");
+	CHECK(s && s->addr == 0xffffffffc0100000ULL && s->type == 't');
+	CHECK_STR(s ? s->mod : NULL, "dm_biopool");
+	s = ksyms_by_name(ks, "fs_bio_set");
+	CHECK(s && ksym_is_data(s) && !ksym_is_text(s) && !s->mod);
+	s = ksyms_by_name(ks, "punt_bios_to_rescuer");
+	CHECK(s && ksym_is_text(s));
+	CHECK(ksyms_by_name(ks, "fixed_percpu_data") == NULL);
+	CHECK(ksyms_by_name(ks, "undefined_sym") == NULL);
+	CHECK(ksyms_by_name(ks, "bad_addr") == NULL);
+	CHECK(ksyms_by_name(ks, "nosuch") == NULL);
+	ksyms_free(ks);
+}
+
+static void test_ksyms_zero(void)
+{
+	static const char z[] =
+		"0000000000000000 T _stext\n"
+		"0000000000000000 T bio_alloc_bioset\n";
+	struct ksyms *ks = ksyms_parse(z, sizeof(z) - 1);
+
+	CHECK(ks && ks->zero_addrs);
+	CHECK(ksyms_lookup(ks, 0x1234) == NULL);
+	CHECK(ksyms_by_name(ks, "bio_alloc_bioset") == NULL);
+	ksyms_free(ks);
+
+	ks = ksyms_parse("", 0);
+	CHECK(ks && ks->n == 0 && !ks->zero_addrs);
+	CHECK(ksyms_lookup(ks, 0xffffffff81000000ULL) == NULL);
+	ksyms_free(ks);
+	ksyms_free(NULL);
+}
+
+static void test_ksyms_lookup(void)
+{
+	struct ksyms *ks = load();
+	const struct ksym *s;
+	uint64_t off = 0;
+
+	CHECK(ksyms_lookup(ks, 0xffffffff80000000ULL) == NULL);
+	s = ksyms_lookup(ks, 0xffffffff81400000ULL);
+	CHECK_STR(s ? s->name : NULL, "bio_alloc_bioset");
+	s = ksyms_lookup(ks, 0xffffffff814003ffULL);
+	CHECK_STR(s ? s->name : NULL, "bio_alloc_bioset");
+	s = ksyms_lookup(ks, 0xffffffff81400400ULL);
+	CHECK_STR(s ? s->name : NULL, "bio_alloc_clone");
+	s = ksyms_lookup(ks, 0xffffffffffffffffULL);
+	CHECK_STR(s ? s->name : NULL, "last_fn");
+
+	/* resolve: 1 MiB past a vmlinux symbol, 64 KiB past a module one */
+	s = ksyms_resolve(ks, 0xffffffff814030f0ULL, &off);
+	CHECK_STR(s ? s->name : NULL, "mempool_alloc_noprof");
+	CHECK_U64(off, 0xf0);
+	CHECK(ksyms_resolve(ks, 0xffffffff81503000ULL, NULL) == NULL);
+	CHECK(ksyms_resolve(ks, 0xffffffffc0610000ULL, NULL) == NULL);
+	CHECK(ksyms_resolve(ks, 0xffffffffc060ffffULL, NULL) != NULL);
+	ksyms_free(ks);
+}
+
+static void test_ksym_format(void)
+{
+	struct ksyms *ks = load();
+	char buf[128];
+
+	ksym_format(ks, 0xffffffff81400021ULL, buf, sizeof(buf));
+	CHECK_STR(buf, "bio_alloc_bioset+0x21");
+	ksym_format(ks, 0xffffffffc0100122ULL, buf, sizeof(buf));
+	CHECK_STR(buf, "biopool_map+0x122 [dm_biopool]");
+	ksym_format(ks, 0xffffffffc0650000ULL, buf, sizeof(buf));
+	CHECK_STR(buf, "0xffffffffc0650000");
+	ksym_format(ks, 0x10ULL, buf, sizeof(buf));
+	CHECK_STR(buf, "0x10");
+	ksym_format(ks, 0xffffffffc0100122ULL, buf, 8);	/* truncated, terminated */
+	CHECK_STR(buf, "biopool");
+	ksyms_free(ks);
+}
+
+static void test_trace_artifact(void)
+{
+	struct ksyms *ks = load();
+
+	/* just after the fentry call of a traced function */
+	CHECK(ksym_is_trace_artifact(ks, 0xffffffff81400009ULL));
+	CHECK(ksym_is_trace_artifact(ks, 0xffffffff81400000ULL));
+	/* a real return address */
+	CHECK(!ksym_is_trace_artifact(ks, 0xffffffff814000d1ULL));
+	/* JIT-ed code between modules */
+	CHECK(ksym_is_trace_artifact(ks, 0xffffffffc0650000ULL));
+	ksyms_free(ks);
+}
+
+static void test_parse_majmin(void)
+{
+	unsigned int ma = 99, mi = 99;
+
+	CHECK(parse_majmin("253:2", &ma, &mi) == 0 && ma == 253 && mi == 2);
+	CHECK(parse_majmin("0:0", &ma, &mi) == 0 && ma == 0 && mi == 0);
+	CHECK(parse_majmin("4095:1048575", &ma, &mi) == 0 && ma == 4095 &&
+	      mi == 1048575);
+	CHECK(parse_majmin("4096:0", &ma, &mi) == -1);
+	CHECK(parse_majmin("0:1048576", &ma, &mi) == -1);
+	CHECK(parse_majmin("253:", &ma, &mi) == -1);
+	CHECK(parse_majmin(":2", &ma, &mi) == -1);
+	CHECK(parse_majmin("253", &ma, &mi) == -1);
+	CHECK(parse_majmin("a:b", &ma, &mi) == -1);
+	CHECK(parse_majmin("1:2:3", &ma, &mi) == -1);
+	CHECK(parse_majmin("+1:2", &ma, &mi) == -1);
+	CHECK(parse_majmin(" 1:2", &ma, &mi) == -1);
+	CHECK(parse_majmin("1:2 ", &ma, &mi) == -1);
+	CHECK(parse_majmin("99999999999999999999:1", &ma, &mi) == -1);
+	CHECK(parse_majmin("", &ma, &mi) == -1);
+	CHECK(parse_majmin(NULL, &ma, &mi) == -1);
+}
+
+static void test_parse_interval_count(void)
+{
+	double d = 0;
+	long n = 0;
+
+	CHECK(parse_interval("1", &d) == 0);
+	CHECK_DBL(d, 1.0);
+	CHECK(parse_interval("0.5", &d) == 0);
+	CHECK_DBL(d, 0.5);
+	CHECK(parse_interval("10.25", &d) == 0);
+	CHECK_DBL(d, 10.25);
+	CHECK(parse_interval(".5", &d) == 0);
+	CHECK_DBL(d, 0.5);
+	CHECK(parse_interval("0.001", &d) == 0);
+	CHECK(parse_interval("0", &d) == -1);
+	CHECK(parse_interval("0.0", &d) == -1);
+	CHECK(parse_interval("0.0001", &d) == -1);
+	CHECK(parse_interval("-1", &d) == -1);
+	CHECK(parse_interval("abc", &d) == -1);
+	CHECK(parse_interval("1e3", &d) == -1);
+	CHECK(parse_interval("1.", &d) == -1);
+	CHECK(parse_interval(".", &d) == -1);
+	CHECK(parse_interval("", &d) == -1);
+	CHECK(parse_interval("1.0000000001", &d) == -1);
+	CHECK(parse_interval("99999999999", &d) == -1);
+	CHECK(parse_interval(" 1", &d) == -1);
+
+	CHECK(parse_count("1", 100, &n) == 0 && n == 1);
+	CHECK(parse_count("100", 100, &n) == 0 && n == 100);
+	CHECK(parse_count("101", 100, &n) == -1);
+	CHECK(parse_count("0", 100, &n) == -1);
+	CHECK(parse_count("-3", 100, &n) == -1);
+	CHECK(parse_count("12x", 100, &n) == -1);
+	CHECK(parse_count("", 100, &n) == -1);
+	CHECK(parse_count("9223372036854775808", 9223372036854775807L, &n) == -1);
+	CHECK(parse_count("9223372036854775807", 9223372036854775807L, &n) == 0 &&
+	      n == 9223372036854775807L);
+}
+
+static const char blk_list[] =
+	"vda 254:0\n"
+	"vda1 254:1\n"
+	"ram0 1:0\n"
+	"dm-0 253:0\n"
+	"dm-1 253:1\n"
+	"dm-2 253:2\n"
+	"broken line without dev\n"
+	"bad 1:x\n";
+
+static const char dm_list[] =
+	"bp0 253:0\n"
+	"bp1 253:1\n"
+	"my-top 253:2";	/* no final newline */
+
+static void test_devlists(void)
+{
+	unsigned int ma, mi;
+	char name[16];
+
+	CHECK(devlist_by_name(dm_list, "bp1", &ma, &mi) == 0 && ma == 253 && mi == 1);
+	CHECK(devlist_by_name(dm_list, "my-top", &ma, &mi) == 0 && mi == 2);
+	CHECK(devlist_by_name(dm_list, "bp", &ma, &mi) == -1);
+	CHECK(devlist_by_name(dm_list, "bp00", &ma, &mi) == -1);
+	CHECK(devlist_by_name(blk_list, "bad", &ma, &mi) == -1);
+	CHECK(devlist_by_name(NULL, "bp0", &ma, &mi) == -1);
+	CHECK(devlist_by_name("", "bp0", &ma, &mi) == -1);
+	CHECK(devlist_by_dev(dm_list, 253, 2, name, sizeof(name)) == 0);
+	CHECK_STR(name, "my-top");
+	CHECK(devlist_by_dev(blk_list, 1, 0, name, sizeof(name)) == 0);
+	CHECK_STR(name, "ram0");
+	CHECK(devlist_by_dev(blk_list, 1, 1, name, sizeof(name)) == -1);
+	CHECK(devlist_by_dev(blk_list, 254, 0, NULL, 0) == 0);
+	CHECK(devlist_by_dev(dm_list, 253, 2, name, 4) == 0);
+	CHECK_STR(name, "my-");
+}
+
+static void test_resolve_device_arg(void)
+{
+	unsigned int ma = 0, mi = 0;
+
+	CHECK(resolve_device_arg("253:1", dm_list, blk_list, &ma, &mi) == 0 &&
+	      ma == 253 && mi == 1);
+	CHECK(resolve_device_arg("254:0", dm_list, blk_list, &ma, &mi) == 0 &&
+	      ma == 254 && mi == 0);
+	CHECK(resolve_device_arg("9:9", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("253:x", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("bp0", dm_list, blk_list, &ma, &mi) == 0 &&
+	      ma == 253 && mi == 0);
+	CHECK(resolve_device_arg("/dev/mapper/my-top", dm_list, blk_list, &ma, &mi) == 0 &&
+	      mi == 2);
+	CHECK(resolve_device_arg("/dev/mapper/vda", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("/dev/dm-1", dm_list, blk_list, &ma, &mi) == 0 &&
+	      ma == 253 && mi == 1);
+	CHECK(resolve_device_arg("/dev/vda1", dm_list, blk_list, &ma, &mi) == 0 &&
+	      ma == 254 && mi == 1);
+	CHECK(resolve_device_arg("ram0", dm_list, blk_list, &ma, &mi) == 0 &&
+	      ma == 1 && mi == 0);
+	CHECK(resolve_device_arg("nosuch", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("/dev/nosuch", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("/tmp/file", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("a/b", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg("", dm_list, blk_list, &ma, &mi) == -1);
+	CHECK(resolve_device_arg(NULL, dm_list, blk_list, &ma, &mi) == -1);
+}
+
+#define KDEV(ma, mi) (((uint32_t)(ma) << 20) | (mi))
+
+static const char *name_of(const struct ksyms *ks, uint64_t bs, uint32_t kdev,
+			   const uint64_t *caller, unsigned int n, uint64_t fsbs,
+			   int *rule)
+{
+	static char buf[128];
+	struct set_desc d = {
+		.bs = bs, .kdev = kdev, .caller = caller, .ncaller = n,
+		.fs_bio_set = fsbs,
+	};
+
+	*rule = describe_set(ks, dm_list, blk_list, &d, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_describe_set(void)
+{
+	struct ksyms *ks = load();
+	/* fexit stack: trampoline, fentry site, plumbing, the caller */
+	const uint64_t biopool[] = {
+		0xffffffffc0650000ULL,		/* BPF trampoline */
+		0xffffffff81400009ULL,		/* bio_alloc_bioset+0x9 */
+		0xffffffff81400423ULL,		/* bio_alloc_clone+0x23 */
+		0xffffffffc0100122ULL,		/* biopool_map+0x122 */
+		0xffffffffc0200478ULL,		/* __map_bio */
+		0,
+	};
+	const uint64_t dmio[] = { 0xffffffff81400450ULL, 0xffffffffc0200050ULL, 0 };
+	const uint64_t dmtio[] = { 0xffffffffc0200250ULL, 0 };
+	const uint64_t crypt[] = { 0xffffffff814000d1ULL, 0xffffffffc0300040ULL };
+	const uint64_t split[] = { 0xffffffff81400450ULL, 0xffffffff81400630ULL,
+				   0xffffffff81400830ULL };
+	const uint64_t bcache[] = { 0xffffffff814000d1ULL, 0xffffffffc0400010ULL };
+	const uint64_t plumbing_only[] = { 0xffffffff814000d1ULL, 0xffffffffc0650000ULL };
+	int rule;
+
+	/* 1: the address of fs_bio_set as learnt at run time */
+	CHECK_STR(name_of(ks, 0xffff888001234500ULL, KDEV(254, 0), NULL, 0,
+			  0xffff888001234500ULL, &rule), "fs_bio_set");
+	CHECK(rule == 1);
+	/* 2: data symbols, with an offset, in a module */
+	CHECK_STR(name_of(ks, 0xffffffff82100000ULL, KDEV(254, 0), NULL, 0, 0, &rule),
+		  "fs_bio_set");
+	CHECK(rule == 2);
+	CHECK_STR(name_of(ks, 0xffffffff82100100ULL, 0, NULL, 0, 0, &rule),
+		  "blkdev_dio_pool");
+	CHECK_STR(name_of(ks, 0xffffffff82100340ULL, 0, NULL, 0, 0, &rule),
+		  "some_struct+0x40");
+	CHECK_STR(name_of(ks, 0xffffffffc0500020ULL, 0, NULL, 0, 0, &rule),
+		  "static_set+0x20[mymod]");
+	/* 3: dm devices, the target from the allocating module */
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 1), biopool, 6, 0, &rule),
+		  "bp1:biopool");
+	CHECK(rule == 3);
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 2), dmio, 3, 0, &rule),
+		  "my-top:dm-core(io)");
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 2), dmtio, 2, 0, &rule),
+		  "my-top:dm-core(tio)");
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 0), crypt, 2, 0, &rule),
+		  "bp0:crypt");
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 0), NULL, 0, 0, &rule),
+		  "bp0:?");
+	/* 4: a queue's split set */
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(254, 0), split, 3, 0, &rule),
+		  "vda:queue-split");
+	CHECK(rule == 4);
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 1), split, 3, 0, &rule),
+		  "bp1:queue-split");
+	/* 5: not dm: the allocating function */
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(254, 0), bcache, 2, 0, &rule),
+		  "bch_data_insert[bcache]");
+	CHECK(rule == 5);
+	/* 6: nothing else known */
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(254, 0), plumbing_only, 2, 0,
+			  &rule), "0xffff888003000000");
+	CHECK(rule == 6);
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, 0, NULL, 0, 0, &rule),
+		  "0xffff888003000000");
+	/* an address far from any symbol is not "the nearest data symbol" */
+	CHECK_STR(name_of(ks, 0xffffffff82300000ULL, 0, NULL, 0, 0, &rule),
+		  "0xffffffff82300000");
+	CHECK(first_caller_frame(ks, biopool, 6) == 3);
+	CHECK(first_caller_frame(ks, plumbing_only, 2) == -1);
+	CHECK(first_caller_frame(ks, biopool, 0) == -1);
+	ksyms_free(ks);
+}
+
+const struct unit_test names_tests[] = {
+	UNIT_TEST(test_ksyms_parse),
+	UNIT_TEST(test_ksyms_zero),
+	UNIT_TEST(test_ksyms_lookup),
+	UNIT_TEST(test_ksym_format),
+	UNIT_TEST(test_trace_artifact),
+	UNIT_TEST(test_parse_majmin),
+	UNIT_TEST(test_parse_interval_count),
+	UNIT_TEST(test_devlists),
+	UNIT_TEST(test_resolve_device_arg),
+	UNIT_TEST(test_describe_set),
+	{ NULL, NULL },
+};

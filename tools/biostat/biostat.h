@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * biostat.h - the ABI shared by biostat.bpf.c and the biostat tool.
+ *
+ * This is the only header both sides include.  The BPF side gets the
+ * __u32/__u64 types from vmlinux.h, the user side from <linux/types.h>;
+ * include one of those first.
+ *
+ * Keep every structure free of implicit padding holes that differ between
+ * the BPF target and x86-64: all members are naturally aligned and every
+ * structure's size is a multiple of 8.
+ */
+#ifndef BIOSTAT_H
+#define BIOSTAT_H
+
+#define BIOSTAT_TASK_COMM_LEN	16
+#define BIOSTAT_HIST_SLOTS	32	/* log2 buckets of wait time in usecs */
+#define BIOSTAT_CALLER_DEPTH	8	/* stack frames kept for naming a set */
+#define BIOSTAT_MAX_STACK_DEPTH	32	/* frames of a waiting allocation */
+#define BIOSTAT_MAX_SETS	1024	/* bio_sets tracked at once */
+#define BIOSTAT_MAX_TASKS	16384	/* tasks inside a traced function */
+#define BIOSTAT_MAX_WAIT_STACKS	4096	/* distinct (set, stack) pairs */
+#define BIOSTAT_RINGBUF_BYTES	(1U << 21)
+#define BIOSTAT_PUNT_WALK_MAX	1024	/* bios examined per list per punt */
+
+/* Event types sent through the ring buffer. */
+enum biostat_event_type {
+	BIOSTAT_EV_WAIT = 1,	/* an allocation slept on an empty reserve */
+	BIOSTAT_EV_FAIL = 2,	/* bio_alloc_bioset() returned NULL */
+	BIOSTAT_EV_PUNT = 3,	/* punt_bios_to_rescuer() ran */
+	BIOSTAT_EV_RESCUE = 4,	/* bio_alloc_rescue() ran */
+	/* 16.. reserved for "biostat check" (issue 5) */
+};
+
+/* Traced functions; index into the hook table on both sides. */
+enum biostat_hook {
+	BIOSTAT_HOOK_ALLOC_BIOSET,	/* bio_alloc_bioset entry + exit */
+	BIOSTAT_HOOK_ALLOC_CLONE,	/* bio_alloc_clone entry */
+	BIOSTAT_HOOK_MEMPOOL_ALLOC,	/* mempool_alloc{,_noprof} entry + exit */
+	BIOSTAT_HOOK_MEMPOOL_SLAB,	/* mempool_alloc_slab entry + exit */
+	BIOSTAT_HOOK_IO_SCHEDULE,	/* io_schedule_timeout entry */
+	BIOSTAT_HOOK_PUNT,		/* punt_bios_to_rescuer entry */
+	BIOSTAT_HOOK_RESCUE,		/* bio_alloc_rescue entry + exit */
+	BIOSTAT_HOOK_SUBMIT,		/* submit_bio_noacct entry */
+	BIOSTAT_NR_HOOKS,
+};
+
+/*
+ * Per-CPU counters of one bio_set (value of the "counters" map, keyed by
+ * the bio_set's kernel address).  Every field is a running total since
+ * the programs were enabled; the tool computes interval rates from
+ * differences.  wait_max_ns is the per-CPU maximum (sum over CPUs is
+ * meaningless; take the maximum).
+ */
+struct biostat_counters {
+	__u64 allocs;		/* bios allocated from the set */
+	__u64 reserve;		/* of those, served from the mempool reserve */
+	__u64 waits;		/* allocations that slept on an empty reserve */
+	__u64 wait_ns;		/* total time those allocations slept */
+	__u64 wait_max_ns;	/* longest single wait on this CPU */
+	__u64 fails;		/* bio_alloc_bioset() returned NULL */
+	__u64 punts;		/* punt_bios_to_rescuer() calls */
+	__u64 punted;		/* bios those calls moved to the rescuer */
+	__u64 rescues;		/* bio_alloc_rescue() runs */
+	__u64 rescued;		/* bios those runs resubmitted */
+	__u64 hist[BIOSTAT_HIST_SLOTS];	/* wait time, log2(usecs) */
+};
+
+/* What the BPF side learnt about a set when it first saw it ("sets" map). */
+struct biostat_set_info {
+	__u64 first_ns;		/* bpf_ktime_get_ns() of the first sighting */
+	__u32 dev;		/* kernel dev_t of the first allocation */
+	__u32 flags;		/* BIOSTAT_SET_* */
+	__s32 pool_min;		/* mempool reserve size (min_nr), -1 unknown */
+	__u32 front_pad;
+	__u64 caller[BIOSTAT_CALLER_DEPTH];	/* kernel stack of the first
+						 * allocation, innermost first */
+};
+
+#define BIOSTAT_SET_MULTI_DEV	(1U << 0)	/* allocations for >1 device */
+#define BIOSTAT_SET_RESCUER	(1U << 1)	/* set has a rescue workqueue */
+#define BIOSTAT_SET_HAVE_CALLER	(1U << 2)	/* caller[] is filled in */
+#define BIOSTAT_SET_CLONE	(1U << 3)	/* first allocation was a clone */
+
+/* Key of the "wait_stacks" map: (set, stack id) -> number of waits. */
+struct biostat_stack_key {
+	__u64 bs;
+	__s64 stackid;
+};
+
+/* One ring-buffer record. */
+struct biostat_event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 bs;		/* bio_set address */
+	__u64 dur_ns;		/* WAIT: time slept */
+	__u32 type;		/* enum biostat_event_type */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 dev;		/* kernel dev_t the allocation was for, 0 unknown */
+	__u32 count;		/* PUNT: bios moved; RESCUE: bios resubmitted */
+	__u32 gfp;		/* WAIT, FAIL: the caller's gfp mask */
+	__s64 stackid;		/* WAIT with -s: id in the "stacks" map */
+	char comm[BIOSTAT_TASK_COMM_LEN];
+};
+
+/* Kernel dev_t encoding (include/linux/kdev_t.h). */
+#define BIOSTAT_MINORBITS	20
+#define BIOSTAT_KDEV(ma, mi)	(((__u32)(ma) << BIOSTAT_MINORBITS) | (__u32)(mi))
+#define BIOSTAT_KDEV_MAJOR(d)	((__u32)(d) >> BIOSTAT_MINORBITS)
+#define BIOSTAT_KDEV_MINOR(d)	((__u32)(d) & ((1U << BIOSTAT_MINORBITS) - 1))
+
+#endif /* BIOSTAT_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * names.h - turning kernel addresses and device numbers into names a user
+ * recognises, and parsing what the user typed.  Everything here works on
+ * text handed in by the caller (the contents of /proc/kallsyms, a listing
+ * of block and dm devices), so it is unit tested without a kernel.
+ *
+ * Device listings are text, one device per line: "NAME MAJ:MIN".
+ * biostat builds one from /sys/class/block (kernel names: vda, dm-2) and
+ * one from /sys/block/dm-N/dm/name (device-mapper names: bp0).
+ */
+#ifndef BIOSTAT_NAMES_H
+#define BIOSTAT_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *mod;	/* NULL for vmlinux */
+	char type;		/* as in /proc/kallsyms: T t D d B b R r ... */
+};
+
+struct ksyms {
+	struct ksym *syms;	/* sorted by address, 'A' symbols dropped */
+	size_t n;
+	char *strs;		/* storage of names and module names */
+	size_t ndata;		/* data symbols (d D b B r R) */
+	bool zero_addrs;	/* every address was 0 (kptr_restrict) */
+};
+
+/* Parse /proc/kallsyms text.  NULL on allocation failure only. */
+struct ksyms *ksyms_parse(const char *text, size_t len);
+void ksyms_free(struct ksyms *ks);
+
+/* Nearest symbol at or below addr, NULL if none. */
+const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr);
+
+/*
+ * The symbol that contains addr and the offset into it, or NULL when addr
+ * is too far past the nearest symbol to belong to it (1 MiB in vmlinux,
+ * 64 KiB in a module: JIT-ed BPF code and trampolines sit between modules).
+ */
+const struct ksym *ksyms_resolve(const struct ksyms *ks, uint64_t addr,
+				 uint64_t *off);
+
+/*
+ * A return address that is an artefact of tracing rather than a caller:
+ * unresolvable (BPF programs and trampolines) or within the first 10 bytes
+ * of a function, i.e. just after its fentry call site (endbr64 + call).
+ */
+bool ksym_is_trace_artifact(const struct ksyms *ks, uint64_t addr);
+
+/* Exact name (vmlinux or module); the first match. */
+const struct ksym *ksyms_by_name(const struct ksyms *ks, const char *name);
+
+bool ksym_is_data(const struct ksym *s);
+bool ksym_is_text(const struct ksym *s);
+
+/* "func+0x1a [mod]" or "0xffffffff..." when it does not resolve */
+void ksym_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t n);
+
+/* Strict "MAJ:MIN" (decimal, no sign, no spaces).  0 or -1. */
+int parse_majmin(const char *s, unsigned int *maj, unsigned int *min);
+
+/* Strict positive decimal number of seconds ("1", "0.5"); 0 or -1. */
+int parse_interval(const char *s, double *secs);
+
+/* Strict positive decimal integer within [1, max]; 0 or -1. */
+int parse_count(const char *s, long max, long *out);
+
+/* Device listings: 0 found, -1 not. */
+int devlist_by_name(const char *list, const char *name,
+		    unsigned int *maj, unsigned int *min);
+int devlist_by_dev(const char *list, unsigned int maj, unsigned int min,
+		   char *name, size_t n);
+
+/*
+ * Resolve what the user gave to -d: "MAJ:MIN", "/dev/mapper/NAME",
+ * "/dev/NAME", a device-mapper name, or a kernel block device name.
+ * The device must appear in one of the listings.  0 or -1.
+ * (biostat stat()s other paths, e.g. /dev/disk/by-id links, itself.)
+ */
+int resolve_device_arg(const char *arg, const char *dm_list,
+		       const char *blk_list, unsigned int *maj,
+		       unsigned int *min);
+
+/* Everything known about one bio_set, to name it. */
+struct set_desc {
+	uint64_t bs;			/* its address */
+	uint32_t kdev;			/* device of its first allocation */
+	const uint64_t *caller;		/* stack of the first allocation */
+	unsigned int ncaller;
+	uint64_t fs_bio_set;		/* &fs_bio_set if known, else 0 */
+};
+
+/*
+ * Name of a bio_set, in this order of preference:
+ *  1. "fs_bio_set" when bs is the known address of fs_bio_set;
+ *  2. the data symbol holding it: "blkdev_dio_pool", "sym+0x40",
+ *     "sym[module]";
+ *  3. for a set of a device-mapper device: "DMNAME:TARGET", TARGET from the
+ *     module of the code that allocated (dm_biopool -> biopool, dm_mod ->
+ *     dm-core, with "(io)"/"(tio)" for dm core's two sets);
+ *  4. a request queue's split set: "KNAME:queue-split";
+ *  5. the allocating function: "func[module]" or "func";
+ *  6. the raw address "0xffff...".
+ * Returns the rule number used (1..6).
+ */
+int describe_set(const struct ksyms *ks, const char *dm_list,
+		 const char *blk_list, const struct set_desc *d,
+		 char *name, size_t n);
+
+/*
+ * Index in caller[] of the first frame that is not block-layer allocation
+ * plumbing or BPF/tracing machinery, or -1.
+ */
+int first_caller_frame(const struct ksyms *ks, const uint64_t *caller,
+		       unsigned int ncaller);
+
+#endif
