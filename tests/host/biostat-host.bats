@@ -132,3 +132,31 @@ stop_biostat() {
 	[ "$status" -eq 0 ]
 	[[ $output == "biostat "* ]]
 }
+
+@test "biostat --help lists check; biostat check -h exits 0" {
+	run -0 "$BIOSTAT" --help
+	grep -qw check <<<"$output"
+	run -0 "$BIOSTAT" check -h
+	[[ "$output" == *"DURATION"* ]]
+	[[ "$output" == *"Exit status"* ]]
+}
+
+@test "biostat check rejects bad input with one line and exit 2" {
+	run -2 "$BIOSTAT" check 0
+	[[ "$output" == *"invalid duration"* ]]
+	run -2 "$BIOSTAT" check 1 2
+	[[ "$output" == *"unexpected argument"* ]]
+	run -2 "$BIOSTAT" check --bogus
+	[[ "$output" == *"unknown option"* ]]
+	run -2 "$BIOSTAT" check -d /nonexistent-dev-xyz 1
+}
+
+@test "biostat check: exits 0 or 3 where fentry works, else 1 with a clear message" {
+	need_bpf
+	run "$BIOSTAT" check 1
+	case "$status" in
+	0|3) [[ "$output" == *"allocations checked"* ]] ;;
+	1) [[ "$output" == *"fentry"* ]] ;;
+	*) echo "unexpected status $status: $output" >&2; return 1 ;;
+	esac
+}

@@ -35,6 +35,7 @@
 
 #include "biostat.h"
 #include "biostat.skel.h"
+#include "check.h"
 #include "hist.h"
 #include "json.h"
 #include "names.h"
@@ -142,6 +143,12 @@ static const char doc[] =
 "  biostat -d bp0 -H       # one device, with wait-time histograms\n"
 "  biostat -j -e | jq .    # everything as JSON, one object per line\n"
 "\n"
+"Subcommand:\n"
+"  check [OPTIONS] [DURATION]\n"
+"                          report tasks that allocate a second bio from a\n"
+"                          bio_set while holding one unsubmitted (the\n"
+"                          bio_alloc_bioset() rule); biostat check --help\n"
+"\n"
 "Exit status: 0 success, 1 cannot trace (privileges, kernel without BTF\n"
 "or a traced function), 2 bad command line.";
 
@@ -242,7 +249,7 @@ static void fmt_time(double wall, char *buf, size_t n, bool ms)
 		snprintf(buf, n, "%s", hms);
 }
 
-static char *read_file(const char *path, size_t *lenp)
+char *read_file(const char *path, size_t *lenp)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap), *nb;
@@ -339,7 +346,7 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 }
 
 /* "NAME MAJ:MIN" for every block device, and for every dm device by dm name. */
-static void build_dev_lists(char **blk, char **dm)
+void build_dev_lists(char **blk, char **dm)
 {
 	struct sbuf b = { 0 }, d = { 0 };
 	struct dirent *de;
@@ -1544,6 +1551,8 @@ int main(int argc, char **argv)
 	long reports = 0;
 	int err;
 
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return check_main(argc - 1, argv + 1);
 	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL))
 		usage_error("invalid arguments");
 	if (strcmp(hooks_env(), "auto") && strcmp(hooks_env(), "fentry") &&

@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# biostat check (issue 5) in the guest: the one-unsubmitted-bio rule of
+# bio_alloc_bioset().  dm-biopool in its default order keeps the rule;
+# with unsafe_alloc_order (a deliberate bug) it allocates every clone of a
+# split bio before it submits any, and the checker must say so.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	common_setup
+	CK_OUT=$BATS_TEST_TMPDIR/check.out
+	CK_ERR=$BATS_TEST_TMPDIR/check.err
+	ckpid=
+	ck2pid=
+}
+
+teardown() {
+	local p
+	for p in "$ckpid" "$ck2pid"; do
+		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	common_teardown
+}
+
+# check_start OUT ERR ARGS...: run "biostat check ARGS" in the background
+# until it traces; its pid in $!-like variable CKPID_LAST
+check_start() {
+	local out=$1 err=$2
+	shift 2
+	biostat check "$@" >"$out" 2>"$err" &
+	CKPID_LAST=$!
+	if ! wait_until 60 grep -q '^Checking' "$err"; then
+		cat "$err" >&2
+		return 1
+	fi
+}
+
+# check_stop PID: SIGINT, then its exit status in CK_RC
+check_stop() {
+	CK_RC=0
+	kill -INT "$1"
+	wait "$1" || CK_RC=$?
+}
+
+# fio_verify DEV SIZE: random writes of 4k..1M at iodepth 16, then verify
+fio_verify() {
+	fio --name=verify --filename="$1" --offset=0 --size="$2" \
+		--direct=1 --ioengine=libaio --iodepth=16 --rw=randwrite \
+		--bssplit=4k/20:16k/20:64k/20:256k/20:1m/20 --randrepeat=0 \
+		--verify=crc32c --verify_fatal=1 --output=/tmp/fio.log
+}
+
+# show_violations FILE: one TAP comment line per violation in a JSON output
+show_violations() {
+	jq -r 'select(.type == "violation") |
+		"#   \(.set) dev=\(.dev) comm=\(.comm) held=\(.held_max) n=\(.count) " +
+		"gfp=\(.gfp_first_name)/\(.gfp_second_name) in_submit=\(.in_submit_bio) " +
+		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<")) " +
+		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<"))"' "$1" >&3
+	jq -r 'select(.type == "check_summary") |
+		"#   summary: \(.violations) violation site(s), \(.allocations) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, drops \(.drops)"' "$1" >&3
+}
+
+@test "check: biopool stack, split_sectors:8, default order, under fio: no violation for biopool sets" {
+	local loopdev
+	# over loop, completions are asynchronous: dm core's per-io clones stay
+	# allocated after ->submit_bio returns (they are not "held")
+	loopdev=$(make_loop 32)
+	dm_create bp1 "$(biopool_table "$loopdev" split_sectors:8)"
+	dm_create bp2 "$(biopool_table /dev/mapper/bp1 split_sectors:8)"
+	check_start "$CK_OUT" "$CK_ERR" -j
+	ckpid=$CKPID_LAST
+	fio_verify /dev/mapper/bp2 16M
+	check_stop "$ckpid"
+	ckpid=
+	show_violations "$CK_OUT"
+	# 0: nothing at all; 3: only the kernel's own code (listed above)
+	[ "$CK_RC" = 0 ] || [ "$CK_RC" = 3 ]
+	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$CK_OUT"
+	run -0 jq -r 'select(.type == "violation") | .set' "$CK_OUT"
+	if grep -q 'biopool' <<<"$output"; then
+		echo "a biopool set was reported: $output" >&2
+		return 1
+	fi
+	if [ "$CK_RC" = 0 ]; then
+		[ "$(jq -r 'select(.type == "check_summary") | .violations' "$CK_OUT")" = 0 ]
+	fi
+}
+
+@test "check: unsafe_alloc_order is reported for that device's set, with stacks, exit 3; data intact" {
+	make_brd 32
+	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:256 split_sectors:8 unsafe_alloc_order)"
+	dmsetup table bp0 | grep -q unsafe_alloc_order
+	check_start "$CK_OUT" "$CK_ERR" -j
+	ckpid=$CKPID_LAST
+	check_start "$BATS_TEST_TMPDIR/text.out" "$BATS_TEST_TMPDIR/text.err" -d bp0
+	ck2pid=$CKPID_LAST
+
+	fio_verify /dev/mapper/bp0 16M
+	random_file /tmp/ck.data 16
+	write_direct /tmp/ck.data /dev/mapper/bp0 1M
+
+	check_stop "$ckpid"
+	ckpid=
+	rc_json=$CK_RC
+	check_stop "$ck2pid"
+	ck2pid=
+	rc_text=$CK_RC
+	show_violations "$CK_OUT"
+	[ "$rc_json" = 3 ]
+	[ "$rc_text" = 3 ]
+
+	# the biopool set of bp0, named after the device, with both stacks
+	jq -e -s '[.[] | select(.type == "violation" and .set == "bp0:biopool")] |
+		length >= 1 and
+		all(.dev | test("bp0")) and
+		all(.held_max >= 1) and
+		all(.in_submit_bio) and all(.rescuer) and
+		all(.gfp_second_name == "GFP_NOIO") and
+		all([.stack_first[]] | any(test("^biopool_map"))) and
+		all([.stack_second[]] | any(test("^biopool_map")))' "$CK_OUT"
+
+	# the text report, filtered to the device
+	grep -q '^VIOLATION bio_set bp0:biopool ' "$BATS_TEST_TMPDIR/text.out"
+	grep -q 'held bio allocated at:' "$BATS_TEST_TMPDIR/text.out"
+	grep -q 'new bio allocated at:' "$BATS_TEST_TMPDIR/text.out"
+	grep -q 'biopool_map' "$BATS_TEST_TMPDIR/text.out"
+	run -0 grep '^VIOLATION' "$BATS_TEST_TMPDIR/text.out"
+	if grep -v 'bp0' <<<"$output"; then
+		echo "-d bp0 let another device's violation through" >&2
+		return 1
+	fi
+
+	# the deliberate bug does not lose data while the pool is large enough
+	[ "$(sha_dev /dev/mapper/bp0 16)" = "$(sha_file /tmp/ck.data)" ]
+	[ "$(bp_stat bp0 errors)" = 0 ]
+}
+
+@test "check: the kernel's own code under dm-linear, dm-delay, brd and loop I/O (reported in TAP)" {
+	local loopdev l1 l2 l3 pids=() p
+	modprobe dm-delay
+	make_brd 64 2
+	loopdev=$(make_loop 64)
+	l1=$(make_loop 32)
+	l2=$(make_loop 32)
+	l3=$(make_loop 32)
+	dm_create lin0 "0 $(sectors "$loopdev") linear $loopdev 0"
+	dm_create dly0 "0 $(sectors /dev/ram1) delay /dev/ram1 0 5"
+	# dm-stripe: flushes and discards go to every stripe, through dm core's
+	# alloc_multiple_bios() (GFP_NOWAIT first, then a mutex and GFP_NOIO);
+	# with 3 stripes the third clone is allocated while the second is held
+	dm_create str0 "0 $((3 * $(sectors "$l1"))) striped 3 8 $l1 0 $l2 0 $l3 0"
+	check_start "$CK_OUT" "$CK_ERR" -j
+	ckpid=$CKPID_LAST
+	for d in /dev/mapper/lin0 /dev/mapper/dly0 /dev/ram0; do
+		fio --name=mix --filename="$d" --size=16M --direct=1 --ioengine=libaio \
+			--iodepth=16 --rw=randrw --bssplit=4k/30:64k/30:1m/40 \
+			--time_based --runtime=4 --output=/dev/null &
+		pids+=($!)
+	done
+	# buffered I/O through the page cache and writeback on loop
+	dd if=/dev/urandom of="$loopdev" bs=1M count=32 seek=16 conv=fsync status=none &
+	pids+=($!)
+	fio --name=flush --filename=/dev/mapper/str0 --size=16M --direct=1 \
+		--ioengine=psync --rw=randwrite --bs=16k --fsync=1 \
+		--time_based --runtime=4 --output=/dev/null &
+	pids+=($!)
+	blkdiscard -o 32M -l 16M /dev/mapper/str0 || echo "# (blkdiscard on str0: unsupported)" >&3
+	for p in "${pids[@]}"; do wait "$p"; done
+	check_stop "$ckpid"
+	ckpid=
+	echo "# kernel $(uname -r): biostat check over dm-linear(loop), dm-delay(brd), brd, loop:" >&3
+	show_violations "$CK_OUT"
+	[ "$CK_RC" = 0 ] || [ "$CK_RC" = 3 ]
+	jq -e 'select(.type == "check_summary") | .allocations > 0' "$CK_OUT"
+}
