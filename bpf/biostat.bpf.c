@@ -56,7 +56,7 @@ __s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
 /* Indexes of the "errs" map. */
 enum {
 	ERR_RINGBUF,		/* ring buffer full, event dropped */
-	ERR_TASKS_FULL,		/* per-task state map full */
+	ERR_TASKS_FULL,		/* per-task state not created (no memory, busy) */
 	ERR_DEPTH,		/* bio_alloc_bioset nested too deep */
 	ERR_WALK,		/* punt list longer than BIOSTAT_PUNT_WALK_MAX */
 	ERR_SETS_FULL,		/* too many bio_sets */
@@ -87,7 +87,8 @@ struct task_state {
 	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
 	__u32 clone_dev;
-	__u32 pad;
+	__u32 seen_dev;		/* set_seen() done for (seen_bs, seen_dev) */
+	__u64 seen_bs;
 	struct frame f[MAX_DEPTH];
 };
 
@@ -105,10 +106,15 @@ struct {
 	__type(value, struct biostat_set_info);
 } sets SEC(".maps");
 
+/*
+ * Per-task state in task-local storage: one cached lookup per call, created
+ * once per task and freed by the kernel when the task exits (no hash
+ * insert/delete per allocation).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BIOSTAT_MAX_TASKS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct task_state);
 } tasks SEC(".maps");
 
@@ -139,7 +145,6 @@ struct {
 } errs SEC(".maps");
 
 /* Sources of zeroed map values (too big for the BPF stack). */
-static const struct task_state zero_state;
 static const struct biostat_counters zero_counters;
 static const struct biostat_set_info zero_info;
 
@@ -168,25 +173,15 @@ static __always_inline bool tgid_ok(__u64 id)
 	return !targ_tgid || (__u32)(id >> 32) == targ_tgid;
 }
 
-static __always_inline struct task_state *task_get(__u32 tid, bool create)
+static __always_inline struct task_state *task_get(bool create)
 {
-	struct task_state *st = bpf_map_lookup_elem(&tasks, &tid);
+	struct task_state *st;
 
-	if (st || !create)
-		return st;
-	if (bpf_map_update_elem(&tasks, &tid, &zero_state, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&tasks, &tid)) {
+	st = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
+				  create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!st && create)
 		err_inc(ERR_TASKS_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&tasks, &tid);
-}
-
-/* Drop a task's state once nothing is in progress. */
-static __always_inline void task_put(__u32 tid, struct task_state *st)
-{
-	if (!st->depth && !st->rescue_bs && !st->clone_bs)
-		bpf_map_delete_elem(&tasks, &tid);
+	return st;
 }
 
 static __always_inline struct frame *top_frame(struct task_state *st)
@@ -315,7 +310,7 @@ static __always_inline int clone_enter(struct block_device *bdev,
 		sbdev = bdev;
 	if (sbdev)
 		dev = BPF_CORE_READ(sbdev, bd_dev);
-	st = task_get((__u32)id, true);
+	st = task_get(true);
 	if (!st)
 		return 0;
 	st->clone_bs = (__u64)bs;
@@ -342,7 +337,7 @@ static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
 	}
 	if (!enabled || !tgid_ok(id))
 		return 0;
-	st = task_get(tid, false);
+	st = task_get(false);
 	if (st && st->clone_bs == (__u64)bs) {
 		dev = st->clone_dev;
 		clone = true;
@@ -350,13 +345,10 @@ static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
 	} else if (bdev) {
 		dev = BPF_CORE_READ(bdev, bd_dev);
 	}
-	if (targ_dev && dev != targ_dev) {
-		if (st)
-			task_put(tid, st);
+	if (targ_dev && dev != targ_dev)
 		return 0;
-	}
 	if (!st)
-		st = task_get(tid, true);
+		st = task_get(true);
 	if (!st)
 		return 0;
 	d = st->depth;
@@ -383,13 +375,12 @@ static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
 /* bs == 0: unknown (kretprobe), trust the top frame. */
 static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct biostat_counters *c;
 	struct task_state *st;
 	struct frame *f;
 	__u32 d, i;
 
-	st = task_get(tid, false);
+	st = task_get(false);
 	if (!st)
 		return 0;
 	d = st->depth;
@@ -403,14 +394,17 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	}
 	if (d == 0 || d > MAX_DEPTH) {
 		st->depth = 0;
-		task_put(tid, st);
 		return 0;
 	}
 	f = &st->f[(d - 1) & (MAX_DEPTH - 1)];
 	bs = f->bs;
 	st->depth = d - 1;
 
-	set_seen(ctx, (struct bio_set *)bs, f->dev, f->clone);
+	if (st->seen_bs != bs || st->seen_dev != f->dev) {
+		set_seen(ctx, (struct bio_set *)bs, f->dev, f->clone);
+		st->seen_bs = bs;
+		st->seen_dev = f->dev;
+	}
 	c = counters_get(bs);
 	if (c) {
 		if (ret) {
@@ -420,7 +414,6 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 			emit(BIOSTAT_EV_FAIL, bs, f->dev, 0, 0, f->gfp, -1);
 		}
 	}
-	task_put(tid, st);
 	return 0;
 }
 
@@ -428,13 +421,12 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 
 static __always_inline int mp_enter(void *pool)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_state *st;
 	struct frame *f;
 
 	if (!enabled)
 		return 0;
-	st = bpf_map_lookup_elem(&tasks, &tid);
+	st = task_get(false);
 	if (!st)
 		return 0;
 	f = top_frame(st);
@@ -459,7 +451,6 @@ static __always_inline int mp_enter(void *pool)
 
 static __always_inline int mp_exit(void *ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct biostat_counters *c;
 	struct biostat_stack_key sk;
 	struct task_state *st;
@@ -467,7 +458,7 @@ static __always_inline int mp_exit(void *ret)
 	__u64 dur, one = 1, *v;
 	__u32 slot;
 
-	st = bpf_map_lookup_elem(&tasks, &tid);
+	st = task_get(false);
 	if (!st)
 		return 0;
 	f = top_frame(st);
@@ -513,11 +504,10 @@ static __always_inline int mp_exit(void *ret)
 
 static __always_inline struct frame *slab_frame(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_state *st;
 	struct frame *f;
 
-	st = bpf_map_lookup_elem(&tasks, &tid);
+	st = task_get(false);
 	if (!st)
 		return NULL;
 	f = top_frame(st);
@@ -591,7 +581,7 @@ static __always_inline int punt_enter(struct bio_set *bs)
 
 	if (!enabled || !tgid_ok(id))
 		return 0;
-	st = bpf_map_lookup_elem(&tasks, &(__u32){ (__u32)id });
+	st = task_get(false);
 	f = st ? top_frame(st) : NULL;
 	if (f && f->bs == (__u64)bs)
 		dev = f->dev;
@@ -628,7 +618,7 @@ static __always_inline int rescue_enter(void *work)
 	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
 	if (targ_dev && set_dev(bs) != targ_dev)
 		return 0;
-	st = task_get((__u32)id, true);
+	st = task_get(true);
 	if (!st)
 		return 0;
 	if (!st->rescue_bs)
@@ -640,13 +630,12 @@ static __always_inline int rescue_enter(void *work)
 
 static __always_inline int rescue_exit(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct biostat_counters *c;
 	struct task_state *st;
 	__u64 bs;
 	__u32 n;
 
-	st = bpf_map_lookup_elem(&tasks, &tid);
+	st = task_get(false);
 	if (!st || !st->rescue_bs)
 		return 0;
 	bs = st->rescue_bs;
@@ -658,7 +647,6 @@ static __always_inline int rescue_exit(void)
 	if (c)
 		__sync_fetch_and_add(&c->rescues, 1);	/* rescued: per bio */
 	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
-	task_put(tid, st);
 	return 0;
 }
 
@@ -668,12 +656,10 @@ static __always_inline int submit_enter(struct bio *bio)
 {
 	struct biostat_counters *c;
 	struct task_state *st;
-	__u32 tid;
 
 	if (!rescue_active)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	st = bpf_map_lookup_elem(&tasks, &tid);
+	st = task_get(false);
 	if (!st || !st->rescue_bs)
 		return 0;
 	if ((__u64)BPF_CORE_READ(bio, bi_pool) != st->rescue_bs)

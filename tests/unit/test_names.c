@@ -6,7 +6,9 @@
 #include "unit.h"
 #include "names.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char kallsyms[] =
 	"0000000000000000 A fixed_percpu_data\n"
@@ -91,6 +93,42 @@ static void test_ksyms_zero(void)
 	CHECK(ksyms_lookup(ks, 0xffffffff81000000ULL) == NULL);
 	ksyms_free(ks);
 	ksyms_free(NULL);
+}
+
+/* ksyms_load() reads a file in pieces and keeps the same symbols. */
+static void test_ksyms_load(void)
+{
+	char path[] = "/tmp/biostat-unit-ksyms-XXXXXX";
+	struct ksyms *a, *b;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	/* enough copies to cross the read buffer many times */
+	for (int i = 0; f && i < 200; i++)
+		fwrite(kallsyms, 1, sizeof(kallsyms) - 1, f);
+	if (f)
+		fclose(f);
+	a = ksyms_load(path);
+	unlink(path);
+	b = load();
+	CHECK(a && b);
+	if (a && b) {
+		/* each copy's last line ends where the next copy's first begins */
+		CHECK_U64(a->ndata, 200 * b->ndata);
+		CHECK(!a->zero_addrs);
+		for (size_t i = 1; i < a->n; i++)
+			CHECK(a->syms[i - 1].addr <= a->syms[i].addr);
+		CHECK(ksyms_by_name(a, "fs_bio_set") && ksym_is_data(ksyms_by_name(a, "fs_bio_set")));
+		CHECK_STR(ksyms_by_name(a, "biopool_map")->mod, "dm_biopool");
+		CHECK_STR(ksyms_by_name(a, "last_fn")->mod, "lastmod");
+	}
+	ksyms_free(a);
+	ksyms_free(b);
+	CHECK(ksyms_load("/nonexistent/kallsyms") == NULL);
 }
 
 static void test_ksyms_lookup(void)
@@ -370,6 +408,7 @@ static void test_describe_set(void)
 const struct unit_test names_tests[] = {
 	UNIT_TEST(test_ksyms_parse),
 	UNIT_TEST(test_ksyms_zero),
+	UNIT_TEST(test_ksyms_load),
 	UNIT_TEST(test_ksyms_lookup),
 	UNIT_TEST(test_ksym_format),
 	UNIT_TEST(test_trace_artifact),

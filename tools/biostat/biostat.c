@@ -1545,8 +1545,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = sig_handler };
 	struct timespec rt, mt;
 	struct btf *vmlinux;
-	size_t klen;
-	char *ktext;
 	double next;
 	long reports = 0;
 	int err;
@@ -1580,13 +1578,9 @@ int main(int argc, char **argv)
 		fail("the kernel has no BTF (/sys/kernel/btf/vmlinux); biostat needs "
 		     "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 
-	ktext = read_file("/proc/kallsyms", &klen);
-	if (!ktext)
-		fail("cannot read /proc/kallsyms: %s", strerror(errno));
-	g.ks = ksyms_parse(ktext, klen);
-	free(ktext);
+	g.ks = ksyms_load("/proc/kallsyms");
 	if (!g.ks)
-		fail("out of memory parsing /proc/kallsyms");
+		fail("cannot read /proc/kallsyms: %s", strerror(errno));
 	if (g.ks->zero_addrs)
 		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
 

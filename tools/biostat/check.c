@@ -356,8 +356,6 @@ int check_main(int argc, char **argv)
 	struct bpf_link *links[8];
 	struct json j;
 	double start, end;
-	char *ktext;
-	size_t klen;
 	int ncpu, nlinks = 0, vfd, sfd, efd, err;
 	__u32 e;
 
@@ -373,13 +371,9 @@ int check_main(int argc, char **argv)
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		ck_fail("the kernel has no BTF (/sys/kernel/btf/vmlinux); check mode "
 			"needs CONFIG_DEBUG_INFO_BTF=y");
-	ktext = read_file("/proc/kallsyms", &klen);
-	if (!ktext)
-		ck_fail("cannot read /proc/kallsyms: %s", strerror(errno));
-	ks = ksyms_parse(ktext, klen);
-	free(ktext);
+	ks = ksyms_load("/proc/kallsyms");
 	if (!ks)
-		ck_fail("out of memory parsing /proc/kallsyms");
+		ck_fail("cannot read /proc/kallsyms: %s", strerror(errno));
 	if (ks->zero_addrs)
 		ck_fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
 

@@ -4,6 +4,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +13,12 @@
 
 /* ---------------------------------------------------------------- kallsyms */
 
-struct ksyms_tmp {
-	struct ksym s;
-	size_t idx;
-};
-
-static int cmp_tmp(const void *a, const void *b)
+static int cmp_sym(const void *a, const void *b)
 {
-	const struct ksyms_tmp *x = a, *y = b;
+	const struct ksym *x = a, *y = b;
 
-	if (x->s.addr != y->s.addr)
-		return x->s.addr < y->s.addr ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
 	return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
@@ -36,118 +33,238 @@ bool ksym_is_text(const struct ksym *s)
 		     s->type == 'W');
 }
 
-/* Copy [p, p+n) into the arena, NUL terminated. */
-static const char *arena_put(char **arena, const char *p, size_t n)
-{
-	char *r = *arena;
+/*
+ * Names live in blocks that never move (pointers into them are handed
+ * out); only what is kept is stored, not the text it was parsed from.
+ */
+#define KSYMS_BLOCK (256u << 10)
 
+struct ksyms_block {
+	struct ksyms_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* Copy [p, p+n) into the name storage, NUL terminated. */
+static const char *strs_put(struct ksyms *ks, const char *p, size_t n)
+{
+	struct ksyms_block *b = ks->blocks;
+	char *r;
+
+	if (!b || b->cap - b->used < n + 1) {
+		size_t cap = n + 1 > KSYMS_BLOCK ? n + 1 : KSYMS_BLOCK;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = ks->blocks;
+		b->used = 0;
+		b->cap = cap;
+		ks->blocks = b;
+	}
+	r = b->data + b->used;
 	memcpy(r, p, n);
 	r[n] = '\0';
-	*arena += n + 1;
+	b->used += n + 1;
 	return r;
+}
+
+struct ksyms_parser {
+	struct ksyms *ks;
+	size_t cap;		/* of ks->syms */
+	const char *last_mod;	/* module names are shared: lines come grouped */
+	bool nonzero;
+	bool oom;
+};
+
+/* One line of /proc/kallsyms, without its newline. */
+static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
+{
+	struct ksyms *ks = ps->ks;
+	const char *q, *name, *name_end, *mod = NULL, *mod_end = NULL;
+	uint64_t addr = 0;
+	int digits = 0;
+	struct ksym *s;
+	char type;
+
+	q = p;
+	while (q < eol && isxdigit((unsigned char)*q)) {
+		int c = tolower((unsigned char)*q);
+
+		addr = addr * 16 + (uint64_t)(isdigit(c) ? c - '0' : c - 'a' + 10);
+		q++;
+		digits++;
+	}
+	if (!digits || digits > 16 || q >= eol || *q != ' ')
+		return;
+	q++;
+	if (q >= eol || isspace((unsigned char)*q))
+		return;
+	type = *q++;
+	if (q >= eol || *q != ' ')
+		return;
+	q++;
+	name = q;
+	while (q < eol && !isspace((unsigned char)*q))
+		q++;
+	name_end = q;
+	if (name_end == name)
+		return;
+	while (q < eol && isspace((unsigned char)*q))
+		q++;
+	if (q < eol && *q == '[') {
+		mod = q + 1;
+		mod_end = memchr(mod, ']', (size_t)(eol - mod));
+		if (!mod_end || mod_end == mod)
+			mod = mod_end = NULL;
+	}
+	if (addr)
+		ps->nonzero = true;
+	if (type == 'A' || type == 'a' || type == 'U')
+		return;	/* absolute (per-cpu offsets), undefined */
+	if (ks->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 4096;
+		struct ksym *n = realloc(ks->syms, cap * sizeof(*n));
+
+		if (!n) {
+			ps->oom = true;
+			return;
+		}
+		ks->syms = n;
+		ps->cap = cap;
+	}
+	s = &ks->syms[ks->n];
+	s->addr = addr;
+	s->type = type;
+	s->idx = (uint32_t)ks->n;
+	s->name = strs_put(ks, name, (size_t)(name_end - name));
+	s->mod = NULL;
+	if (mod) {
+		size_t ml = (size_t)(mod_end - mod);
+
+		if (ps->last_mod && strlen(ps->last_mod) == ml &&
+		    !memcmp(ps->last_mod, mod, ml))
+			s->mod = ps->last_mod;
+		else
+			s->mod = ps->last_mod = strs_put(ks, mod, ml);
+		if (!s->mod) {
+			ps->oom = true;
+			return;
+		}
+	}
+	if (!s->name) {
+		ps->oom = true;
+		return;
+	}
+	if (ksym_is_data(s))
+		ks->ndata++;
+	ks->n++;
+}
+
+static struct ksyms *parse_finish(struct ksyms_parser *ps)
+{
+	struct ksyms *ks = ps->ks;
+
+	if (ps->oom) {
+		ksyms_free(ks);
+		return NULL;
+	}
+	if (!ks->syms) {
+		ks->syms = calloc(1, sizeof(*ks->syms));
+		if (!ks->syms) {
+			ksyms_free(ks);
+			return NULL;
+		}
+	} else if (ks->n < ps->cap) {
+		struct ksym *n = realloc(ks->syms, ks->n * sizeof(*n));
+
+		if (n)
+			ks->syms = n;
+	}
+	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_sym);
+	ks->zero_addrs = ks->n > 0 && !ps->nonzero;
+	return ks;
 }
 
 struct ksyms *ksyms_parse(const char *text, size_t len)
 {
-	struct ksyms *ks;
-	struct ksyms_tmp *tmp;
+	struct ksyms_parser ps = { .ks = calloc(1, sizeof(struct ksyms)) };
 	const char *p = text, *end = text + len;
-	size_t lines = 0, n = 0, i;
-	bool nonzero = false;
-	char *arena;
 
-	for (i = 0; i < len; i++)
-		if (text[i] == '\n')
-			lines++;
-	lines++;
-
-	ks = calloc(1, sizeof(*ks));
-	tmp = calloc(lines, sizeof(*tmp));
-	/* every name and module fits in the text itself, plus NULs */
-	ks->strs = arena = malloc(len + 2 * lines + 1);
-	if (!ks || !tmp || !arena) {
-		free(tmp);
-		ksyms_free(ks);
+	if (!ps.ks)
 		return NULL;
-	}
-
-	while (p < end) {
+	while (p < end && !ps.oom) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *q, *name, *name_end, *mod = NULL, *mod_end = NULL;
-		uint64_t addr = 0;
-		int digits = 0;
-		char type;
 
 		if (!eol)
 			eol = end;
-		q = p;
-		while (q < eol && isxdigit((unsigned char)*q)) {
-			int c = tolower((unsigned char)*q);
-
-			addr = addr * 16 + (uint64_t)(isdigit(c) ? c - '0' : c - 'a' + 10);
-			q++;
-			digits++;
-		}
-		if (!digits || digits > 16 || q >= eol || *q != ' ')
-			goto next;
-		q++;
-		if (q >= eol || isspace((unsigned char)*q))
-			goto next;
-		type = *q++;
-		if (q >= eol || *q != ' ')
-			goto next;
-		q++;
-		name = q;
-		while (q < eol && !isspace((unsigned char)*q))
-			q++;
-		name_end = q;
-		if (name_end == name)
-			goto next;
-		while (q < eol && isspace((unsigned char)*q))
-			q++;
-		if (q < eol && *q == '[') {
-			mod = q + 1;
-			mod_end = memchr(mod, ']', (size_t)(eol - mod));
-			if (!mod_end || mod_end == mod)
-				mod = mod_end = NULL;
-		}
-		if (addr)
-			nonzero = true;
-		if (type == 'A' || type == 'a' || type == 'U')
-			goto next;	/* absolute (per-cpu offsets), undefined */
-		tmp[n].s.addr = addr;
-		tmp[n].s.type = type;
-		tmp[n].s.name = arena_put(&arena, name, (size_t)(name_end - name));
-		tmp[n].s.mod = mod ? arena_put(&arena, mod, (size_t)(mod_end - mod)) : NULL;
-		tmp[n].idx = n;
-		if (ksym_is_data(&tmp[n].s))
-			ks->ndata++;
-		n++;
-next:
+		parse_line(&ps, p, eol);
 		p = eol + 1;
 	}
+	return parse_finish(&ps);
+}
 
-	qsort(tmp, n, sizeof(*tmp), cmp_tmp);
-	ks->syms = calloc(n ? n : 1, sizeof(*ks->syms));
-	if (!ks->syms) {
-		free(tmp);
-		ksyms_free(ks);
+struct ksyms *ksyms_load(const char *path)
+{
+	struct ksyms_parser ps = { .ks = calloc(1, sizeof(struct ksyms)) };
+	char buf[16384];
+	size_t have = 0;
+	int fd, saved;
+
+	if (!ps.ks)
 		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto err;
+	for (;;) {
+		ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+		const char *p = buf, *end, *eol;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto err;
+		}
+		end = buf + have + r;
+		while ((eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			parse_line(&ps, p, eol);
+			p = eol + 1;
+		}
+		have = (size_t)(end - p);
+		if (r == 0) {
+			if (have)
+				parse_line(&ps, p, end);
+			break;
+		}
+		if (have == sizeof(buf))
+			have = 0;	/* a line longer than buf: not kallsyms */
+		else
+			memmove(buf, p, have);
+		if (ps.oom)
+			break;
 	}
-	for (i = 0; i < n; i++)
-		ks->syms[i] = tmp[i].s;
-	ks->n = n;
-	ks->zero_addrs = n > 0 && !nonzero;
-	free(tmp);
-	return ks;
+	close(fd);
+	return parse_finish(&ps);
+err:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	ksyms_free(ps.ks);
+	errno = saved;
+	return NULL;
 }
 
 void ksyms_free(struct ksyms *ks)
 {
 	if (!ks)
 		return;
+	while (ks->blocks) {
+		struct ksyms_block *b = ks->blocks;
+
+		ks->blocks = b->next;
+		free(b);
+	}
 	free(ks->syms);
-	free(ks->strs);
 	free(ks);
 }
 

@@ -21,18 +21,22 @@ struct ksym {
 	const char *name;
 	const char *mod;	/* NULL for vmlinux */
 	char type;		/* as in /proc/kallsyms: T t D d B b R r ... */
+	uint32_t idx;		/* line order, to sort equal addresses stably */
 };
 
 struct ksyms {
 	struct ksym *syms;	/* sorted by address, 'A' symbols dropped */
 	size_t n;
-	char *strs;		/* storage of names and module names */
+	struct ksyms_block *blocks; /* storage of names and module names */
 	size_t ndata;		/* data symbols (d D b B r R) */
 	bool zero_addrs;	/* every address was 0 (kptr_restrict) */
 };
 
 /* Parse /proc/kallsyms text.  NULL on allocation failure only. */
 struct ksyms *ksyms_parse(const char *text, size_t len);
+/* The same, read from a file (/proc/kallsyms) a piece at a time, so only
+ * what is kept is held in memory.  NULL with errno set on failure. */
+struct ksyms *ksyms_load(const char *path);
 void ksyms_free(struct ksyms *ks);
 
 /* Nearest symbol at or below addr, NULL if none. */
