@@ -102,6 +102,10 @@ bp_stat() {
 dm_cleanup() {
 	local i
 	pkill -x fio 2>/dev/null || true
+	# a writer stuck on an exhausted pool must be able to finish
+	for d in $(dmsetup ls --target biopool 2>/dev/null | awk '$1 != "No" { print $1 }'); do
+		dmsetup message "$d" 0 fail_alloc 0 2>/dev/null || true
+	done
 	for i in 1 2 3 4 5 6; do
 		[ -z "$(dmsetup ls 2>/dev/null | grep -v '^No devices found')" ] && break
 		for d in $(dmsetup ls 2>/dev/null | awk '$1 != "No" { print $1 }'); do
@@ -158,3 +162,73 @@ sha_dev() {
 }
 
 sha_file() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ---- memory accounting (these kernels have no kmemleak) ------------------------
+
+# mem_snapshot FILE: what the kernel holds, settled enough to compare two
+# snapshots: page cache dropped, per-CPU slabs flushed and empty slabs freed
+# (/sys/kernel/slab/*/shrink), free pages counted together with the per-CPU
+# page lists (/proc/zoneinfo), which otherwise swing MemFree by tens of MiB.
+# Lines "key value": FreePcp and SUnreclaim in kB, then the allocated objects
+# of every bio-*, biovec-*, kmalloc-* and dm_* cache.
+mem_snapshot() {
+	local f
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f" 2>/dev/null || true; done
+	{
+		awk '$1 == "pages" && $2 == "free" { f += $3 } $1 == "count:" { p += $2 }
+			END { print "FreePcp", (f + p) * 4 }' /proc/zoneinfo
+		awk '$1 == "SUnreclaim:" { print "SUnreclaim", $2 }' /proc/meminfo
+		awk '/^(bio-|biovec-|kmalloc-|dm_)/ { print $1, $2 }' /proc/slabinfo
+	} | LC_ALL=C sort >"$1"
+}
+
+# mem_within BEFORE AFTER [FREE_KB [UNRECLAIM_KB [OBJECTS [SMALL]]]]: between
+# two mem_snapshot files, free memory fell by at most FREE_KB (default 4096),
+# SUnreclaim grew by at most UNRECLAIM_KB (default 1024), no bio-* cache holds
+# more objects than before (bio_set pools come and go with their devices),
+# no other cache more than OBJECTS (default 64) more, except kmalloc-8, -16
+# and -32 (and their -cg- twins): SMALL (default 1024) more, as they swing by
+# hundreds of objects in an idle guest.  Says what is off on stderr.
+mem_within() {
+	local bad
+	bad=$({
+		LC_ALL=C join "$1" "$2" | awk -v free="${3:-4096}" -v unr="${4:-1024}" -v objs="${5:-64}" -v small="${6:-1024}" '
+			$1 == "FreePcp" { if ($2 - $3 > free) print "free memory down by " $2 - $3 " kB, bound " free; next }
+			$1 == "SUnreclaim" { if ($3 - $2 > unr) print "SUnreclaim up by " $3 - $2 " kB, bound " unr; next }
+			$1 ~ /^bio-/ { if ($3 > $2) print $1 ": " $2 " -> " $3 " objects"; next }
+			$1 ~ /^kmalloc-(cg-)?(8|16|32)$/ { if ($3 - $2 > small) print $1 ": " $2 " -> " $3 " objects, bound +" small; next }
+			$3 - $2 > objs { print $1 ": " $2 " -> " $3 " objects, bound +" objs }'
+		LC_ALL=C join -v 2 "$1" "$2" | awk '$1 ~ /^bio-/ && $2 > 0 { print "new cache " $1 " holds " $2 " objects" }'
+	})
+	if [ -n "$bad" ]; then
+		echo "memory not returned:" >&2
+		echo "$bad" >&2
+		return 1
+	fi
+}
+
+# assert_mem_returned BEFORE [FREE_KB [UNRECLAIM_KB [OBJECTS [SMALL]]]]: snapshot
+# again (into BEFORE.after) until mem_within holds, for up to 30 s: objects
+# freed after an RCU grace period or by a worker take a few seconds to go.
+# Prints the changes on stderr.
+assert_mem_returned() {
+	local before=$1
+	shift
+	_mem_again() { mem_snapshot "$before.after" && mem_within "$before" "$before.after" "$@" 2>/dev/null; }
+	wait_until 30 _mem_again "$@" || true
+	LC_ALL=C join "$before" "$before.after" | awk '$2 != $3 { printf "  %s %s -> %s\n", $1, $2, $3 }' >&2
+	mem_within "$before" "$before.after" "$@"
+}
+
+# kmsg_mark_seen: the last kmsg_mark is still in the kernel log.  A test that
+# logs a lot (the ring buffer holds about 128 KiB) checks it before trusting
+# kernel_log_since_mark and assert_kernel_log_clean, which otherwise see an
+# empty log once the mark has been overwritten.
+kmsg_mark_seen() {
+	if ! dmesg | grep -q "$BP_KMSG_MARK"; then
+		echo "the kernel log mark was overwritten: too much logged since" >&2
+		return 1
+	fi
+}

@@ -1,0 +1,574 @@
+#!/usr/bin/env bats
+# dm-biopool, the complete target (issue 3): forward progress under exhausted
+# pools, table and message validation, status and counters, suspend/reload
+# under load, flush and discard pass-through.
+
+load helpers
+
+setup() {
+	common_setup
+}
+
+teardown() {
+	release_biopool
+	common_teardown
+}
+
+# ---- helpers for this file -------------------------------------------------
+
+# dm_sysfs NAME: /sys/dev/block/<major>:<minor> of a dm device
+dm_sysfs() {
+	echo "/sys/dev/block/$(dmsetup info -c --noheadings -o major,minor --separator : "$1" | tr -d ' ')"
+}
+
+# blk_stat DEV FIELD: field FIELD (1-based) of /sys/block/<dev>/stat
+# (12: discards completed, 16: flushes completed)
+blk_stat() {
+	awk -v f="$2" '{ print $f }' "/sys/block/${1#/dev/}/stat"
+}
+
+# predicates for wait_until, which runs them again on every poll
+bp_stat_is() { [ "$(bp_stat "$1" "$2")" = "$3" ]; }
+bp_stat_ge() { [ "$(bp_stat "$1" "$2")" -ge "$3" ]; }
+blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
+
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# release_biopool: stop fault injection on every biopool device, so that
+# I/O a failed test left waiting on an empty pool completes, then stop the
+# test's background jobs (bounded) so that the devices can be removed
+release_biopool() {
+	local d pids p
+	for d in $(dmsetup ls --target biopool 2>/dev/null | awk '$1 != "No" { print $1 }'); do
+		dmsetup message "$d" 0 fail_alloc 0 2>/dev/null || true
+	done
+	pids=$(jobs -p)
+	[ -z "$pids" ] && return 0
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null || true
+	for p in $pids; do wait_until 20 pid_gone "$p" || true; done
+}
+
+# assert_idle NAME: nothing in flight, every clone accounted for, the whole
+# reserve back in the pool and no error
+assert_idle() {
+	local name=$1
+	wait_until 10 bp_stat_is "$name" in_flight 0
+	[ "$(bp_stat "$name" completed)" = "$(bp_stat "$name" clones)" ]
+	[ "$(bp_stat "$name" pool_free)" = "$(bp_stat "$name" pool_size)" ]
+	[ "$(bp_stat "$name" errors)" = 0 ]
+}
+
+# make_stack: bp1 on /dev/ram0 at the bottom, bp2 on bp1, bp3 on bp2 at
+# the top, all pool_size:1, split_sectors 8, 16
+# and 64 from the bottom up so that every layer splits what it receives.
+make_stack() {
+	make_brd 32
+	dm_create bp1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create bp2 "$(biopool_table /dev/mapper/bp1 pool_size:1 split_sectors:16)"
+	dm_create bp3 "$(biopool_table /dev/mapper/bp2 pool_size:1 split_sectors:64)"
+}
+
+# fio_verify DEV OFFSET SIZE: random writes of 4k..1M at iodepth 16 over
+# [OFFSET, OFFSET+SIZE) of DEV, then read back and verify every block
+fio_verify() {
+	fio --name=verify --filename="$1" --offset="$2" --size="$3" \
+		--direct=1 --ioengine=libaio --iodepth=16 --rw=randwrite \
+		--bssplit=4k/20:16k/20:64k/20:256k/20:1m/20 --randrepeat=0 \
+		--verify=crc32c --verify_fatal=1 --output=/tmp/fio.log
+}
+
+# parallel_write FILE DEV MIB: FILE's first MIB MiB written to DEV by four
+# writers at once (1 MiB O_DIRECT writes), each on its own quarter
+parallel_write() {
+	local file=$1 dev=$2 q=$(($3 / 4)) i pids=()
+	for i in 0 1 2 3; do
+		write_direct "$file" "$dev" 1M "$((i * q))M" "${q}M" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+}
+
+# ---- forward progress ------------------------------------------------------
+
+@test "3-deep stack, pool_size:1, fail_alloc always on every layer: fio verify and checksum pass" {
+	make_stack
+	for d in bp1 bp2 bp3; do
+		dmsetup message "$d" 0 fail_alloc always
+		[ "$(bp_stat "$d" fail_alloc)" = always ]
+	done
+
+	fio_verify /dev/mapper/bp3 0 16M
+	random_file /tmp/data 32
+	parallel_write /tmp/data /dev/mapper/bp3 32
+	want=$(sha_file /tmp/data)
+	[ "$(sha_dev /dev/mapper/bp3 32)" = "$want" ]
+	[ "$(sha_dev /dev/ram0 32)" = "$want" ]
+
+	for d in bp1 bp2 bp3; do
+		dmsetup status "$d"
+		assert_idle "$d"
+		[ "$(bp_stat "$d" splits)" -gt 0 ]
+		[ "$(bp_stat "$d" alloc_failed)" -gt 0 ]
+		[ "$(bp_stat "$d" fail_alloc)" = always ]
+		dmsetup message "$d" 0 fail_alloc 0
+	done
+}
+
+@test "the same stack without injection never fails an allocation" {
+	make_stack
+	fio_verify /dev/mapper/bp3 0 16M
+	random_file /tmp/data 32
+	parallel_write /tmp/data /dev/mapper/bp3 32
+	[ "$(sha_dev /dev/mapper/bp3 32)" = "$(sha_file /tmp/data)" ]
+	for d in bp1 bp2 bp3; do
+		dmsetup status "$d"
+		assert_idle "$d"
+		[ "$(bp_stat "$d" splits)" -gt 0 ]
+		[ "$(bp_stat "$d" alloc_failed)" = 0 ]
+	done
+}
+
+@test "fail_alloc N fails exactly N slab allocations, each served by the reserve" {
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0)"
+	random_file /tmp/data 1
+	dmsetup message bp0 0 fail_alloc 1000
+	# three 4 KiB writes, one clone each, one at a time: each allocation
+	# fails once in the slab and takes a reserve element, which comes back
+	write_direct /tmp/data /dev/mapper/bp0 4k 0 12k
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" = 3 ]
+	[ "$(bp_stat bp0 alloc_failed)" = 3 ]
+	[ "$(bp_stat bp0 fail_alloc)" = 997 ]
+
+	# a smaller count runs out: later allocations come from the slab
+	dmsetup message bp0 0 reset_stats
+	dmsetup message bp0 0 fail_alloc 2
+	write_direct /tmp/data /dev/mapper/bp0 4k 0 20k
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" = 5 ]
+	[ "$(bp_stat bp0 alloc_failed)" = 2 ]
+	[ "$(bp_stat bp0 fail_alloc)" = 0 ]
+	[ "$(dd if=/dev/ram0 bs=4k count=5 iflag=direct status=none | sha256sum)" = \
+		"$(head -c 20k /tmp/data | sha256sum)" ]
+}
+
+@test "unsafe_alloc_order with a large pool and no injection keeps data intact" {
+	make_brd 32
+	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:512 split_sectors:8 unsafe_alloc_order)"
+	[ "$(dmsetup table bp0 | cut -d' ' -f6-)" = "3 pool_size:512 split_sectors:8 unsafe_alloc_order" ]
+	fio_verify /dev/mapper/bp0 0 16M
+	random_file /tmp/data 32
+	parallel_write /tmp/data /dev/mapper/bp0 32
+	[ "$(sha_dev /dev/mapper/bp0 32)" = "$(sha_file /tmp/data)" ]
+	[ "$(sha_dev /dev/ram0 32)" = "$(sha_file /tmp/data)" ]
+	assert_idle bp0
+	[ "$(bp_stat bp0 splits)" -gt 0 ]
+}
+
+@test "unsafe_alloc_order stalls under an exhausted pool until injection stops; the default order does not" {
+	make_brd 16
+	dm_create safe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create unsafe "0 16384 biopool /dev/ram0 16384 3 pool_size:1 split_sectors:8 unsafe_alloc_order"
+	dmsetup message safe 0 fail_alloc always
+	dmsetup message unsafe 0 fail_alloc always
+	random_file /tmp/data 1
+
+	# the default order: a bio of two clones goes through on one element
+	write_direct /tmp/data /dev/mapper/safe 8k 0 8k
+	assert_idle safe
+	[ "$(bp_stat safe clones)" = 2 ]
+
+	# the deliberate bug: the first clone holds the only element, the
+	# second allocation waits for it and retries the slab every 5 s (one
+	# failure for the first clone, two before the first wait, one a retry)
+	write_direct /tmp/data /dev/mapper/unsafe 8k 0 8k &
+	writer=$!
+	wait_until 30 bp_stat_ge unsafe alloc_failed 4
+	kill -0 "$writer"
+	[ "$(bp_stat unsafe in_flight)" = 1 ]
+	[ "$(bp_stat unsafe pool_free)" = 0 ]
+	[ "$(bp_stat unsafe completed)" = 0 ]
+	# the slab serves the next retry
+	dmsetup message unsafe 0 fail_alloc 0
+	wait "$writer"
+	assert_idle unsafe
+	[ "$(bp_stat unsafe clones)" = 2 ]
+	[ "$(dd if=/dev/mapper/unsafe bs=8k count=1 iflag=direct status=none | sha256sum)" = \
+		"$(head -c 8k /tmp/data | sha256sum)" ]
+	dmsetup message safe 0 fail_alloc 0
+}
+
+# ---- validation ------------------------------------------------------------
+
+@test "malformed tables are rejected and leave no device and no holder behind" {
+	make_brd 16
+	n=$(sectors /dev/ram0)
+	d="0 $n biopool /dev/ram0"
+	bad=(
+		"0 $n biopool"                              # no arguments
+		"$d"                                        # no offset
+		"0 $n biopool /dev/nonexistent 0"           # missing device
+		"0 $n biopool /tmp 0"                       # not a block device
+		"$d -1"                                     # negative offset
+		"$d abc"                                    # not a number
+		"$d 0x10"                                   # not decimal
+		"$d +8"                                     # sign
+		"$d 8abc"                                   # trailing characters
+		"$d $n"                                     # offset at the end
+		"$d 18446744073709551615"                   # offset far beyond
+		"$d 18446744073709551616"                   # offset overflows
+		"$d 8"                                      # device too small
+		"0 $((n + 8)) biopool /dev/ram0 0"          # target longer than device
+		"$d 0 1"                                    # count without parameter
+		"$d 0 2 pool_size:4"                        # count too large
+		"$d 0 4 pool_size:4 split_sectors:8 unsafe_alloc_order pool_size:4"
+		"$d 0 x"                                    # count not a number
+		"$d 0 -1"                                   # negative count
+		"$d 0 1 pool_size:0"                        # below range
+		"$d 0 1 pool_size:65537"                    # above range
+		"$d 0 1 pool_size:4294967296"               # overflows
+		"$d 0 1 pool_size:"                         # empty value
+		"$d 0 1 pool_size:abc"                      # not a number
+		"$d 0 1 pool_size:+4"                       # sign
+		"$d 0 1 pool_size:4x"                       # trailing characters
+		"$d 0 1 pool_size:4:4"                      # two values
+		"$d 0 1 pool_size"                          # no value
+		"$d 0 2 pool_size:4 pool_size:8"            # duplicate
+		"$d 0 1 split_sectors:12"                   # not a power of two
+		"$d 0 1 split_sectors:4"                    # power of two below 8
+		"$d 0 1 split_sectors:1"                    # power of two below 8
+		"$d 0 1 split_sectors:-8"                   # negative
+		"$d 0 1 split_sectors:4294967296"           # overflows
+		"$d 0 2 split_sectors:8 split_sectors:16"   # duplicate
+		"$d 0 2 unsafe_alloc_order unsafe_alloc_order" # duplicate flag
+		"$d 0 1 unsafe_alloc_order:1"               # flag with a value
+		"$d 0 1 unknown:1"                          # unknown key
+		"$d 0 1 POOL_SIZE:4"                        # keys are case-sensitive
+		"$d 0 1 :4"                                 # empty key
+		"$d 0 1 pool_size:4 extra"                  # trailing garbage
+		"$d 0 0 extra"                              # trailing garbage
+		"$d 0 extra"                                # garbage for a count
+	)
+	[ "${#bad[@]}" -ge 30 ]
+	for t in "${bad[@]}"; do
+		run dmsetup create bad --table "$t"
+		if [ "$status" -eq 0 ]; then
+			echo "accepted: $t" >&2
+			return 1
+		fi
+		run dmsetup info bad
+		if [ "$status" -eq 0 ]; then
+			echo "left behind by: $t" >&2
+			return 1
+		fi
+	done
+	run dmsetup ls
+	[ "$output" = "No devices found" ]
+	[ -z "$(find /dev/mapper -mindepth 1 ! -name control)" ]
+	[ -z "$(ls /sys/block/ram0/holders)" ]
+	# every rejection reached the target's constructor or dm's table checks
+	[ "$(kernel_log_since_mark | grep -c 'device-mapper: table: .*biopool: ')" -ge "${#bad[@]}" ]
+	# and a good table still works afterwards
+	dm_create ok "$d 0 2 pool_size:4 split_sectors:8"
+}
+
+@test "malformed messages are rejected with a reason and change nothing" {
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0)"
+	dmsetup message bp0 0 fail_alloc 7
+	before=$(dmsetup status bp0)
+	bad=(
+		"bogus"
+		"fail_alloc"
+		"fail_alloc 1 2"
+		"fail_alloc -1"
+		"fail_alloc abc"
+		"fail_alloc 4294967296"
+		"fail_alloc 99999999999999999999"
+		"fail_alloc 0x10"
+		"fail_alloc +5"
+		"fail_alloc 5x"
+		"fail_alloc 1.5"
+		"fail_alloc Always"
+		"fail_alloc always now"
+		"FAIL_ALLOC 1"
+		"reset_stats now"
+		"reset_stats 0"
+		"reset-stats"
+	)
+	[ "${#bad[@]}" -ge 15 ]
+	for m in "${bad[@]}"; do
+		# one word per argument; "--" so that "-1" is not an option
+		# shellcheck disable=SC2086
+		run dmsetup message -- bp0 0 $m
+		if [ "$status" -eq 0 ]; then
+			echo "accepted: $m" >&2
+			return 1
+		fi
+	done
+	# empty, and aimed past the end of the device: dm itself refuses them
+	run dmsetup message bp0 0 ""
+	[ "$status" -ne 0 ]
+	run dmsetup message bp0 "$(sectors /dev/ram0)" reset_stats
+	[ "$status" -ne 0 ]
+
+	[ "$(dmsetup status bp0)" = "$before" ]
+	[ "$(bp_stat bp0 fail_alloc)" = 7 ]
+	# each one that reached the target says why in the kernel log
+	[ "$(kernel_log_since_mark | grep -c 'device-mapper: biopool: ')" -ge "${#bad[@]}" ]
+
+	# the good ones
+	dmsetup message bp0 0 fail_alloc always
+	[ "$(bp_stat bp0 fail_alloc)" = always ]
+	dmsetup message bp0 0 fail_alloc 4294967295
+	[ "$(bp_stat bp0 fail_alloc)" = 4294967295 ]
+	dmsetup message bp0 0 fail_alloc 0
+	[ "$(bp_stat bp0 fail_alloc)" = 0 ]
+	dmsetup message bp0 0 reset_stats
+}
+
+# ---- status and table -----------------------------------------------------
+
+@test "status shows every field in order with defaults after creation" {
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0)"
+	n=$(sectors /dev/ram0)
+	[ "$(dmsetup status bp0)" = "0 $n biopool clones=0 splits=0 in_flight=0 completed=0 errors=0 pool_size=16 pool_free=16 alloc_failed=0 fail_alloc=0" ]
+	dm_create bp1 "$(biopool_table /dev/mapper/bp0 pool_size:3)"
+	[[ "$(dmsetup status bp1)" == *" pool_size=3 pool_free=3 "* ]]
+}
+
+@test "the table round-trips through dmsetup load for every optional parameter" {
+	make_brd 16
+	n=$(sectors /dev/ram0)
+	majmin=$(cat /sys/block/ram0/dev)
+	# given | printed (defaults are not printed, order is fixed)
+	cases=(
+		"|"
+		"1 pool_size:4|1 pool_size:4"
+		"1 split_sectors:64|1 split_sectors:64"
+		"1 unsafe_alloc_order|1 unsafe_alloc_order"
+		"3 unsafe_alloc_order split_sectors:8 pool_size:65536|3 pool_size:65536 split_sectors:8 unsafe_alloc_order"
+		"2 split_sectors:1024 pool_size:1|2 pool_size:1 split_sectors:1024"
+		"2 pool_size:16 split_sectors:0|"
+		"2 pool_size:016 split_sectors:8|1 split_sectors:8"
+	)
+	for c in "${cases[@]}"; do
+		given=${c%%|*} printed=${c#*|}
+		dm_create a "0 $((n - 8)) biopool /dev/ram0 8 $given"
+		want="0 $((n - 8)) biopool $majmin 8${printed:+ $printed}"
+		table=$(dmsetup table a)
+		if [ "$table" != "$want" ]; then
+			echo "'$given' printed '$table', want '$want'" >&2
+			return 1
+		fi
+		dm_create b "$table"
+		[ "$(dmsetup table b)" = "$table" ]
+		# and a reload of the same line into the live device
+		dmsetup load a --table "$table"
+		dmsetup suspend a
+		dmsetup resume a
+		[ "$(dmsetup table a)" = "$table" ]
+		dmsetup remove b
+		dmsetup remove a
+	done
+}
+
+# ---- counters ---------------------------------------------------------------
+
+@test "counters: clones per bio follow split_sectors boundaries, completed equals clones" {
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0 split_sectors:8)"
+	random_file /tmp/data 1
+	# 4 KiB at sector 0: one clone
+	write_direct /tmp/data /dev/mapper/bp0 4k 0 4k
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" = 1 ]
+	[ "$(bp_stat bp0 splits)" = 0 ]
+	# 4 KiB at sector 4 crosses the 8-sector boundary: two clones
+	write_direct /tmp/data /dev/mapper/bp0 4k 2k 4k
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" = 3 ]
+	[ "$(bp_stat bp0 splits)" = 1 ]
+	# 64 KiB aligned: sixteen clones from one bio
+	write_direct /tmp/data /dev/mapper/bp0 64k 64k 64k
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" = 19 ]
+	[ "$(bp_stat bp0 splits)" = 2 ]
+	[ "$(bp_stat bp0 completed)" = 19 ]
+	[ "$(bp_stat bp0 alloc_failed)" = 0 ]
+
+	# without split_sectors one clone per bio, whatever its size
+	dm_create bp1 "$(biopool_table /dev/ram0)"
+	write_direct /tmp/data /dev/mapper/bp1 1M 0 1M
+	assert_idle bp1
+	[ "$(bp_stat bp1 clones)" = 1 ]
+	[ "$(bp_stat bp1 splits)" = 0 ]
+}
+
+@test "counters stay consistent under concurrent I/O and reset_stats clears them" {
+	make_brd 32
+	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:2 split_sectors:16)"
+	dmsetup message bp0 0 fail_alloc 500
+	fio_verify /dev/mapper/bp0 0 16M
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" -gt 1000 ]
+	[ "$(bp_stat bp0 alloc_failed)" -ge 500 ]
+	[ "$(bp_stat bp0 fail_alloc)" = 0 ]
+
+	dmsetup message bp0 0 fail_alloc always
+	dmsetup message bp0 0 reset_stats
+	n=$(sectors /dev/ram0)
+	[ "$(dmsetup status bp0)" = "0 $n biopool clones=0 splits=0 in_flight=0 completed=0 errors=0 pool_size=2 pool_free=2 alloc_failed=0 fail_alloc=always" ]
+	dmsetup message bp0 0 fail_alloc 0
+	# counting starts again from zero
+	random_file /tmp/data 1
+	write_direct /tmp/data /dev/mapper/bp0 8k 0 8k
+	assert_idle bp0
+	[ "$(bp_stat bp0 clones)" = 1 ]
+}
+
+@test "I/O of any size and alignment through split clones lands where it should" {
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0 split_sectors:8)"
+	dm_create bp1 "$(biopool_table /dev/mapper/bp0 split_sectors:16)"
+	random_file /tmp/data 16
+	truncate -s 16M /tmp/expect # the RAM disk starts out zeroed
+	# O_DIRECT writes of odd sizes at odd sector offsets: bs offset length
+	while read -r bs off len; do
+		write_direct /tmp/data /dev/mapper/bp1 "$bs" "$off" "$len"
+		dd if=/tmp/data of=/tmp/expect bs=1M iflag=skip_bytes,count_bytes \
+			oflag=seek_bytes skip="$off" seek="$off" count="$len" conv=notrunc status=none
+	done <<-EOF
+		512 512 1536
+		1536 3584 7680
+		3584 65024 130560
+		7168 1048064 1047552
+		1M 4194304 1048576
+	EOF
+	# buffered writes through the page cache, not aligned to the page
+	dd if=/tmp/data of=/dev/mapper/bp1 bs=5000 skip=1000 seek=1000 count=500 \
+		conv=notrunc,fsync status=none
+	dd if=/tmp/data of=/tmp/expect bs=5000 skip=1000 seek=1000 count=500 \
+		conv=notrunc status=none
+	want=$(sha_file /tmp/expect)
+	[ "$(sha_dev /dev/ram0 16)" = "$want" ]
+	[ "$(sha_dev /dev/mapper/bp1 16)" = "$want" ]
+	# buffered reads of the same
+	[ "$(dd if=/dev/mapper/bp1 bs=3000 status=none | sha256sum | cut -d' ' -f1)" = "$want" ]
+	assert_idle bp0
+	assert_idle bp1
+	[ "$(bp_stat bp0 splits)" -gt 0 ]
+}
+
+# ---- suspend, resume, reload ------------------------------------------------
+
+@test "suspend, resume and table reload under fio write load lose no writes" {
+	make_brd 64
+	n=$(sectors /dev/ram0)
+	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:2 split_sectors:8)"
+	random_file /tmp/data 64
+
+	fio_verify /dev/mapper/bp0 0 32M &
+	fio_pid=$!
+	write_direct /tmp/data /dev/mapper/bp0 4k 32M 32M &
+	dd_pid=$!
+
+	tables=("0 $n biopool /dev/ram0 0 1 split_sectors:16"
+		"0 $n biopool /dev/ram0 0 2 pool_size:1 split_sectors:8"
+		"0 $n biopool /dev/ram0 0")
+	rounds=0
+	while kill -0 "$fio_pid" 2>/dev/null || kill -0 "$dd_pid" 2>/dev/null; do
+		dmsetup suspend bp0
+		dmsetup resume bp0
+		dmsetup suspend --noflush bp0
+		dmsetup resume bp0
+		dmsetup load bp0 --table "${tables[$((rounds % 3))]}"
+		dmsetup suspend bp0
+		dmsetup resume bp0
+		rounds=$((rounds + 1))
+	done
+	wait "$fio_pid"
+	wait "$dd_pid"
+	echo "rounds: $rounds" >&2
+	[ "$rounds" -ge 1 ]
+	dd if=/dev/mapper/bp0 bs=1M skip=32 count=32 iflag=direct status=none | sha256sum >/tmp/got
+	dd if=/tmp/data bs=1M skip=32 count=32 status=none | sha256sum >/tmp/want
+	cmp /tmp/got /tmp/want
+	assert_idle bp0
+}
+
+@test "dmsetup remove of an open device fails cleanly and the device keeps working" {
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0)"
+	exec {holder}</dev/mapper/bp0
+	run dmsetup remove bp0
+	exec {holder}<&-
+	[ "$status" -ne 0 ]
+	dmsetup info bp0
+	random_file /tmp/data 1
+	write_direct /tmp/data /dev/mapper/bp0 4k
+	[ "$(sha_dev /dev/mapper/bp0 1)" = "$(sha_file /tmp/data)" ]
+	dmsetup remove bp0
+}
+
+# ---- flush and discard ------------------------------------------------------
+
+@test "flushes and FUA writes reach the lower device (loop, write-back cache)" {
+	lo=$(make_loop 32)
+	[ "$(cat "/sys/block/${lo#/dev/}/queue/write_cache")" = "write back" ]
+	dm_create bp0 "$(biopool_table "$lo" split_sectors:16)"
+	dm_create bp1 "$(biopool_table /dev/mapper/bp0)"
+	[ "$(cat "$(dm_sysfs bp1)/queue/write_cache")" = "write back" ]
+
+	# a 4 KiB write and fsync: the data and an empty flush go down
+	before=$(blk_stat "$lo" 16)
+	dd if=/dev/urandom of=/dev/mapper/bp1 bs=4k count=1 conv=fsync status=none
+	wait_until 5 blk_stat_gt "$lo" 16 "$before"
+	[ "$(bp_stat bp1 clones)" -ge 2 ]
+	[ "$(bp_stat bp0 clones)" -ge 2 ]
+
+	# O_DIRECT|O_DSYNC writes carry FUA; loop has no FUA, so the block
+	# layer turns them into flushes after the data
+	before=$(blk_stat "$lo" 16)
+	dd if=/dev/urandom of=/dev/mapper/bp1 bs=64k count=4 oflag=direct,dsync status=none
+	[ "$(blk_stat "$lo" 16)" -ge $((before + 4)) ]
+	assert_idle bp0
+	assert_idle bp1
+}
+
+@test "discards are split and reach the lower device; write-zeroes reads back as zeros" {
+	lo=$(make_loop 32)
+	dm_create bp0 "$(biopool_table "$lo" split_sectors:16)"
+	dm_create bp1 "$(biopool_table /dev/mapper/bp0)"
+	[ "$(cat "$(dm_sysfs bp1)/queue/discard_max_bytes")" -gt 0 ]
+
+	random_file /tmp/data 4
+	write_direct /tmp/data /dev/mapper/bp1 1M
+	backing=$(losetup -n -O BACK-FILE "$lo" | tr -d ' ')
+	blocks_before=$(stat -c %b "$backing")
+	discards_before=$(blk_stat "$lo" 12)
+	dmsetup message bp0 0 reset_stats
+
+	blkdiscard -o 0 -l 2M /dev/mapper/bp1
+	[ "$(blk_stat "$lo" 12)" -gt "$discards_before" ]
+	# 2 MiB in 16-sector clones at the bottom layer
+	[ "$(bp_stat bp0 clones)" -ge 256 ]
+	[ "$(bp_stat bp0 splits)" -ge 1 ]
+	[ "$(stat -c %b "$backing")" -lt "$blocks_before" ]
+	cmp -n 2097152 /dev/mapper/bp1 /dev/zero
+	# the rest is untouched
+	[ "$(dd if=/dev/mapper/bp1 bs=1M skip=2 count=2 iflag=direct status=none | sha256sum)" = \
+		"$(dd if=/tmp/data bs=1M skip=2 count=2 status=none | sha256sum)" ]
+
+	# BLKZEROOUT: write-zeroes where the lower device takes it, zero pages
+	# written by the block layer otherwise; either way zeros come back
+	blkdiscard -z -o 2M -l 1M /dev/mapper/bp1
+	cmp -n 3145728 /dev/mapper/bp1 /dev/zero
+	[ "$(dd if=/dev/mapper/bp1 bs=1M skip=3 count=1 iflag=direct status=none | sha256sum)" = \
+		"$(dd if=/tmp/data bs=1M skip=3 count=1 status=none | sha256sum)" ]
+	wait_until 10 bp_stat_is bp0 in_flight 0
+	wait_until 10 bp_stat_is bp1 in_flight 0
+}
