@@ -5,6 +5,10 @@
 #   make check      unit tests, host tests, then the BATS suite in a guest
 #                   of every supported kernel
 #   make demo       boot a guest and show biostat catching pool exhaustion
+#   make bench      benchmarks: ratios measured in one guest boot per kernel
+#   make stress     the reliability tests at length (fuzzing, concurrency,
+#                   faults, biostat robustness, memory pressure); SEED=N
+#                   replays a run, as it does for make check
 #   make deps       install missing Debian packages
 #   make clean      remove build/
 #
@@ -25,10 +29,10 @@ ifeq ($(strip $(KERNELS)),)
 $(error KERNELS is empty (supported: $(SUPPORTED_KERNELS)))
 endif
 
-.PHONY: all deps kernels module biostat check unit-test demo bench stress \
+.PHONY: all deps kernels module biostat fuzz check unit-test demo bench stress \
 	checkpatch install clean
 
-all: module biostat
+all: module biostat fuzz
 
 deps:
 	@scripts/deps
@@ -58,6 +62,10 @@ biostat: kernels
 		$(MAKE) -s -C tools/biostat BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
+# the table and message fuzzer run in the guests (no compiler there)
+fuzz:
+	@$(MAKE) -s -C tests/fuzz BUILD=$(BUILD)/fuzz
+
 unit-test: kernels
 	@if [ -f tools/biostat/Makefile ]; then \
 		. $(BUILD)/kernel/6.12/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
@@ -75,6 +83,9 @@ demo: deps all
 bench: deps all
 	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
 	@bench/run $(KERNELS)
+
+stress: deps all
+	@tests/check --stress $(KERNELS)
 
 checkpatch: deps
 	@scripts/fetch-checkpatch $(BUILD)/checkpatch

@@ -46,12 +46,14 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_tgid = 0;	/* 0: every process */
 const volatile __u32 targ_dev = 0;	/* kernel dev_t, 0: every device */
 const volatile bool want_stacks = false;
+const volatile __u32 nr_cpus = 1;	/* possible CPUs, for bioset_exit */
 
 /* Written by the tool after load. */
 bool enabled = false;		/* set once every hook is attached */
 __u32 calib_tid = 0;		/* see calibrate_fs_bio_set() in biostat.c */
 __u64 calib_bs = 0;
 __s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
+__u64 sets_gen = 0;		/* bioset_exit() calls: per-task caches expire */
 
 /* Indexes of the "errs" map. */
 enum {
@@ -88,7 +90,8 @@ struct task_state {
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
 	__u32 clone_dev;
 	__u32 seen_dev;		/* set_seen() done for (seen_bs, seen_dev) */
-	__u64 seen_bs;
+	__u64 seen_bs;		/* ... while sets_gen was seen_gen */
+	__u64 seen_gen;
 	struct frame f[MAX_DEPTH];
 };
 
@@ -400,10 +403,12 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	bs = f->bs;
 	st->depth = d - 1;
 
-	if (st->seen_bs != bs || st->seen_dev != f->dev) {
+	if (st->seen_bs != bs || st->seen_dev != f->dev ||
+	    st->seen_gen != sets_gen) {
 		set_seen(ctx, (struct bio_set *)bs, f->dev, f->clone);
 		st->seen_bs = bs;
 		st->seen_dev = f->dev;
+		st->seen_gen = sets_gen;
 	}
 	c = counters_get(bs);
 	if (c) {
@@ -674,6 +679,70 @@ static __always_inline int submit_enter(struct bio *bio)
 }
 
 /*
+ * ---- bioset_exit(bs): the set goes away ----
+ *
+ * Its final totals go to the tool in one record and its entries are
+ * deleted: the map does not fill up with dead sets, and a new set made at
+ * the same address starts from zero under a new first_ns.  If the record
+ * cannot be sent, the tool still sees the entries vanish.
+ */
+static __always_inline void sum_counters(struct biostat_counters *dst,
+					 const struct biostat_counters *c)
+{
+	int i;
+
+	dst->allocs += c->allocs;
+	dst->reserve += c->reserve;
+	dst->waits += c->waits;
+	dst->wait_ns += c->wait_ns;
+	if (c->wait_max_ns > dst->wait_max_ns)
+		dst->wait_max_ns = c->wait_max_ns;
+	dst->fails += c->fails;
+	dst->punts += c->punts;
+	dst->punted += c->punted;
+	dst->rescues += c->rescues;
+	dst->rescued += c->rescued;
+	for (i = 0; i < BIOSTAT_HIST_SLOTS; i++)
+		dst->hist[i] += c->hist[i];
+}
+
+static __always_inline int exit_enter(struct bio_set *bs)
+{
+	struct biostat_gone_event *e;
+	struct biostat_set_info *si;
+	struct biostat_counters *c;
+	__u64 key = (__u64)bs;
+	__u32 cpu;
+
+	si = bpf_map_lookup_elem(&sets, &key);
+	if (!si && !bpf_map_lookup_elem(&counters, &key))
+		return 0;	/* never seen */
+	__sync_fetch_and_add(&sets_gen, 1);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		__builtin_memset(e, 0, sizeof(*e));
+		e->ts_ns = bpf_ktime_get_ns();
+		e->bs = key;
+		e->type = BIOSTAT_EV_GONE;
+		if (si) {
+			e->first_ns = si->first_ns;
+			e->dev = si->dev;
+		}
+		for (cpu = 0; cpu < BIOSTAT_MAX_CPUS && cpu < nr_cpus; cpu++) {
+			c = bpf_map_lookup_percpu_elem(&counters, &key, cpu);
+			if (c)
+				sum_counters(&e->c, c);
+		}
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		err_inc(ERR_RINGBUF);
+	}
+	bpf_map_delete_elem(&counters, &key);
+	bpf_map_delete_elem(&sets, &key);
+	return 0;
+}
+
+/*
  * ---- Submission mode: block_bio_queue (raw tracepoint) ----
  *
  * For kernels where neither fentry nor kprobes may be used (some locked
@@ -794,6 +863,12 @@ int BPF_PROG(fe_submit, struct bio *bio)
 	return submit_enter(bio);
 }
 
+SEC("fentry/bioset_exit")
+int BPF_PROG(fe_exit, struct bio_set *bs)
+{
+	return exit_enter(bs);
+}
+
 /* ================= kprobe / kretprobe fallbacks ================= */
 /* Attached by name from user space (bpf_program__attach_kprobe). */
 
@@ -869,4 +944,10 @@ SEC("kprobe")
 int BPF_KPROBE(kp_submit, struct bio *bio)
 {
 	return submit_enter(bio);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_exit, struct bio_set *bs)
+{
+	return exit_enter(bs);
 }

@@ -198,9 +198,17 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 	if (!as->argc)
 		return 0;
 
-	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	/*
+	 * Not dm_read_arg_group(): its sscanf("%u") wraps a count like
+	 * 4294967297 to 1 and takes "+1"; the count is parsed like any value.
+	 */
+	r = biopool_parse_value(dm_shift_arg(as), &_args[0], &argc, &ti->error);
 	if (r)
 		return r;
+	if (argc > as->argc) {
+		ti->error = "Fewer optional parameters than their count says";
+		return -EINVAL;
+	}
 
 	while (argc--) {
 		arg = dm_shift_arg(as);

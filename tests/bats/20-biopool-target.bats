@@ -226,6 +226,8 @@ parallel_write() {
 		"$d 0 4 pool_size:4 split_sectors:8 unsafe_alloc_order pool_size:4"
 		"$d 0 x"                                    # count not a number
 		"$d 0 -1"                                   # negative count
+		"$d 0 4294967297 pool_size:4"               # count wraps to 1 in %u
+		"$d 0 +1 pool_size:4"                       # count with a sign
 		"$d 0 1 pool_size:0"                        # below range
 		"$d 0 1 pool_size:65537"                    # above range
 		"$d 0 1 pool_size:4294967296"               # overflows

@@ -65,10 +65,18 @@ snap_clones() {
 biostat_start() {
 	biostat "$@" >"$BS_OUT" 2>"$BS_ERR" &
 	bspid=$!
-	if ! wait_until 60 grep -q '^Tracing' "$BS_ERR"; then
+	if ! wait_until 60 _bs_ready || ! grep -q '^Tracing' "$BS_ERR"; then
 		cat "$BS_ERR" >&2
+		# why, in libbpf's words (the verifier's log when it refused)
+		biostat -v 1 1 2>&1 | grep -v '^libbpf: \(elf\|sec \|map \|prog .*: found\|CO-RE\)' |
+			tail -n 40 >&2
 		return 1
 	fi
+}
+
+# _bs_ready: biostat traces, or has exited
+_bs_ready() {
+	grep -q '^Tracing' "$BS_ERR" || ! kill -0 "$bspid" 2>/dev/null
 }
 
 # biostat_stop [SIGNAL]: stop it; fails unless it exits 0

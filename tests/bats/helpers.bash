@@ -28,9 +28,16 @@ kmsg_mark() {
 	echo "$BP_KMSG_MARK ${BATS_TEST_NAME:-}" >/dev/kmsg
 }
 
-# kernel_log_since_mark: the kernel log after the last kmsg_mark
+# kernel_log_since_mark: the kernel log after the last kmsg_mark; all of it
+# when the mark has been overwritten (then everything left came after it)
 kernel_log_since_mark() {
-	dmesg | sed -n "/$BP_KMSG_MARK/,\$p" | tail -n +2
+	local log
+	log=$(dmesg)
+	if grep -q "$BP_KMSG_MARK" <<<"$log"; then
+		sed -n "/$BP_KMSG_MARK/,\$p" <<<"$log" | tail -n +2
+	else
+		printf '%s\n' "$log"
+	fi
 }
 
 # assert_kernel_log_clean: no oops, BUG, warning or hung task since the mark
@@ -148,11 +155,38 @@ random_file() {
 
 # write_direct FILE DEV BS [OFFSET_BYTES [BYTES]]: copy FILE (or BYTES of it
 # from OFFSET) to the same offset of DEV with O_DIRECT writes of BS bytes
+# (BS: bytes, or with a k, K, M or G suffix).  A tail shorter than BS goes
+# in 512-byte writes: dd would write it through the page cache instead.
 write_direct() {
-	local file=$1 dev=$2 bs=$3 off=${4:-0} len=${5:-}
-	[ -n "$len" ] || len=$(stat -c %s "$file")
-	dd if="$file" of="$dev" bs="$bs" iflag=skip_bytes,count_bytes,fullblock \
-		oflag=direct,seek_bytes skip="$off" seek="$off" count="$len" \
+	local file=$1 dev=$2 b off len head
+	b=$(_bytes "$3") && off=$(_bytes "${4:-0}") || return 1
+	len=${5:-$(stat -c %s "$file")}
+	len=$(_bytes "$len") || return 1
+	if [ $((off % 512)) -ne 0 ] || [ $((len % 512)) -ne 0 ]; then
+		echo "write_direct: offset $off and length $len must be multiples of 512" >&2
+		return 1
+	fi
+	head=$((len / b * b))
+	_dd_direct "$file" "$dev" "$b" "$off" "$head" &&
+		_dd_direct "$file" "$dev" 512 $((off + head)) $((len - head))
+}
+
+# _bytes N[k|K|M|G]: bytes
+_bytes() {
+	case $1 in
+	*[kK]) echo $((${1%?} * 1024)) ;;
+	*M) echo $((${1%?} * 1048576)) ;;
+	*G) echo $((${1%?} * 1073741824)) ;;
+	*[!0-9]* | '') echo "_bytes: not a size: '$1'" >&2; return 1 ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# _dd_direct FILE DEV BS OFFSET BYTES: BYTES, a multiple of BS, with O_DIRECT
+_dd_direct() {
+	[ "$5" -gt 0 ] || return 0
+	dd if="$1" of="$2" bs="$3" iflag=skip_bytes,count_bytes,fullblock \
+		oflag=direct,seek_bytes skip="$4" seek="$4" count="$5" \
 		conv=notrunc status=none
 }
 
@@ -166,8 +200,8 @@ sha_file() { sha256sum "$1" | cut -d' ' -f1; }
 # ---- memory accounting (these kernels have no kmemleak) ------------------------
 
 # mem_snapshot FILE: what the kernel holds, settled enough to compare two
-# snapshots: page cache dropped, per-CPU slabs flushed and empty slabs freed
-# (/sys/kernel/slab/*/shrink), free pages counted together with the per-CPU
+# snapshots: page cache dropped, per-CPU slabs of the caches compared flushed
+# and their empty slabs freed (shrink), free pages counted with the per-CPU
 # page lists (/proc/zoneinfo), which otherwise swing MemFree by tens of MiB.
 # Lines "key value": FreePcp and SUnreclaim in kB, then the allocated objects
 # of every bio-*, biovec-*, kmalloc-* and dm_* cache.
@@ -175,7 +209,9 @@ mem_snapshot() {
 	local f
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f" 2>/dev/null || true; done
+	for f in /sys/kernel/slab/{bio-,biovec-,kmalloc-,dm_}*/shrink; do
+		echo 1 >"$f" 2>/dev/null || true
+	done
 	{
 		awk '$1 == "pages" && $2 == "free" { f += $3 } $1 == "count:" { p += $2 }
 			END { print "FreePcp", (f + p) * 4 }' /proc/zoneinfo

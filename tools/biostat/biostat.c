@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,11 @@
 #include "hist.h"
 #include "json.h"
 #include "names.h"
+
+/* handle_event() reads the type before it knows which record it has */
+_Static_assert(offsetof(struct biostat_event, type) ==
+	       offsetof(struct biostat_gone_event, type),
+	       "event records must share their type field");
 
 #ifndef BIOSTAT_VERSION
 #define BIOSTAT_VERSION "0.1"
@@ -379,11 +385,18 @@ void build_dev_lists(char **blk, char **dm)
 
 /* -------------------------------------------------------------- state */
 
+/*
+ * One bio_set as the tool knows it.  Its identity is (bs, info.first_ns):
+ * when a set goes away (bioset_exit) another may be made at its address.
+ * A set that went away stays in the array, marked gone, for the summary.
+ */
 struct uset {
 	__u64 bs;
 	struct biostat_set_info info;
 	bool have_info;
 	bool named_with_info;
+	bool gone;		/* bioset_exit() ran, or its entries vanished */
+	bool seen;		/* found in the counters map in this pass */
 	char name[128];
 	struct biostat_counters cur, prev;
 	__u64 ivl_wait_max_ns;		/* longest wait event this interval */
@@ -436,9 +449,15 @@ static void name_set(struct uset *s)
 	unsigned int maj = d.kdev >> BIOSTAT_MINORBITS;
 	unsigned int min = d.kdev & ((1U << BIOSTAT_MINORBITS) - 1);
 
-	/* A device created after we started: refresh, at most once a second. */
-	if (d.kdev && devlist_by_dev(g.blk_list, maj, min, NULL, 0) &&
-	    mono_now() - g.lists_refreshed > 1.0) {
+	/*
+	 * A device created after the lists were read: refresh them, at most
+	 * once a second for a device they do not know, and always when the
+	 * set is younger than the lists (its dev_t may have been reused).
+	 */
+	if (d.kdev &&
+	    ((devlist_by_dev(g.blk_list, maj, min, NULL, 0) &&
+	      mono_now() - g.lists_refreshed > 1.0) ||
+	     (s->have_info && (double)s->info.first_ns / 1e9 >= g.lists_refreshed))) {
 		build_dev_lists(&g.blk_list, &g.dm_list);
 		g.lists_refreshed = mono_now();
 	}
@@ -456,14 +475,24 @@ static void refresh_info(struct uset *s)
 		name_set(s);
 }
 
-static struct uset *get_set(__u64 bs)
+/* The live set at bs, or NULL. */
+static struct uset *find_set(__u64 bs)
 {
-	struct uset *s;
 	size_t i;
 
 	for (i = 0; i < g.nsets; i++)
-		if (g.sets[i].bs == bs)
+		if (g.sets[i].bs == bs && !g.sets[i].gone)
 			return &g.sets[i];
+	return NULL;
+}
+
+/* The live set at bs, made if new; NULL only without memory. */
+static struct uset *get_set(__u64 bs)
+{
+	struct uset *s = find_set(bs);
+
+	if (s)
+		return s;
 	if (g.nsets == g.capsets) {
 		size_t cap = g.capsets ? g.capsets * 2 : 32;
 		struct uset *n = realloc(g.sets, cap * sizeof(*n));
@@ -492,13 +521,63 @@ static void dev_str(const struct uset *s, char *buf, size_t n)
 		snprintf(buf, n, "%u:%u", BIOSTAT_KDEV_MAJOR(d), BIOSTAT_KDEV_MINOR(d));
 }
 
+/*
+ * Another set now lives at s->bs: the map's info has a different first_ns.
+ * s is gone (its counts after the last read are lost: the record of its
+ * end was dropped); NULL, or the new set.
+ */
+static struct uset *replaced(struct uset *s)
+{
+	struct biostat_set_info info;
+
+	if (!s->have_info ||
+	    bpf_map_lookup_elem(bpf_map__fd(g.skel->maps.sets), &s->bs, &info) ||
+	    info.first_ns == s->info.first_ns)
+		return s;
+	s->gone = true;
+	return get_set(s->bs);
+}
+
+/* bioset_exit(): the set's final counts; it is gone from now on. */
+static void set_gone(const struct biostat_gone_event *e)
+{
+	struct uset *s = NULL;
+	size_t i;
+
+	/* live, or marked gone by read_counters() before this record came */
+	for (i = g.nsets; i-- > 0;)
+		if (g.sets[i].bs == e->bs &&
+		    (!g.sets[i].gone || (g.sets[i].have_info &&
+					 g.sets[i].info.first_ns == e->first_ns))) {
+			s = &g.sets[i];
+			break;
+		}
+	if (!s) {
+		s = get_set(e->bs);	/* died before we read it */
+		if (!s)
+			return;
+		if (!s->have_info && e->first_ns) {
+			s->info.first_ns = e->first_ns;
+			s->info.dev = e->dev;
+			s->info.pool_min = -1;
+			s->have_info = true;
+			name_set(s);
+		}
+	}
+	s->cur = e->c;
+	s->gone = true;
+}
+
 /* Read every set's per-CPU counters into ->cur. */
 static void read_counters(void)
 {
 	int fd = bpf_map__fd(g.skel->maps.counters);
 	__u64 key, next, *pkey = NULL;
 	int cpu, i;
+	size_t j;
 
+	for (j = 0; j < g.nsets; j++)
+		g.sets[j].seen = false;
 	while (!bpf_map_get_next_key(fd, pkey, &next)) {
 		struct biostat_counters sum = { 0 };
 		struct uset *s;
@@ -525,12 +604,20 @@ static void read_counters(void)
 				sum.hist[i] += c->hist[i];
 		}
 		s = get_set(key);
+		if (s)
+			s = replaced(s);
 		if (!s)
 			continue;
 		s->cur = sum;
+		s->seen = true;
 		if (!s->have_info)
 			refresh_info(s);
 	}
+	/* entries deleted by bioset_exit() whose record has not come (yet) */
+	if (!g.submissions)
+		for (j = 0; j < g.nsets; j++)
+			if (!g.sets[j].seen)
+				g.sets[j].gone = true;
 }
 
 static void read_errs(__u64 *out)
@@ -614,10 +701,11 @@ static size_t select_rows(struct uset ***rowsp, bool summary)
 	for (i = 0; i < g.nsets; i++) {
 		struct uset *s = &g.sets[i];
 
-		if (!s->have_info || !s->named_with_info)
+		if (!s->gone && (!s->have_info || !s->named_with_info))
 			refresh_info(s);
 		window_of(s, summary, &w);
-		if (env.all || window_active(&w))
+		/* -a: every live set; a gone one only for what it did */
+		if ((env.all && (summary || !s->gone)) || window_active(&w))
 			rows[n++] = s;
 	}
 	qsort(rows, n, sizeof(*rows), cmp_rows);
@@ -1037,6 +1125,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	(void)ctx;
 	if (size < sizeof(*e))
 		return 0;
+	if (e->type == BIOSTAT_EV_GONE) {
+		if (size >= sizeof(struct biostat_gone_event))
+			set_gone(data);
+		return 0;
+	}
 	s = get_set(e->bs);
 	if (s && e->type == BIOSTAT_EV_WAIT && e->dur_ns > s->ivl_wait_max_ns)
 		s->ivl_wait_max_ns = e->dur_ns;
@@ -1197,6 +1290,10 @@ static struct hook_progs progs_of(struct biostat_bpf *s, int h)
 		p = (struct hook_progs){ s->progs.fe_submit, NULL,
 					 s->progs.kp_submit, NULL };
 		break;
+	case BIOSTAT_HOOK_EXIT:
+		p = (struct hook_progs){ s->progs.fe_exit, NULL,
+					 s->progs.kp_exit, NULL };
+		break;
 	}
 	return p;
 }
@@ -1204,6 +1301,7 @@ static struct hook_progs progs_of(struct biostat_bpf *s, int h)
 static const char *const hook_purpose[BIOSTAT_NR_HOOKS] = {
 	"allocations", "clone owners", "reserve use and waits",
 	"reserve use", "waits", "punts", "rescues", "rescued bios",
+	"sets that go away",
 };
 
 static void choose_hooks(struct btf *vmlinux)
@@ -1212,6 +1310,7 @@ static void choose_hooks(struct btf *vmlinux)
 		"bio_alloc_bioset", "bio_alloc_clone", NULL,
 		"mempool_alloc_slab", "io_schedule_timeout",
 		"punt_bios_to_rescuer", "bio_alloc_rescue", "submit_bio_noacct",
+		"bioset_exit",
 	};
 	bool kp = kprobes_supported();
 	int h;
@@ -1252,6 +1351,9 @@ static bool any_fentry(void)
 static void explain_errno(int err, const char *what)
 {
 	err = err < 0 ? -err : err;
+	if (err == EACCES && geteuid() == 0)
+		fail("%s: the kernel refused a program (%s); run with -v for "
+		     "the verifier's log", what, strerror(err));
 	if (err == EPERM || err == EACCES)
 		fail("%s: permission denied; run as root (needs CAP_BPF and "
 		     "CAP_PERFMON, or CAP_SYS_ADMIN)", what);
@@ -1268,6 +1370,7 @@ static struct biostat_bpf *open_and_set(void)
 	skel->rodata->targ_tgid = (__u32)env.pid;
 	skel->rodata->targ_dev = env.kdev;
 	skel->rodata->want_stacks = env.stacks;
+	skel->rodata->nr_cpus = (__u32)g.ncpus;
 	bpf_program__set_autoload(skel->progs.rt_queue, g.submissions);
 	for (h = 0; h < BIOSTAT_NR_HOOKS; h++) {
 		struct hook_progs p = progs_of(skel, h);
@@ -1587,6 +1690,13 @@ int main(int argc, char **argv)
 	choose_hooks(vmlinux);
 	btf__free(vmlinux);
 
+	g.ncpus = libbpf_num_possible_cpus();
+	if (g.ncpus <= 0)
+		fail("cannot count CPUs: %s", strerror(-g.ncpus));
+	g.percpu = calloc((size_t)g.ncpus, sizeof(*g.percpu));
+	if (!g.percpu)
+		fail("out of memory");
+
 	{
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
@@ -1596,13 +1706,6 @@ int main(int argc, char **argv)
 	for (int h = 0; h < BIOSTAT_NR_HOOKS && !g.submissions; h++)
 		verbose("%-24s %s", g.hook_func[h],
 			g.hook_mode[h] == MODE_FENTRY ? "fentry" : "kprobe");
-
-	g.ncpus = libbpf_num_possible_cpus();
-	if (g.ncpus <= 0)
-		fail("cannot count CPUs: %s", strerror(-g.ncpus));
-	g.percpu = calloc((size_t)g.ncpus, sizeof(*g.percpu));
-	if (!g.percpu)
-		fail("out of memory");
 
 	{
 		const struct ksym *s = ksyms_by_name(g.ks, "fs_bio_set");

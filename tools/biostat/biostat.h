@@ -22,6 +22,7 @@
 #define BIOSTAT_MAX_WAIT_STACKS	4096	/* distinct (set, stack) pairs */
 #define BIOSTAT_RINGBUF_BYTES	(1U << 21)
 #define BIOSTAT_PUNT_WALK_MAX	1024	/* bios examined per list per punt */
+#define BIOSTAT_MAX_CPUS	1024	/* CPUs summed for a vanishing set */
 
 /* Event types sent through the ring buffer. */
 enum biostat_event_type {
@@ -29,6 +30,7 @@ enum biostat_event_type {
 	BIOSTAT_EV_FAIL = 2,	/* bio_alloc_bioset() returned NULL */
 	BIOSTAT_EV_PUNT = 3,	/* punt_bios_to_rescuer() ran */
 	BIOSTAT_EV_RESCUE = 4,	/* bio_alloc_rescue() ran */
+	BIOSTAT_EV_GONE = 5,	/* bioset_exit(): struct biostat_gone_event */
 	/* 16.. reserved for "biostat check" (issue 5); check mode reports
 	 * through its "violations" map, not through events */
 };
@@ -43,6 +45,7 @@ enum biostat_hook {
 	BIOSTAT_HOOK_PUNT,		/* punt_bios_to_rescuer entry */
 	BIOSTAT_HOOK_RESCUE,		/* bio_alloc_rescue entry + exit */
 	BIOSTAT_HOOK_SUBMIT,		/* submit_bio_noacct entry */
+	BIOSTAT_HOOK_EXIT,		/* bioset_exit entry */
 	BIOSTAT_NR_HOOKS,
 };
 
@@ -102,6 +105,22 @@ struct biostat_event {
 	__u32 gfp;		/* WAIT, FAIL: the caller's gfp mask */
 	__s64 stackid;		/* WAIT with -s: id in the "stacks" map */
 	char comm[BIOSTAT_TASK_COMM_LEN];
+};
+
+/*
+ * The last record of a set: bioset_exit() ran, its map entries are gone.
+ * Starts like struct biostat_event (ts_ns, bs, then type at the same
+ * offset), so the tool can read the type before it knows the size.
+ * first_ns is the set's biostat_set_info.first_ns: with bs, the identity
+ * of a set (a new set may be allocated at the same address).
+ */
+struct biostat_gone_event {
+	__u64 ts_ns;
+	__u64 bs;
+	__u64 first_ns;
+	__u32 type;		/* BIOSTAT_EV_GONE */
+	__u32 dev;
+	struct biostat_counters c;	/* final totals, summed over CPUs */
 };
 
 /* ---- biostat check (bpf/biostat_check.bpf.c) ---- */

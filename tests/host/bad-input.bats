@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# Bad input to the user-facing programs (issue 7): each must say what is
+# wrong on stderr, in one line naming itself, with its documented exit code,
+# and never with a shell trace or an "internal error".  Runs on the host:
+#   bats tests/host/bad-input.bats
+#
+# tests/vm/run: 2 for bad usage (its header).  scripts/demo: 2 for an
+# unsupported kernel.  scripts/fetch-kernel: 2 bad usage, 1 archive failure
+# (its header).  make: 2 when the Makefile refuses KERNELS ($(error)) or a
+# recipe fails.  bench/run: 2 bad usage, 1 a run failed (its header).
+# tests/stress/memory-pressure.sh: 2 for bad usage.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export TOP
+}
+
+# refused STATUS PROGRAM-PREFIX PATTERN: the last run exited STATUS, printed
+# nothing on stdout and a message matching PATTERN on stderr, with no trace
+refused() {
+	if [ "$status" -ne "$1" ]; then
+		echo "exit status $status, want $1; stderr: $stderr" >&2
+		return 1
+	fi
+	if [ -n "$output" ]; then
+		echo "unexpected stdout: $output" >&2
+		return 1
+	fi
+	if ! grep -qE -- "$3" <<<"$stderr"; then
+		echo "stderr does not match '$3': $stderr" >&2
+		return 1
+	fi
+	if [ -n "$2" ] && ! grep -q -- "$2" <<<"$stderr"; then
+		echo "stderr does not name '$2': $stderr" >&2
+		return 1
+	fi
+	if grep -qE 'internal error|line [0-9]+:|Traceback|unbound variable|command not found|syntax error' <<<"$stderr"; then
+		echo "stderr has a trace: $stderr" >&2
+		return 1
+	fi
+}
+
+vmrun() {
+	run --separate-stderr timeout 60 "$TOP/tests/vm/run" "$@"
+}
+
+@test "tests/vm/run: no arguments" {
+	vmrun
+	refused 2 vm/run 'no COMMAND given'
+}
+
+@test "tests/vm/run: no --kernel" {
+	vmrun -- true
+	refused 2 vm/run 'kernel is required'
+}
+
+@test "tests/vm/run: an option without its value prints the usage" {
+	for opt in --kernel --include --timeout --memory --cpus; do
+		vmrun "$opt"
+		refused 2 "" 'run --kernel 6.1\|6.12'
+	done
+}
+
+@test "tests/vm/run: unsupported kernels" {
+	for k in 5.10 6.2 6 6.1.0 6.12.117 '' ' 6.1' '6.1;true' '../6.1'; do
+		vmrun --kernel "$k" -- true
+		refused 2 vm/run 'kernel'
+	done
+}
+
+@test "tests/vm/run: bad --timeout, --memory and --cpus values" {
+	local v
+	for v in 0 -1 abc 1e3 1.5 '' 99999999 ' 5'; do
+		vmrun --kernel 6.1 --timeout "$v" -- true
+		refused 2 vm/run 'bad --timeout'
+	done
+	for v in 0 64 127 255 -512 1G abc '' 1e3; do
+		vmrun --kernel 6.1 --memory "$v" -- true
+		refused 2 vm/run 'bad --memory'
+	done
+	for v in 0 -1 100 two '' 1.5; do
+		vmrun --kernel 6.1 --cpus "$v" -- true
+		refused 2 vm/run 'bad --cpus'
+	done
+}
+
+@test "tests/vm/run: --include of something that is not a directory" {
+	vmrun --kernel 6.1 --include /nonexistent/dir -- true
+	refused 2 vm/run 'not a directory'
+	vmrun --kernel 6.1 --include /etc/passwd -- true
+	refused 2 vm/run 'not a directory'
+}
+
+@test "tests/vm/run: unknown options and a missing command" {
+	vmrun --kernel 6.1 --bogus -- true
+	refused 2 vm/run 'unknown option'
+	vmrun --kernel 6.1 -k 6.1 -- true
+	refused 2 vm/run 'unknown option'
+	vmrun --kernel 6.1
+	refused 2 vm/run 'no COMMAND given'
+	vmrun --kernel 6.1 --
+	refused 2 vm/run 'no COMMAND given'
+}
+
+@test "tests/vm/run: a bad VM_ACCEL" {
+	[ -f "$TOP/build/kernel/6.1/kernel.env" ] || skip "the 6.1 kernel is not fetched (make kernels)"
+	VM_ACCEL=bogus vmrun --kernel 6.1 -- true
+	refused 2 vm/run 'VM_ACCEL must be'
+}
+
+# --memory accepts 128 and up (its usage says so), but a guest needs room
+# for the initramfs (about 111 MB of userland, unpacked into a tmpfs of half
+# the memory): below that it used to die at boot with "mount: not found".
+@test "tests/vm/run: a --memory it accepts either boots or is refused clearly" {
+	[ -f "$TOP/build/kernel/6.1/kernel.env" ] || skip "the 6.1 kernel is not fetched (make kernels)"
+	run --separate-stderr timeout 120 "$TOP/tests/vm/run" --kernel 6.1 --memory 256 -- true
+	if [ "$status" -ne 0 ]; then
+		refused 2 vm/run 'memory'
+	fi
+}
+
+@test "scripts/demo: unsupported kernels and extra arguments" {
+	local k
+	for k in 5.10 6.2 --help -h 'x y'; do
+		run --separate-stderr timeout 60 "$TOP/scripts/demo" "$k"
+		refused 2 demo 'unsupported kernel'
+	done
+	run --separate-stderr timeout 60 "$TOP/scripts/demo" 6.1 extra
+	refused 2 demo 'too many arguments'
+}
+
+@test "bench/run: unknown arguments" {
+	local a
+	for a in 5.10 --full -q 6.1,6.12 ''; do
+		run --separate-stderr timeout 60 "$TOP/bench/run" "$a"
+		refused 2 bench/run 'unknown argument'
+	done
+}
+
+# BENCH_RUNTIME and BENCH_REPEAT are user input too: refused before a guest
+# is booted, as bad usage (they used to be checked only in the guest, after
+# the boot, and come back as "the guest failed", exit 1)
+@test "bench/run: a bad BENCH_RUNTIME or BENCH_REPEAT is bad usage" {
+	[ -f "$TOP/build/kernel/6.1/kernel.env" ] || skip "the 6.1 kernel is not fetched (make kernels)"
+	BENCH_RUNTIME=abc run --separate-stderr timeout 120 "$TOP/bench/run" --quick 6.1
+	[ "$status" -eq 2 ] || { echo "exit $status: $stderr" >&2; return 1; }
+	grep -q BENCH_RUNTIME <<<"$stderr"
+}
+
+@test "scripts/fetch-kernel: bad usage and a pinned version the archive does not have" {
+	run --separate-stderr timeout 60 "$TOP/scripts/fetch-kernel"
+	refused 2 fetch-kernel 'usage'
+	run --separate-stderr timeout 60 "$TOP/scripts/fetch-kernel" 5.10 "$BATS_TEST_TMPDIR/k"
+	refused 2 fetch-kernel 'unsupported kernel'
+	local pin
+	for pin in 0.0-0 bogus '6.1.0-56;true' '../../etc' '6.1.0-56 extra'; do
+		KVER_6_1=$pin run --separate-stderr timeout 60 "$TOP/scripts/fetch-kernel" 6.1 "$BATS_TEST_TMPDIR/k"
+		refused 1 fetch-kernel 'not found in the archive'
+		[ ! -e "$BATS_TEST_TMPDIR/k" ]
+	done
+}
+
+@test "make: KERNELS with unsupported or no kernels is refused before anything runs" {
+	local k
+	for k in 5.10 '6.1 7.0' 6.1,6.12 6 '6.12 ../6.1'; do
+		run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS="$k" check
+		refused 2 Makefile "KERNELS: unsupported kernel"
+		KERNELS=$k run --separate-stderr make -C "$TOP" -n --no-print-directory all
+		refused 2 Makefile "KERNELS: unsupported kernel"
+	done
+	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS= check
+	refused 2 Makefile "KERNELS is empty"
+	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS='  ' module
+	refused 2 Makefile "KERNELS is empty"
+	# and a good one is taken (deps: a target whose recipe has no $(MAKE),
+	# which -n would run anyway)
+	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 deps
+	[ "$status" -eq 0 ]
+	[ "$output" = scripts/deps ]
+}
+
+@test "make: a pinned kernel version the archive does not have fails with fetch-kernel's message" {
+	run --separate-stderr timeout 120 make -C "$TOP" --no-print-directory KERNELS=6.1 KVER_6_1=0.0-0 kernels
+	[ "$status" -eq 2 ]
+	grep -q 'fetch-kernel: .*not found in the archive' <<<"$stderr"
+	run grep -qE 'internal error|line [0-9]+:' <<<"$stderr"
+	[ "$status" -ne 0 ]
+	# the fetched kernel is still there
+	[ -f "$TOP/build/kernel/6.1/kernel.env" ]
+}
+
+@test "tests/stress/memory-pressure.sh: bad kernel, MEMORY or SEED" {
+	run --separate-stderr "$TOP/tests/stress/memory-pressure.sh" 5.10
+	refused 2 memory-pressure 'unsupported kernel'
+	MEMORY=lots run --separate-stderr "$TOP/tests/stress/memory-pressure.sh" 6.1
+	refused 2 memory-pressure 'MEMORY must be'
+	SEED=abc run --separate-stderr "$TOP/tests/stress/memory-pressure.sh" 6.1
+	refused 2 memory-pressure 'SEED must be'
+}
+
+@test "tests/check (make check, make stress): a bad SEED or kernel is bad usage" {
+	local s
+	for s in abc -1 1e3 '1 2' 1234567890123456789012; do
+		SEED=$s run --separate-stderr timeout 60 "$TOP/tests/check" 6.1
+		refused 2 check 'SEED must be a number'
+		SEED=$s run --separate-stderr timeout 60 "$TOP/tests/check" --stress 6.1
+		refused 2 check 'SEED must be a number'
+	done
+	run --separate-stderr timeout 60 "$TOP/tests/check" 5.10
+	refused 2 check 'unsupported kernel'
+}

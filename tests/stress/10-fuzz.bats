@@ -1,0 +1,20 @@
+#!/usr/bin/env bats
+# make stress: fuzzed tables and messages at length (issue 7).  The quick
+# slice of the same is tests/bats/40-reliability.bats; the scenarios are in
+# reliability.bash, the generators and runners in tests/fuzz.  SEED (default:
+# the date) is printed first; see reliability.bash for replaying a run.
+
+load ../bats/helpers
+load reliability
+
+@test "table fuzzing: 5000 seeded tables through the ioctl runner" {
+	table_fuzz 5000
+}
+
+@test "table fuzzing: 200 seeded tables through dmsetup create, dd and remove" {
+	table_fuzz_dmsetup 200
+}
+
+@test "message fuzzing: 3000 seeded messages to a live 3-deep stack under fio verify" {
+	message_fuzz 3000 5
+}

@@ -1,0 +1,1039 @@
+# Reliability scenarios of dm-biopool (issue 7), shared by the quick seeded
+# slice that `make check` runs (tests/bats/40-reliability.bats) and the full
+# set of `make stress` (tests/stress/*.bats).  Each scenario takes its size
+# (lines, messages, seconds) as arguments, asserts on checksums, counters and
+# exit codes, and prints its figures as TAP comments ("# ...") on fd 3.
+#
+# Load after the shared helpers:  load helpers (or ../bats/helpers), then
+# load ../stress/reliability (or reliability).
+#
+# SEED (default: the date, in seconds) seeds the generators, fio and $RANDOM:
+# the same seed replays the same tables, messages, fault choices and fio
+# patterns (not the same interleavings).  tests/vm/run does not pass the
+# environment into the guest, so give it on the guest's command line:
+#   tests/vm/run --kernel 6.1 --include $PWD --include $PWD/build/fuzz -- \
+#       env SEED=123 $PWD/tests/bats/run-suite ./40-reliability.bats
+# shellcheck shell=bash
+
+# dmfuzz: on PATH, or in the checkout's build/fuzz (tests/vm/run leaves a
+# checkout's build directory out of the guest unless it is included by name:
+# --include $PWD/build/fuzz)
+DMFUZZ=${DMFUZZ:-$(command -v dmfuzz || echo "$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/fuzz/dmfuzz")}
+
+# The bats hooks of every file that loads this one (a file may define its
+# own after the load).
+setup_file() { rel_setup_file; }
+setup() { rel_setup; }
+teardown() { rel_teardown; }
+
+# rel_setup_file: pick and print the seed (call from setup_file)
+rel_setup_file() {
+	export SEED=${SEED:-$(date +%s)}
+	echo "# seed=$SEED (replay: env SEED=$SEED on the guest command line)" >&3
+}
+
+# rel_setup: per test: the shared setup, a reproducible $RANDOM
+rel_setup() {
+	common_setup
+	RANDOM=$SEED
+	REL_TMP=$BATS_TEST_TMPDIR
+	REL_T0=$(date +%s)
+}
+
+# rel_teardown: stop whatever a scenario left running, then the shared
+# teardown (devices, backing devices, kernel log)
+rel_teardown() {
+	[ -z "${REL_TMP:-}" ] || touch "$REL_TMP/stop"
+	bs_kill
+	hog_stop
+	common_teardown
+	phase teardown
+}
+
+# figure TEXT...: a result line in the TAP output
+figure() {
+	echo "# ${BATS_TEST_DESCRIPTION%%:*}: $* [$(($(date +%s) - REL_T0)) s]" >&3
+}
+
+# phase TEXT: with REL_TRACE set, the time since the test began, on fd 3
+phase() {
+	[ -z "${REL_TRACE:-}" ] || echo "#   +$(($(date +%s%N) / 1000000 - REL_T0 * 1000)) ms: $*" >&3
+}
+
+# MiB of each fio run's region (the quick slice makes it smaller)
+REL_FIO=${REL_FIO:-16}
+
+need_dmfuzz() {
+	if [ ! -x "$DMFUZZ" ]; then
+		echo "no dmfuzz in the guest: build it on the host (make -C tests/fuzz) and" \
+			"pass it in (tests/vm/run --include \$PWD/build/fuzz), or put it on PATH" >&2
+		return 1
+	fi
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# majmin DEV: "major:minor" of a block device
+majmin() {
+	local d
+	d=$(readlink -f "$1")
+	printf '%d:%d\n' "0x$(stat -c %t "$d")" "0x$(stat -c %T "$d")"
+}
+
+# bp_read NAME: the status fields of a biopool device into BP[key], with
+# one dmsetup call (bp_stat costs three processes, slow under TCG)
+declare -gA BP
+bp_read() {
+	local line kv
+	line=$(dmsetup status "$1") || return
+	BP=()
+	for kv in ${line#* biopool }; do BP[${kv%%=*}]=${kv#*=}; done
+	[ -n "${BP[pool_size]:-}" ]
+}
+
+# bp_idle NAME: nothing in flight and the whole reserve back in the pool
+bp_idle() {
+	bp_read "$1" && [ "${BP[in_flight]}" = 0 ] && [ "${BP[pool_free]}" = "${BP[pool_size]}" ]
+}
+
+# assert_bp_settled NAME...: idle (within 20 s), the whole reserve back in
+# the pool, no error counted
+assert_bp_settled() {
+	local d
+	for d in "$@"; do
+		wait_until 20 bp_idle "$d" || { echo "$d: $(dmsetup status "$d")" >&2; return 1; }
+		if [ "${BP[errors]}" != 0 ]; then
+			echo "$d counted errors: $(dmsetup status "$d")" >&2
+			return 1
+		fi
+	done
+}
+
+# bp_fields NAME KEY...: "key=value ..." of NAME, for figures
+bp_fields() {
+	local d=$1 k out=
+	shift
+	bp_read "$d"
+	for k in "$@"; do out="$out $k=${BP[$k]}"; done
+	echo "$d:$out"
+}
+
+# prefill DEV...: write every block once (brd allocates its pages on the
+# first write: memory snapshots taken afterwards do not count them)
+prefill() {
+	local d
+	for d in "$@"; do
+		dd if=/dev/zero of="$d" bs=1M oflag=direct status=none 2>/dev/null || true
+	done
+}
+
+# make_loop4k MIB: a loop device with 4096-byte logical blocks, over a
+# file that backing_cleanup removes; prints its path
+make_loop4k() {
+	local file
+	modprobe loop
+	file=$(mktemp /tmp/loop.XXXXXX)
+	truncate -s "${1}M" "$file"
+	losetup -f --show -b 4096 "$file"
+}
+
+# ---- fio -------------------------------------------------------------------------
+
+# fio_once DEV OFFSET SIZE SEED LOG: random writes of 4k..1M at iodepth 16
+# over [OFFSET, OFFSET+SIZE), then every block read back and verified
+fio_once() {
+	fio --name=rel --filename="$1" --offset="$2" --size="$3" --randseed="$4" \
+		--direct=1 --ioengine=libaio --iodepth=16 --rw=randwrite \
+		--bssplit=4k/20:16k/20:64k/20:256k/20:1m/20 \
+		--verify=crc32c --verify_fatal=1 --output="$5" >/dev/null 2>&1
+}
+
+# fio_loop DEV OFFSET SIZE STOPFILE OUT: fio_once again and again until
+# STOPFILE exists (at least once); OUT gets "runs bytes".  Fails on the
+# first run that does not verify, with its log on stderr.
+fio_loop() {
+	local dev=$1 off=$2 size=$3 stop=$4 out=$5 runs=0 bytes
+	bytes=$(numfmt --from=iec "$size")
+	while :; do
+		if ! fio_once "$dev" "$off" "$size" $((SEED + runs)) "$out.log"; then
+			echo "fio on $dev failed in run $((runs + 1)):" >&2
+			cat "$out.log" >&2
+			echo "$runs $((runs * bytes))" >"$out"
+			return 1
+		fi
+		runs=$((runs + 1))
+		echo "$runs $((runs * bytes))" >"$out"
+		[ -e "$stop" ] && return 0
+	done
+}
+
+# wait_pids NAME=PID...: wait for each; fail naming those that failed
+wait_pids() {
+	local p failed=
+	for p in "$@"; do
+		wait "${p#*=}" || failed="$failed ${p%%=*}"
+	done
+	if [ -n "$failed" ]; then
+		echo "failed:$failed" >&2
+		return 1
+	fi
+}
+
+# ---- table fuzzing ---------------------------------------------------------------
+
+# table_fuzz COUNT [CHUNK]: COUNT generated tables over a RAM disk, a loop
+# device with 4 KiB blocks and a biopool device (stacking), fed to the
+# kernel by dmfuzz run-tables CHUNK lines at a time (default 250, so that
+# the kernel log of each chunk fits in the ring buffer), the kernel log
+# checked after each chunk, then no device, no holder and no memory left.
+table_fuzz() {
+	local count=$1 chunk=${2:-250} lo out=$REL_TMP/run.out i=0 refused lines
+	local tried=0 valid=0 invalid=0 ios=0 bytes=0 longest=0 f devs=()
+	need_dmfuzz
+	make_brd 16 2
+	lo=$(make_loop4k 8)
+	dm_create fzbase "$(biopool_table /dev/ram1 pool_size:2 split_sectors:16)"
+	prefill /dev/ram0 /dev/mapper/fzbase "$lo"
+	phase setup
+
+	devs=(--dev "/dev/ram0:$(sectors /dev/ram0):512:$(majmin /dev/ram0)"
+		--dev "$lo:$(sectors "$lo"):4096:$(majmin "$lo")"
+		--dev "/dev/mapper/fzbase:$(sectors /dev/mapper/fzbase):512:$(majmin /dev/mapper/fzbase)")
+	"$DMFUZZ" gen-tables --seed "$SEED" --count "$count" "${devs[@]}" >"$REL_TMP/tables"
+	[ "$(grep -c '^[VI]	' "$REL_TMP/tables")" -eq "$count" ]
+	# for a replay on the host (printed when the test fails)
+	echo "dmfuzz gen-tables --seed $SEED --count $count ${devs[*]}" >&2
+	tail -n +2 "$REL_TMP/tables" | split -l "$chunk" - "$REL_TMP/chunk."
+	# (after the files above: they live in a tmpfs, in memory)
+	mem_snapshot "$REL_TMP/mem.before"
+	phase snapshot
+	for f in "$REL_TMP"/chunk.*; do
+		kmsg_mark
+		if ! "$DMFUZZ" run-tables --batch 16 --prefix "fz${i}_" <"$f" >"$out" 2>"$out.err"; then
+			cat "$out" "$out.err" >&2
+			return 1
+		fi
+		i=$((i + 1))
+		kmsg_mark_seen
+		assert_kernel_log_clean
+		# every refusal says why in the kernel log
+		refused=$(sed -n 's/.* refused_at_load=\([0-9]*\) refused_at_resume=\([0-9]*\) .*/\1 \2/p' "$out")
+		refused=$((${refused% *} + ${refused#* }))
+		lines=$(kernel_log_since_mark | grep -c 'device-mapper: ' || true)
+		if [ "$lines" -lt "$refused" ]; then
+			echo "$refused tables refused and only $lines device-mapper lines in the kernel log" >&2
+			return 1
+		fi
+		set -- $(sed -n 's/.* tried=\([0-9]*\) valid=\([0-9]*\) invalid=\([0-9]*\) .* ios_verified=\([0-9]*\) bytes_verified=\([0-9]*\) longest_line=\([0-9]*\) .*/\1 \2 \3 \4 \5 \6/p' "$out")
+		tried=$((tried + $1)) valid=$((valid + $2)) invalid=$((invalid + $3))
+		ios=$((ios + $4)) bytes=$((bytes + $5))
+		[ "$6" -gt "$longest" ] && longest=$6
+		echo "chunk $i: $(head -n 1 "$out")" >&2
+		phase "chunk $i"
+	done
+	[ "$tried" -eq "$count" ]
+	[ "$ios" -eq "$valid" ]
+
+	# nothing left: only fzbase, no holder of the backing devices but it
+	[ "$(dmsetup ls | awk '{ print $1 }')" = fzbase ]
+	[ -z "$(ls /sys/block/ram0/holders)" ]
+	[ -z "$(ls "/sys/block/${lo#/dev/}/holders")" ]
+	[ "$(ls /sys/block/ram1/holders)" = "dm-$(dmsetup info -c --noheadings -o minor fzbase | tr -d ' ')" ]
+	[ -z "$(ls "/sys/block/dm-$(dmsetup info -c --noheadings -o minor fzbase | tr -d ' ')/holders")" ]
+	assert_bp_settled fzbase
+	phase checks
+	assert_mem_returned "$REL_TMP/mem.before"
+	phase "memory compared"
+	dmsetup remove fzbase
+	figure "tables tried=$tried valid=$valid invalid=$invalid; valid ones verified by" \
+		"$ios O_DIRECT round trips, $bytes bytes; longest line $longest bytes;" \
+		"no device or holder left; memory back within bounds (free memory -4 MiB," \
+		"SUnreclaim +1 MiB, bio-* caches exact, kmalloc caches +64 objects, +1024 for 8-32 bytes)"
+	figure "invalid classes: $(awk -F'\t' '$1 == "I" { n[$2]++ } END { for (c in n) printf "%s=%d ", c, n[c] }' "$REL_TMP/tables")"
+}
+
+# table_fuzz_dmsetup COUNT: the same generator, through dmsetup create,
+# mknodes, an O_DIRECT write and read back, and remove (slow: for the stress
+# run); the generated tables go through dmsetup's own parsing this way
+table_fuzz_dmsetup() {
+	local count=$1 lo v cls exp table name i=0 ok=0 bad=0 len bs
+	need_dmfuzz
+	make_brd 16
+	lo=$(make_loop4k 8)
+	head -c 4096 /dev/urandom >"$REL_TMP/blk"
+	"$DMFUZZ" gen-tables --seed "$SEED" --count "$count" \
+		--dev "/dev/ram0:$(sectors /dev/ram0):512:$(majmin /dev/ram0)" \
+		--dev "$lo:$(sectors "$lo"):4096:$(majmin "$lo")" >"$REL_TMP/tables"
+	while IFS=$'\t' read -r v cls exp table; do
+		[ "$v" = V ] || [ "$v" = I ] || continue
+		i=$((i + 1))
+		name=ds$i
+		if dmsetup create "$name" --table "$table" 2>"$REL_TMP/err"; then
+			if [ "$v" = I ]; then
+				echo "line $i ($cls): invalid table accepted by dmsetup create: $table" >&2
+				return 1
+			fi
+			dmsetup mknodes "$name"
+			read -r _ len _ <<<"$table"
+			bs=4096
+			[ "$len" -ge 8 ] || bs=512 # a one-sector device (512-byte blocks only)
+			dd if="$REL_TMP/blk" of="/dev/mapper/$name" bs="$bs" count=1 oflag=direct conv=notrunc status=none
+			cmp <(dd if="/dev/mapper/$name" bs="$bs" count=1 iflag=direct status=none) <(head -c "$bs" "$REL_TMP/blk")
+			dmsetup remove "$name"
+			ok=$((ok + 1))
+		else
+			if [ "$v" = V ]; then
+				echo "line $i ($cls, $exp): valid table refused: $(cat "$REL_TMP/err"): $table" >&2
+				return 1
+			fi
+			bad=$((bad + 1))
+		fi
+		run dmsetup info "$name"
+		[ "$status" -ne 0 ]
+	done <"$REL_TMP/tables"
+	[ "$i" -eq "$count" ]
+	[ -z "$(dmsetup ls | grep -v '^No devices found')" ]
+	figure "dmsetup create: $i tables, $ok valid ones created, written, read back and removed, $bad invalid ones refused"
+}
+
+# ---- message fuzzing -------------------------------------------------------------
+
+# message_fuzz COUNT SPREAD_MS: COUNT generated messages, one every SPREAD_MS,
+# to the layers of a 3-deep stack (pool_size 1/2/4, split 8/16/64) while
+# fio writes and verifies through its top, 100 at a time with the kernel
+# log checked after each hundred (refusals are logged, some 1 KiB long: the
+# ring buffer would overflow); then the data and the counters
+message_fuzz() {
+	local count=$1 spread=$2 n stop=$REL_TMP/stop fio_pid runs bytes out=$REL_TMP/msg.out d f
+	local tried=0 valid=0 invalid=0 reaching=0 counts=0 always=0 resets=0
+	need_dmfuzz
+	make_brd 64
+	dm_create mf1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create mf2 "$(biopool_table /dev/mapper/mf1 pool_size:2 split_sectors:16)"
+	dm_create mf3 "$(biopool_table /dev/mapper/mf2 pool_size:4 split_sectors:64)"
+	n=$(sectors /dev/mapper/mf3)
+	"$DMFUZZ" gen-messages --seed "$SEED" --count "$count" --sectors "$n" --devs 3 >"$REL_TMP/msgs"
+	[ "$(grep -c '^[VI]	' "$REL_TMP/msgs")" -eq "$count" ]
+	head -n 1 "$REL_TMP/msgs" >&2
+	tail -n +2 "$REL_TMP/msgs" | split -l 100 - "$REL_TMP/mchunk."
+
+	fio_loop /dev/mapper/mf3 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio" 3>&- &
+	fio_pid=$!
+	for f in "$REL_TMP"/mchunk.*; do
+		kmsg_mark
+		if ! "$DMFUZZ" run-messages --spread-ms "$spread" mf1 mf2 mf3 <"$f" >"$out" 2>"$out.err" ||
+			! kmsg_mark_seen || ! assert_kernel_log_clean; then
+			touch "$stop"
+			cat "$out" "$out.err" >&2
+			wait "$fio_pid" || true
+			return 1
+		fi
+		set -- $(sed -n 's/.* tried=\([0-9]*\) valid=\([0-9]*\) invalid=\([0-9]*\) invalid_reaching_target=\([0-9]*\) fail_alloc_count=\([0-9]*\) fail_alloc_always=\([0-9]*\) reset_stats=\([0-9]*\) .*/\1 \2 \3 \4 \5 \6 \7/p' "$out")
+		tried=$((tried + $1)) valid=$((valid + $2)) invalid=$((invalid + $3)) reaching=$((reaching + $4))
+		counts=$((counts + $5)) always=$((always + $6)) resets=$((resets + $7))
+		# each message that reached the target and was refused said why
+		if [ "$(kernel_log_since_mark | grep -c 'device-mapper: biopool: ')" -lt "$4" ]; then
+			echo "$4 messages refused by the target, fewer reasons in the kernel log" >&2
+			touch "$stop"
+			wait "$fio_pid" || true
+			return 1
+		fi
+	done
+	touch "$stop"
+	for d in mf1 mf2 mf3; do dmsetup message "$d" 0 fail_alloc 0; done
+	wait_pids fio="$fio_pid"
+	[ "$tried" -eq "$count" ]
+	read -r runs bytes <"$REL_TMP/fio"
+	assert_bp_settled mf1 mf2 mf3
+	[ "$(sha_dev /dev/mapper/mf3 "$REL_FIO")" = "$(sha_dev /dev/ram0 "$REL_FIO")" ]
+	dmsetup remove mf3 mf2 mf1
+	figure "messages tried=$tried valid=$valid (fail_alloc N: $counts, fail_alloc always: $always, reset_stats: $resets) invalid=$invalid ($reaching refused by the target with a reason logged, the rest by dm core), each checked against the status before and after; meanwhile fio wrote and verified $runs x $REL_FIO MiB ($bytes bytes) with no error"
+}
+
+# ---- concurrency -----------------------------------------------------------------
+
+# conc_opts: random valid optional parameters (no unsafe_alloc_order)
+conc_opts() {
+	local o=()
+	((RANDOM % 2)) && o+=("pool_size:$((RANDOM % 8 + 1))")
+	((RANDOM % 2)) && o+=("split_sectors:$((8 << RANDOM % 5))")
+	if [ ${#o[@]} -gt 0 ]; then echo "${#o[@]} ${o[*]}"; fi
+}
+
+# create/remove on ram2 with a write and read back each time, a read-only
+# biopool stacked on a device under fio, and the refusals that must happen:
+# remove of an open device, rmmod with devices
+conc_create_remove() {
+	local end=$1 out=$2 i=0 refusals=0 name fd data=$REL_TMP/cr.data n k
+	# (each loop below runs at least once, however late it starts)
+	head -c 64k /dev/urandom >"$data"
+	n=$(sectors /dev/ram2)
+	while :; do
+		name=cr$((i % 4))
+		dm_create "$name" "0 $n biopool /dev/ram2 0 $(conc_opts)" || { echo "create $name" >&2; return 1; }
+		k=$((RANDOM % 256))
+		dd if="$data" of="/dev/mapper/$name" bs=64k seek="$k" count=1 oflag=direct conv=notrunc status=none || return 1
+		dd if="/dev/mapper/$name" bs=64k skip="$k" count=1 iflag=direct status=none | cmp -s - "$data" ||
+			{ echo "create_remove: $name block $k read back differs" >&2; return 1; }
+		exec {fd}<"/dev/mapper/$name"
+		if dmsetup remove "$name" 2>/dev/null; then echo "remove of open $name succeeded" >&2; return 1; fi
+		if rmmod dm_biopool 2>/dev/null; then echo "rmmod with devices succeeded" >&2; return 1; fi
+		refusals=$((refusals + 2))
+		exec {fd}<&-
+		dmsetup remove "$name" || { echo "remove $name" >&2; return 1; }
+		# read-only, over the "other" device that fio is writing
+		dmsetup create --readonly ro$((i % 2)) --table "0 $(sectors /dev/mapper/og) biopool /dev/mapper/og 0 $(conc_opts)" ||
+			{ echo "create read-only over og" >&2; return 1; }
+		dmsetup mknodes ro$((i % 2))
+		dd if=/dev/mapper/ro$((i % 2)) of=/dev/null bs=64k count=4 iflag=direct status=none || return 1
+		dmsetup remove ro$((i % 2)) || return 1
+		i=$((i + 1))
+		echo "$i $refusals" >"$out"
+		[ "$(date +%s%N)" -lt "$end" ] || break
+	done
+}
+
+conc_suspend_resume() {
+	local end=$1 out=$2 i=0 d flag
+	while :; do
+		d=cf$((i % 2 + 1))
+		flag=
+		((RANDOM % 3 == 0)) && flag=--noflush
+		dmsetup suspend $flag "$d" || { echo "suspend $flag $d" >&2; return 1; }
+		dmsetup resume "$d" || { echo "resume $d" >&2; return 1; }
+		i=$((i + 1))
+		echo "$i" >"$out"
+		[ "$(date +%s%N)" -lt "$end" ] || break
+	done
+}
+
+# reload rl with random parameters; the printed table must follow
+conc_reload() {
+	local end=$1 out=$2 i=0 n mm p s want got
+	n=$(sectors /dev/ram3)
+	mm=$(majmin /dev/ram3)
+	while :; do
+		p=$((RANDOM % 4 + 1)) s=$((8 << RANDOM % 4))
+		dmsetup load rl --table "0 $n biopool /dev/ram3 0 2 split_sectors:$s pool_size:$p" || { echo "load rl" >&2; return 1; }
+		dmsetup resume rl || { echo "resume rl" >&2; return 1; }
+		want="0 $n biopool $mm 0 2 pool_size:$p split_sectors:$s"
+		got=$(dmsetup table rl)
+		[ "$got" = "$want" ] || { echo "rl table '$got', want '$want'" >&2; return 1; }
+		i=$((i + 1))
+		echo "$i" >"$out"
+		[ "$(date +%s%N)" -lt "$end" ] || break
+	done
+}
+
+# rewrite 1 MiB slots of rl with the reference data and read them back
+conc_rl_writer() {
+	local end=$1 out=$2 i=0 k data=$REL_TMP/rl.data
+	while :; do
+		k=$((RANDOM % 4))
+		dd if="$data" of=/dev/mapper/rl bs=1M skip="$k" seek="$k" count=1 oflag=direct conv=notrunc status=none ||
+			{ echo "rl write slot $k" >&2; return 1; }
+		cmp -s <(dd if=/dev/mapper/rl bs=1M skip="$k" count=1 iflag=direct status=none) \
+			<(dd if="$data" bs=1M skip="$k" count=1 status=none) ||
+			{ echo "rl slot $k read back differs" >&2; return 1; }
+		i=$((i + 1))
+		echo "$i" >"$out"
+		[ "$(date +%s%N)" -lt "$end" ] || break
+	done
+}
+
+conc_messages() {
+	local end=$1 out=$2 i=0 d m devs=(cf1 cf2 og)
+	while :; do
+		d=${devs[RANDOM % 3]}
+		case $((RANDOM % 4)) in
+		0) m="fail_alloc always" ;;
+		1) m="fail_alloc 0" ;;
+		2) m="fail_alloc $((RANDOM % 500))" ;;
+		3) m=reset_stats ;;
+		esac
+		dmsetup message "$d" 0 $m || { echo "message $d '$m'" >&2; return 1; }
+		i=$((i + 1))
+		echo "$i" >"$out"
+		[ "$(date +%s%N)" -lt "$end" ] || break
+	done
+}
+
+# status, table and info of the stable devices; status must stay sane
+conc_status() {
+	local end=$1 out=$2 i=0 line
+	while :; do
+		dmsetup status cf1 cf2 og rl >"$out.s" || { echo "status" >&2; return 1; }
+		while read -r line; do
+			[[ $line =~ in_flight=([0-9]+).*errors=([0-9]+)\ pool_size=([0-9]+)\ pool_free=([0-9]+) ]] ||
+				{ echo "bad status: $line" >&2; return 1; }
+			if [ "${BASH_REMATCH[2]}" != 0 ] || [ "${BASH_REMATCH[4]}" -gt "${BASH_REMATCH[3]}" ]; then
+				echo "bad status: $line" >&2
+				return 1
+			fi
+		done <"$out.s"
+		dmsetup table cf1 cf2 og rl >/dev/null || { echo "table" >&2; return 1; }
+		dmsetup info -c cf1 cf2 og rl >/dev/null || { echo "info" >&2; return 1; }
+		i=$((i + 1))
+		echo "$i" >"$out"
+		[ "$(date +%s%N)" -lt "$end" ] || break
+	done
+}
+
+# concurrency SECONDS: the loops above and two fio loops for SECONDS, each
+# waited for by pid; then data, counters, holders and the kernel log
+concurrency() {
+	local secs=$1 end stop=$REL_TMP/stop pids=() f l
+	make_brd 32 4
+	dm_create cf1 "$(biopool_table /dev/ram0 pool_size:2 split_sectors:16)"
+	dm_create cf2 "$(biopool_table /dev/mapper/cf1 pool_size:1 split_sectors:64)"
+	dm_create og "$(biopool_table /dev/ram1 pool_size:4 split_sectors:8)"
+	dm_create rl "$(biopool_table /dev/ram3 split_sectors:8)"
+	random_file "$REL_TMP/rl.data" 4
+	write_direct "$REL_TMP/rl.data" /dev/mapper/rl 1M
+	prefill /dev/ram2
+	phase setup
+
+	end=$(($(date +%s%N) + secs * 1000000000))
+	fio_loop /dev/mapper/cf2 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio.cf" 3>&- &
+	pids+=(fio_cf2=$!)
+	fio_loop /dev/mapper/og 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio.og" 3>&- &
+	pids+=(fio_og=$!)
+	for l in create_remove suspend_resume reload rl_writer messages status; do
+		(RANDOM=$((SEED + ${#pids[@]})) && "conc_$l" "$end" "$REL_TMP/n.$l") 3>&- &
+		pids+=("$l=$!")
+	done
+	# the control loops end at the deadline, the fio loops after the run
+	# in progress then
+	wait_pids "${pids[@]:2}" || { touch "$stop"; wait_pids "${pids[@]:0:2}" || true; return 1; }
+	phase "control loops done"
+	touch "$stop"
+	wait_pids "${pids[@]:0:2}"
+	phase "fio loops done"
+
+	for f in cf1 cf2 og rl; do dmsetup message "$f" 0 fail_alloc 0; done
+	assert_bp_settled cf1 cf2 og rl
+	[ "$(sha_dev /dev/mapper/cf2 "$REL_FIO")" = "$(sha_dev /dev/ram0 "$REL_FIO")" ]
+	[ "$(sha_dev /dev/mapper/og "$REL_FIO")" = "$(sha_dev /dev/ram1 "$REL_FIO")" ]
+	[ "$(sha_dev /dev/mapper/rl 4)" = "$(sha_file "$REL_TMP/rl.data")" ]
+	[ "$(sha_dev /dev/ram3 4)" = "$(sha_file "$REL_TMP/rl.data")" ]
+	[ -z "$(ls /sys/block/ram2/holders)" ]
+	[ "$(dmsetup ls | awk '{ print $1 }' | sort | tr '\n' ' ')" = "cf1 cf2 og rl " ]
+	phase checks
+	dmsetup remove cf2 cf1 og rl
+	for l in create_remove suspend_resume reload rl_writer messages status; do
+		[ -s "$REL_TMP/n.$l" ] || { echo "loop $l never completed an iteration" >&2; return 1; }
+	done
+	figure "${secs}s: create/remove+write+read $(cut -d' ' -f1 "$REL_TMP/n.create_remove") (expected refusals $(cut -d' ' -f2 "$REL_TMP/n.create_remove")), suspend/resume $(cat "$REL_TMP/n.suspend_resume"), reload $(cat "$REL_TMP/n.reload"), 1 MiB rewrite+verify $(cat "$REL_TMP/n.rl_writer"), messages $(cat "$REL_TMP/n.messages"), status rounds $(cat "$REL_TMP/n.status"); fio verify runs: $(cut -d' ' -f1 "$REL_TMP/fio.cf") on the suspended stack, $(cut -d' ' -f1 "$REL_TMP/fio.og") on the other device ($(($(cut -d' ' -f2 "$REL_TMP/fio.cf") + $(cut -d' ' -f2 "$REL_TMP/fio.og"))) bytes verified)"
+}
+
+# ---- faults under load -------------------------------------------------------------
+
+# fault_toggle SECONDS: while fio writes and verifies through the top of a
+# 3-deep stack (pool_size 1, split 8/16/64): first fail_alloc always on
+# each layer in turn until that layer is seen failing slab allocations,
+# then for SECONDS fail_alloc set on one layer after the other to always,
+# 0 or a random count; fio must verify every run and the data match below
+fault_toggle() {
+	local secs=$1 stop=$REL_TMP/stop fio_pid tog_pid d runs bytes
+	make_brd 32
+	dm_create fa1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create fa2 "$(biopool_table /dev/mapper/fa1 pool_size:1 split_sectors:16)"
+	dm_create fa3 "$(biopool_table /dev/mapper/fa2 pool_size:1 split_sectors:64)"
+	fio_loop /dev/mapper/fa3 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio" 3>&- &
+	fio_pid=$!
+	_failing() { bp_read "$1" && [ "${BP[alloc_failed]}" -gt 0 ]; }
+	for d in fa1 fa2 fa3; do
+		dmsetup message "$d" 0 fail_alloc always
+		wait_until 60 _failing "$d" || { touch "$stop"; wait "$fio_pid" || true; return 1; }
+		dmsetup message "$d" 0 fail_alloc 0
+	done
+	phase "each layer failed allocations"
+	(
+		end=$(($(date +%s%N) + secs * 1000000000)) n=3 layers=(fa1 fa2 fa3)
+		while [ "$(date +%s%N)" -lt "$end" ]; do
+			case $((RANDOM % 5)) in
+			0 | 1) m=always ;;
+			2) m=0 ;;
+			*) m=$((RANDOM % 2000 + 1)) ;;
+			esac
+			dmsetup message "${layers[n % 3]}" 0 fail_alloc "$m" || exit 1
+			n=$((n + 1))
+			echo "$n" >"$REL_TMP/toggles"
+			sleep 0.0$((RANDOM % 10)) # pacing, not synchronisation
+		done
+	) 3>&- &
+	tog_pid=$!
+	wait_pids toggler="$tog_pid" || { touch "$stop"; wait "$fio_pid" || true; return 1; }
+	for d in fa1 fa2 fa3; do dmsetup message "$d" 0 fail_alloc 0; done
+	touch "$stop"
+	wait_pids fio="$fio_pid"
+	phase "fio done"
+	assert_bp_settled fa1 fa2 fa3
+	[ "$(sha_dev /dev/mapper/fa3 "$REL_FIO")" = "$(sha_dev /dev/ram0 "$REL_FIO")" ]
+	read -r runs bytes <"$REL_TMP/fio"
+	figure "$(cat "$REL_TMP/toggles") fail_alloc messages (3 always until seen failing, then random toggles for ${secs}s); $(bp_fields fa1 alloc_failed splits); $(bp_fields fa2 alloc_failed splits); $(bp_fields fa3 alloc_failed splits) (alloc_failed: injected slab failures); fio verify runs $runs ($bytes bytes), no error"
+	dmsetup remove fa3 fa2 fa1
+}
+
+# swap_lower TABLE: replace the table of "lw", the device under the stack
+swap_lower() {
+	dmsetup load lw --table "$1"
+	dmsetup suspend lw
+	dmsetup resume lw
+}
+
+# writer_until_error SLOT: rewrite 1 MiB at 256 KiB slot SLOT of e2 again
+# and again; end 0 on the first I/O error, 2 if none came within 120 s.
+# Writes a count of completed rewrites to $REL_TMP/w.SLOT.
+writer_until_error() {
+	local n=0 end=$(($(date +%s) + 120))
+	echo 0 >"$REL_TMP/w.$1"
+	while [ "$(date +%s)" -lt "$end" ]; do
+		if ! dd if="$REL_TMP/d1" of=/dev/mapper/e2 bs=256k skip="$1" seek="$1" count=4 \
+			oflag=direct conv=notrunc status=none 2>"$REL_TMP/w.$1.err"; then
+			grep -q 'Input/output error' "$REL_TMP/w.$1.err"
+			return
+		fi
+		n=$((n + 1))
+		echo "$n" >"$REL_TMP/w.$1"
+	done
+	return 2
+}
+
+writers_started() {
+	local f
+	for f in "$REL_TMP"/w.{16,20,24,28}; do [ "$(cat "$f" 2>/dev/null)" -gt 0 ] || return 1; done
+}
+
+# assert_eio STATUS OUTPUT: the command failed with EIO (and did not time out)
+assert_eio() {
+	if [ "$1" -eq 0 ] || [ "$1" -eq 124 ] || [[ $2 != *"Input/output error"* ]]; then
+		echo "want an I/O error, got status $1: $2" >&2
+		return 1
+	fi
+}
+
+# fault_lower_swap [flakey]: the device under a 2-deep stack (e1 pool 1
+# split 8, e2 pool 2 split 64) swapped to dm-error under four writers, and
+# with "flakey" then to dm-flakey failing writes, while fio verifies another
+# biopool device: errors reach the callers, nothing hangs, the pools come
+# back whole, the data written before stays intact and the other device
+# never notices
+fault_lower_swap() {
+	local n stop=$REL_TMP/stop fio_pid pids=() i rewrites=0 eios=0 runs bytes sha4 sha8
+	make_brd 16 2
+	n=$(sectors /dev/ram0)
+	dm_create lw "0 $n linear /dev/ram0 0"
+	dm_create e1 "$(biopool_table /dev/mapper/lw pool_size:1 split_sectors:8)"
+	dm_create e2 "$(biopool_table /dev/mapper/e1 pool_size:2 split_sectors:64)"
+	dm_create og "$(biopool_table /dev/ram1 pool_size:2 split_sectors:16)"
+	random_file "$REL_TMP/d1" 8
+	sha4=$(dd if="$REL_TMP/d1" bs=1M count=4 status=none | sha256sum | cut -d' ' -f1)
+	sha8=$(sha_file "$REL_TMP/d1")
+	write_direct "$REL_TMP/d1" /dev/mapper/e2 1M 0 4M
+	[ "$(sha_dev /dev/mapper/e2 4)" = "$sha4" ]
+	fio_loop /dev/mapper/og 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio" 3>&- &
+	fio_pid=$!
+	phase setup
+
+	# window 1: dm-error, swapped in under four writers rewriting [4M, 8M)
+	# until they get an error: each must get one, none may hang
+	for i in 16 20 24 28; do
+		writer_until_error "$i" 3>&- &
+		pids+=("writer$i=$!")
+	done
+	wait_until 60 writers_started
+	phase "writers started"
+	swap_lower "0 $n error"
+	wait_pids "${pids[@]}"
+	phase "writers got EIO"
+	for i in 16 20 24 28; do rewrites=$((rewrites + $(cat "$REL_TMP/w.$i"))); done
+	eios=4
+	run timeout 60 dd if=/dev/mapper/e2 of=/dev/null bs=64k count=16 iflag=direct
+	assert_eio "$status" "$output"
+	run timeout 60 dd if="$REL_TMP/d1" of=/dev/mapper/e2 bs=1M count=2 seek=4 skip=4 oflag=direct conv=notrunc
+	assert_eio "$status" "$output"
+	# again with every slab allocation failing: errors travel up through
+	# exhausted pools
+	dmsetup message e1 0 fail_alloc always
+	dmsetup message e2 0 fail_alloc always
+	run timeout 60 dd if="$REL_TMP/d1" of=/dev/mapper/e2 bs=1M count=2 seek=4 skip=4 oflag=direct conv=notrunc
+	assert_eio "$status" "$output"
+	dmsetup message e1 0 fail_alloc 0
+	dmsetup message e2 0 fail_alloc 0
+	eios=$((eios + 3))
+	wait_until 20 bp_idle e1
+	[ "${BP[errors]}" -gt 0 ]
+	wait_until 20 bp_idle e2
+	[ "${BP[errors]}" -gt 0 ]
+	phase "window 1 checked"
+	swap_lower "0 $n linear /dev/ram0 0"
+	[ "$(sha_dev /dev/mapper/e2 4)" = "$sha4" ]
+	write_direct "$REL_TMP/d1" /dev/mapper/e2 1M 4M 4M
+	[ "$(sha_dev /dev/mapper/e2 8)" = "$sha8" ]
+
+	# window 2: dm-flakey, always down, failing writes only; reads pass
+	if [ "${1:-}" = flakey ]; then
+		swap_lower "0 $n flakey /dev/ram0 0 0 3600 1 error_writes"
+		[ "$(sha_dev /dev/mapper/e2 8)" = "$sha8" ]
+		run timeout 60 dd if=/dev/urandom of=/dev/mapper/e2 bs=64k count=4 oflag=direct conv=notrunc
+		assert_eio "$status" "$output"
+		run timeout 60 dd if=/dev/urandom of=/dev/mapper/e2 bs=1M count=2 seek=2 oflag=direct conv=notrunc
+		assert_eio "$status" "$output"
+		eios=$((eios + 2))
+		swap_lower "0 $n linear /dev/ram0 0"
+		[ "$(sha_dev /dev/mapper/e2 8)" = "$sha8" ]
+	fi
+	[ "$(sha_dev /dev/ram0 8)" = "$sha8" ]
+	phase "window 2 checked"
+
+	touch "$stop"
+	wait_pids fio="$fio_pid"
+	phase "fio done"
+	wait_until 20 bp_idle e1
+	wait_until 20 bp_idle e2
+	assert_bp_settled og
+	read -r runs bytes <"$REL_TMP/fio"
+	figure "dm-error${1:+ and dm-flakey} windows: $eios commands got EIO as they must, 4 of them writers caught in flight by the swap (after $rewrites good 1 MiB rewrites); errors counted $(bp_fields e1 errors), $(bp_fields e2 errors); data written before and after intact; the other device: $runs fio verify runs ($bytes bytes), no error"
+	dmsetup remove e2 e1 lw og
+}
+
+# fault_delay_exhausted KIB DELAY_MS: a 2-deep stack (pool_size 1, split 64
+# then 256) over dm-delay with fail_alloc always on both: one clone in
+# flight at most on the lower layer, so 4 writers of 64 KiB O_DIRECT blocks,
+# KIB in all, take at least clones x DELAY_MS; they complete and verify
+fault_delay_exhausted() {
+	local kib=$1 delay=$2 n t0 t1 clones maxin pids=() i q sampler_pid
+	make_brd 16
+	n=$(sectors /dev/ram0)
+	dm_create dl "0 $n delay /dev/ram0 0 $delay"
+	dm_create d1 "$(biopool_table /dev/mapper/dl pool_size:1 split_sectors:64)"
+	dm_create d2 "$(biopool_table /dev/mapper/d1 pool_size:1 split_sectors:256)"
+	dmsetup message d1 0 fail_alloc always
+	dmsetup message d2 0 fail_alloc always
+	head -c "${kib}K" /dev/urandom >"$REL_TMP/data"
+	echo 0 >"$REL_TMP/maxin"
+	(
+		max=0
+		while [ ! -e "$REL_TMP/stop" ]; do
+			bp_read d1
+			[ "${BP[in_flight]}" -gt "$max" ] && max=${BP[in_flight]}
+			echo "$max" >"$REL_TMP/maxin"
+		done
+	) 3>&- &
+	sampler_pid=$!
+	t0=$(now_ms)
+	q=$((kib / 4 / 64)) # 64 KiB blocks per writer (whole blocks: dd drops O_DIRECT for a partial one)
+	for i in 0 1 2 3; do
+		timeout 300 dd if="$REL_TMP/data" of=/dev/mapper/d2 bs=64k skip=$((i * q)) seek=$((i * q)) count="$q" \
+			oflag=direct conv=notrunc status=none 3>&- &
+		pids+=("w$i=$!")
+	done
+	wait_pids "${pids[@]}"
+	t1=$(now_ms)
+	touch "$REL_TMP/stop"
+	wait_pids sampler="$sampler_pid"
+	maxin=$(cat "$REL_TMP/maxin")
+	bp_read d1
+	clones=${BP[clones]}
+	[ "$maxin" -le 1 ] || { echo "d1 had $maxin clones in flight with a one-element pool" >&2; return 1; }
+	[ "$clones" -ge $((kib / 32)) ]
+	# the clones waited their DELAY_MS below one after the other
+	[ $((t1 - t0)) -ge $((clones * delay * 9 / 10)) ] ||
+		{ echo "$clones clones in $((t1 - t0)) ms: they did not wait for the one element" >&2; return 1; }
+	dmsetup message d1 0 fail_alloc 0
+	dmsetup message d2 0 fail_alloc 0
+	cmp <(dd if=/dev/mapper/d2 bs=64k count=$((kib / 64)) iflag=direct status=none) "$REL_TMP/data"
+	cmp <(dd if=/dev/ram0 bs=64k count=$((kib / 64)) iflag=direct status=none) "$REL_TMP/data"
+	assert_bp_settled d1 d2
+	figure "$kib KiB by 4 writers over dm-delay $delay ms, both pools exhausted: $clones clones on d1, at most $maxin in flight, $((t1 - t0)) ms (>= clones x $delay ms); slab failures $(bp_fields d1 alloc_failed), $(bp_fields d2 alloc_failed); data intact"
+	dmsetup remove d2 d1 dl
+}
+
+# ---- memory pressure -------------------------------------------------------------
+
+# hogs hold anonymous memory: dd reads /dev/zero into one buffer of the
+# size asked, then blocks for good writing it into a FIFO nobody reads
+HOG_PIDS=()
+hog_start() { # MIB
+	local fifo=$REL_TMP/hog.fifo pid
+	if [ ! -p "$fifo" ]; then
+		mkfifo "$fifo"
+		sleep 100000 <>"$fifo" 3>&- &
+		HOG_PIDS+=("$!")
+	fi
+	choom -n 1000 -- dd if=/dev/zero of="$fifo" bs="${1}M" count=1 status=none 2>/dev/null 3>&- &
+	pid=$!
+	HOG_PIDS+=("$pid")
+	# until its buffer is in memory (or the OOM killer took it)
+	wait_until 60 hog_settled "$pid" "$1"
+}
+
+# hog_settled PID MIB: its buffer is resident, or it is gone (OOM killer)
+hog_settled() {
+	local rss
+	[ -d "/proc/$1" ] || return 0
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ "${rss:-0}" -ge $(($2 * 1024 * 95 / 100)) ]
+}
+
+hog_stop() {
+	local p
+	{
+		for p in "${HOG_PIDS[@]}"; do kill -9 "$p" || true; done
+		for p in "${HOG_PIDS[@]}"; do wait "$p" || true; done
+	} 2>/dev/null
+	HOG_PIDS=()
+}
+
+mem_available_mib() { awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo; }
+
+vmstat_sum() { # PATTERN: sum of the /proc/vmstat counters matching it
+	awk -v p="$1" '$1 ~ p { s += $2 } END { print s + 0 }' /proc/vmstat
+}
+
+# low_wmark_mib: the sum of the zones' low watermarks; below it kswapd runs
+low_wmark_mib() { awk '$1 == "low" { s += $2 } END { print int(s * 4 / 1024) }' /proc/zoneinfo; }
+
+mem_free_mib() { awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo; }
+
+# protect_all: every process there is now (the guest's plumbing, bats and
+# its helpers) out of the OOM killer's reach; what starts later is not
+protect_all() {
+	local f
+	for f in /proc/[0-9]*/oom_score_adj; do echo -1000 >"$f" 2>/dev/null || true; done
+}
+
+# protect_ancestors: this process and all its ancestors out of the OOM
+# killer's reach (the hogs are its first choice; without this, once they are
+# gone it would take bats or the guest's command shell)
+protect_ancestors() {
+	local p=$BASHPID
+	while [ "${p:-1}" -gt 1 ]; do
+		echo -1000 >"/proc/$p/oom_score_adj" 2>/dev/null || true
+		p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+	done
+}
+
+# mp_fio NAME DIRECT OFFSET SIZE RW [FIO-OPTION...]: a writing fio job on
+# mp2 with crc32c verification; again with --verify_only=1, it regenerates
+# the same data and only reads and checks it
+mp_fio() {
+	local name=$1 direct=$2 off=$3 size=$4 rw=$5
+	shift 5
+	fio --name="$name" --filename=/dev/mapper/mp2 --direct="$direct" --offset="$off" --size="$size" \
+		--rw="$rw" --randseed="$SEED" --ioengine=psync --bssplit=4k/30:64k/40:1m/30 \
+		--verify=crc32c --verify_fatal=1 --end_fsync=1 "$@" --output="$REL_TMP/fio.$name.log" \
+		>/dev/null 2>&1 || { cat "$REL_TMP/fio.$name.log" >&2; return 1; }
+}
+
+# memory_pressure MARGIN_MIB SIZE_MIB: a 2-deep stack with small pools
+# (pool_size 1 split 64, pool_size 2 split 128) and no injection over a RAM
+# disk of SIZE_MIB; hogs eat anonymous memory until MemFree is within
+# MARGIN_MIB of the low watermark or the OOM killer has struck once (no swap:
+# only page cache is left to reclaim); then a quarter of the disk written
+# O_DIRECT by fio and the rest written through the page cache (more than the
+# memory left: its dirty pages must be written back through the stack and
+# reclaimed as it goes), both verified inline, and again from the device
+# after the cache is dropped; the kernel must have scanned pages meanwhile
+memory_pressure() {
+	local margin=$1 size=$2 free low step scan0 scan1 stall0 stall1 pids=() oom0 ooms hogs=0 q
+	protect_ancestors
+	# biostat first: loading its programs takes memory the RAM disk would hold
+	if command -v biostat >/dev/null; then
+		bs_start mp -j 1
+		bs_started mp
+	fi
+	if [ "$size" = auto ]; then
+		# what is available but 32 MiB, in 16 MiB steps, 32..128 MiB
+		size=$(awk '/^MemAvailable:/ { m = int(($2 / 1024 - 32) / 16) * 16; print (m > 128 ? 128 : m) }' /proc/meminfo)
+		[ "$size" -ge 32 ] || { echo "too little memory for the test: $(grep MemAvailable /proc/meminfo)" >&2; return 1; }
+	fi
+	q=$((size / 4))
+	make_brd "$size"
+	prefill /dev/ram0
+	dm_create mp1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:64)"
+	dm_create mp2 "$(biopool_table /dev/mapper/mp1 pool_size:2 split_sectors:128)"
+	low=$(low_wmark_mib)
+	free=$(mem_free_mib)
+	oom0=$(vmstat_sum '^oom_kill$')
+	while [ "$free" -gt $((low + margin)) ] && [ "$(vmstat_sum '^oom_kill$')" = "$oom0" ] && [ "$hogs" -lt 200 ]; do
+		step=$((free - low - margin))
+		# 32 MiB bites, then 4 MiB ones: an OOM kill gives back little
+		if [ "$step" -gt 64 ]; then
+			step=32
+		elif [ "$step" -gt 4 ]; then
+			step=4
+		fi
+		hog_start "$step"
+		hogs=$((hogs + 1))
+		free=$(mem_free_mib)
+	done
+	scan0=$(vmstat_sum '^pgscan_(kswapd|direct)$') stall0=$(vmstat_sum '^allocstall')
+	echo "$hogs hogs: MemFree=$free MiB, low watermark $low MiB, OOM kills $(($(vmstat_sum '^oom_kill$') - oom0)); $(grep -E '^(MemAvailable|Cached|Shmem):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')" >&2
+	[ $((3 * q)) -gt "$free" ] || { echo "the buffered part ($((3 * q)) MiB) fits in free memory ($free MiB)" >&2; return 1; }
+	phase "memory eaten"
+
+	mp_fio direct 1 0 "${q}M" randwrite 3>&- &
+	pids+=(direct=$!)
+	mp_fio buffered 0 "${q}M" "$((3 * q))M" write 3>&- &
+	pids+=(buffered=$!)
+	wait_pids "${pids[@]}"
+	phase "written"
+	echo 3 >/proc/sys/vm/drop_caches
+	# read back from the device, through the page cache for the buffered part
+	mp_fio direct 1 0 "${q}M" randwrite --verify_only=1
+	mp_fio buffered 0 "${q}M" "$((3 * q))M" write --verify_only=1
+	scan1=$(vmstat_sum '^pgscan_(kswapd|direct)$') stall1=$(vmstat_sum '^allocstall')
+	free=$(mem_free_mib)
+	phase "verified"
+	hog_stop
+	ooms=$(($(vmstat_sum '^oom_kill$') - oom0))
+	local bsview="biostat not built"
+	if [ ${#BS_PIDS[@]} -gt 0 ]; then
+		bs_stop
+		# its view of the same pools: reserve elements used, waits
+		bsview="biostat: $(tail -n 1 "$REL_TMP/bs.mp.out" | jq -r '[.sets[] | select(.name | test("^mp[12]:biopool$")) | "\(.name) reserve=\(.reserve) waits=\(.waits)"] | join(", ")')"
+		# a reserve element is only taken after a slab allocation failed
+		local d r f
+		for d in mp1 mp2; do
+			r=$(tail -n 1 "$REL_TMP/bs.mp.out" | jq "[.sets[] | select(.name == \"$d:biopool\") | .reserve] | add // 0")
+			f=$(bp_stat "$d" alloc_failed)
+			[ "$r" -le "$f" ] || { echo "$d: biostat counts $r reserve allocations, the target only $f slab failures" >&2; return 1; }
+		done
+	fi
+	assert_bp_settled mp1 mp2
+	[ "$(sha_dev /dev/mapper/mp2 "$size")" = "$(sha_dev /dev/ram0 "$size")" ]
+	[ $((scan1 - scan0)) -gt 0 ] || { echo "no page was scanned for reclaim: no pressure" >&2; return 1; }
+	figure "$hogs hogs took MemFree to within $margin MiB of the low watermark ($low MiB) or to the first OOM kill; $((3 * q)) MiB buffered + $q MiB O_DIRECT written and verified twice ($((2 * size)) MiB read back), $free MiB free at the end: reclaim scanned $((scan1 - scan0)) pages, $((stall1 - stall0)) direct-reclaim stalls, $ooms OOM kills (hogs only); slab allocations that failed for real: $(bp_fields mp1 alloc_failed), $(bp_fields mp2 alloc_failed) (the reserve was used when > 0); $bsview"
+	dmsetup remove mp2 mp1
+}
+
+# ---- biostat robustness -----------------------------------------------------------
+
+BS_PIDS=()
+
+# bs_start NAME ARGS...: biostat ARGS in the background, output in
+# $REL_TMP/bs.NAME.{out,err}; bs_started NAME...: wait until each says it
+# traces (start them all first: each takes seconds to read kallsyms)
+bs_start() {
+	local name=$1
+	shift
+	biostat "$@" >"$REL_TMP/bs.$name.out" 2>"$REL_TMP/bs.$name.err" 3>&- &
+	BS_PIDS+=("$name=$!")
+}
+
+bs_started() {
+	local name
+	for name in "$@"; do
+		wait_until 60 grep -qE '^(Tracing|Checking)' "$REL_TMP/bs.$name.err" ||
+			{ cat "$REL_TMP/bs.$name.err" >&2; return 1; }
+	done
+}
+
+bs_alive() {
+	local p
+	for p in "${BS_PIDS[@]}"; do
+		kill -0 "${p#*=}" 2>/dev/null || { echo "biostat ${p%%=*} died: $(cat "$REL_TMP/bs.${p%%=*}.err")" >&2; return 1; }
+	done
+}
+
+# bs_stop: SIGINT to each; each must exit 0
+bs_stop() {
+	local p rc failed=
+	for p in "${BS_PIDS[@]}"; do kill -INT "${p#*=}" 2>/dev/null || true; done
+	for p in "${BS_PIDS[@]}"; do
+		rc=0
+		wait "${p#*=}" || rc=$?
+		[ "$rc" = 0 ] || failed="$failed ${p%%=*}:exit=$rc"
+	done
+	BS_PIDS=()
+	[ -z "$failed" ] || { echo "biostat exits:$failed" >&2; return 1; }
+}
+
+# bs_last_interval: the names of the sets in the last interval of the
+# "table" instance (biostat -a -j), one per line
+bs_last_interval() {
+	grep '"type":"interval"' "$REL_TMP/bs.table.out" | tail -n 1 | jq -r '.sets[].name'
+}
+
+bs_names() { bs_last_interval | grep -qx "$1:biopool"; }
+bs_dropped() {
+	if bs_last_interval | grep -q "^$1:"; then return 1; fi
+}
+bs_event_for() { grep '"type":"event"' "$REL_TMP/bs.events.out" | jq -r .name | grep -qx "$1:biopool"; }
+
+bpf_objects() { echo "$(bpftool -j prog show | jq length) $(bpftool -j map show | jq length)"; }
+
+# biostat_robustness ROUNDS MIB: biostat in table (-a -j 0.5), events (-e -j),
+# check and plain table modes at once while, ROUNDS times, a biopool device
+# is created under a new name, driven into its reserve, removed, and every
+# other round the module is unloaded and loaded again; then MIB MiB through
+# an exhausted 3-deep stack at full rate.  Each biostat keeps running, names
+# each new device, drops the vanished ones, exits 0 on SIGINT, and no BPF
+# program or map is left afterwards.
+biostat_robustness() {
+	local rounds=$1 mib=$2 base r name n reloads=0 events
+	command -v biostat >/dev/null || { echo "biostat is not built (make biostat)" >&2; return 1; }
+	base=$(bpf_objects)
+	make_brd 32
+	n=$(sectors /dev/ram0)
+	bs_start table -a -j 0.5
+	bs_start events -e -j
+	bs_start check check
+	bs_start plain 1
+	bs_started table events check plain
+	phase "biostat started"
+	for r in $(seq "$rounds"); do
+		name=rb$r
+		dm_create "$name" "0 $n biopool /dev/ram0 0 2 pool_size:1 split_sectors:8"
+		dmsetup message "$name" 0 fail_alloc always
+		dd if=/dev/urandom of="/dev/mapper/$name" bs=64k count=16 oflag=direct status=none
+		wait_until 30 bs_names "$name" || { echo "round $r: $name not named; last interval: $(bs_last_interval | tr '\n' ' ')" >&2; return 1; }
+		wait_until 30 bs_event_for "$name" || { echo "round $r: no event named $name:biopool" >&2; return 1; }
+		dmsetup remove "$name"
+		wait_until 30 bs_dropped "$name" || { echo "round $r: $name still listed after its removal: $(bs_last_interval | tr '\n' ' ')" >&2; return 1; }
+		if [ $((r % 2)) = 0 ]; then
+			rmmod dm_biopool || { echo "rmmod dm_biopool failed while biostat runs" >&2; return 1; }
+			modprobe dm-biopool
+			reloads=$((reloads + 1))
+		fi
+		bs_alive
+		phase "round $r"
+	done
+	# the exhausted stack at full rate
+	dm_create bs1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create bs2 "$(biopool_table /dev/mapper/bs1 pool_size:1 split_sectors:16)"
+	dm_create bs3 "$(biopool_table /dev/mapper/bs2 pool_size:1 split_sectors:64)"
+	for name in bs1 bs2 bs3; do dmsetup message "$name" 0 fail_alloc always; done
+	random_file "$REL_TMP/data" "$mib"
+	local pids=() i q=$((mib / 4))
+	for i in 0 1 2 3; do
+		write_direct "$REL_TMP/data" /dev/mapper/bs3 1M "$((i * q))M" "${q}M" 3>&- &
+		pids+=("w$i=$!")
+	done
+	wait_pids "${pids[@]}"
+	[ "$(sha_dev /dev/mapper/bs3 "$mib")" = "$(sha_file "$REL_TMP/data")" ]
+	for name in bs1 bs2 bs3; do wait_until 30 bs_names "$name"; done
+	bs_alive
+	phase "full rate done"
+	bs_stop
+	tail -n 1 "$REL_TMP/bs.table.out" | jq -e '.type == "summary"' >/dev/null
+	grep -q '^Summary: ' "$REL_TMP/bs.plain.out"
+	events=$(grep -c '"type":"event"' "$REL_TMP/bs.events.out" || true)
+	_bpf_gone() { [ "$(bpf_objects)" = "$base" ]; }
+	wait_until 20 _bpf_gone || { echo "BPF programs and maps left: $(bpf_objects), before: $base" >&2; bpftool prog show >&2; return 1; }
+	for name in bs3 bs2 bs1; do dmsetup message "$name" 0 fail_alloc 0; done
+	dmsetup remove bs3 bs2 bs1
+	figure "$rounds devices created, named, driven into their reserve and removed under 4 biostats (table, events, check, plain), $reloads module unloads and reloads, $mib MiB through an exhausted stack at full rate; $events events; all exited 0 on SIGINT and left no BPF program or map (before/after: $base)"
+}
+
+# bs_kill: for teardown: whatever biostat is left
+bs_kill() {
+	local p
+	{
+		for p in "${BS_PIDS[@]}"; do kill -KILL "${p#*=}" || true; done
+		for p in "${BS_PIDS[@]}"; do wait "${p#*=}" || true; done
+	} 2>/dev/null
+	BS_PIDS=()
+}
