@@ -976,7 +976,7 @@ biostat_robustness() {
 	local rounds=$1 mib=$2 base r name n reloads=0 events
 	command -v biostat >/dev/null || { echo "biostat is not built (make biostat)" >&2; return 1; }
 	base=$(bpf_objects)
-	make_brd 32
+	make_brd $((mib > 32 ? mib : 32)) # the stack at full rate writes MIB
 	n=$(sectors /dev/ram0)
 	bs_start table -a -j 0.5
 	bs_start events -e -j
