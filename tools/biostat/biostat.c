@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -492,12 +493,21 @@ static void dev_str(const struct uset *s, char *buf, size_t n)
 		snprintf(buf, n, "%u:%u", BIOSTAT_KDEV_MAJOR(d), BIOSTAT_KDEV_MINOR(d));
 }
 
-/* Read every set's per-CPU counters into ->cur. */
-static void read_counters(void)
+/*
+ * Read every set's per-CPU counters into ->cur.  close_interval: also end
+ * the BPF side's interval (ivl_gen) and take each set's longest wait of
+ * the interval that just ended into ->ivl_wait_max_ns.
+ */
+static void read_counters(bool close_interval)
 {
 	int fd = bpf_map__fd(g.skel->maps.counters);
-	__u64 key, next, *pkey = NULL;
+	__u64 key, next, *pkey = NULL, gen = 0;
 	int cpu, i;
+
+	if (close_interval && !g.submissions) {
+		gen = g.skel->bss->ivl_gen;
+		g.skel->bss->ivl_gen = gen + 1;
+	}
 
 	while (!bpf_map_get_next_key(fd, pkey, &next)) {
 		struct biostat_counters sum = { 0 };
@@ -528,6 +538,13 @@ static void read_counters(void)
 		if (!s)
 			continue;
 		s->cur = sum;
+		for (cpu = 0; close_interval && cpu < g.ncpus; cpu++) {
+			const struct biostat_counters *c = &g.percpu[cpu];
+
+			if (c->ivl_gen[gen & 1] == gen &&
+			    c->ivl_max_ns[gen & 1] > s->ivl_wait_max_ns)
+				s->ivl_wait_max_ns = c->ivl_max_ns[gen & 1];
+		}
 		if (!s->have_info)
 			refresh_info(s);
 	}
@@ -579,10 +596,8 @@ static void window_of(const struct uset *s, bool summary, struct window *w)
 	w->rescued = counter_delta(c->rescued, p->rescued);
 	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
 		w->hist[i] = counter_delta(c->hist[i], p->hist[i]);
-	/* the kernel keeps the maximum since start; intervals use events */
+	/* the maximum since start, or of the interval (read_counters()) */
 	w->wait_max_ns = summary ? c->wait_max_ns : s->ivl_wait_max_ns;
-	if (!summary && w->waits && !w->wait_max_ns)
-		w->wait_max_ns = c->wait_max_ns;	/* events were dropped */
 }
 
 static bool window_active(const struct window *w)
@@ -805,7 +820,7 @@ static void report_interval(double now)
 	size_t n, i;
 	char tbuf[32], dev[32];
 
-	read_counters();
+	read_counters(true);
 	n = select_rows(&rows, false);
 
 	if (env.json) {
@@ -938,7 +953,7 @@ static void report_summary(double now)
 	size_t n, i;
 	char dev[32];
 
-	read_counters();
+	read_counters(false);
 	n = select_rows(&rows, true);
 	if (env.json) {
 		/* histograms and stacks first: the summary is always the last line */
@@ -1037,11 +1052,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	(void)ctx;
 	if (size < sizeof(*e))
 		return 0;
-	s = get_set(e->bs);
-	if (s && e->type == BIOSTAT_EV_WAIT && e->dur_ns > s->ivl_wait_max_ns)
-		s->ivl_wait_max_ns = e->dur_ns;
 	if (!env.events)
 		return 0;
+	s = get_set(e->bs);
 
 	wall = (double)e->ts_ns / 1e9 + wall_minus_mono;
 	memcpy(comm, e->comm, BIOSTAT_TASK_COMM_LEN);
@@ -1131,9 +1144,48 @@ static bool kprobes_supported(void)
 	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
 }
 
+/*
+ * /proc/kallsyms is read when first needed: normally after the BPF object
+ * is loaded, so that its symbols and libbpf's copy of the vmlinux BTF are
+ * never in memory at the same time (biostat's peak RSS).
+ */
+static void ensure_ksyms(void)
+{
+	if (g.ks)
+		return;
+	g.ks = ksyms_load("/proc/kallsyms");
+	if (!g.ks)
+		fail("cannot read /proc/kallsyms: %s", strerror(errno));
+	if (g.ks->zero_addrs)
+		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
+}
+
+/* [lo, hi) of a kernel function, from kallsyms; 0 if unknown. */
+static int ksym_range(const char *name, __u64 *lo, __u64 *hi)
+{
+	const struct ksym *s;
+	size_t i;
+
+	ensure_ksyms();
+	s = ksyms_by_name(g.ks, name);
+	if (!s || !ksym_is_text(s))
+		return -1;
+	for (i = (size_t)(s - g.ks->syms) + 1; i < g.ks->n; i++)
+		if (g.ks->syms[i].addr > s->addr)
+			break;
+	if (i >= g.ks->n)
+		return -1;
+	*lo = s->addr;
+	*hi = g.ks->syms[i].addr;
+	return 0;
+}
+
 static bool ksym_func(const char *name)
 {
-	const struct ksym *s = ksyms_by_name(g.ks, name);
+	const struct ksym *s;
+
+	ensure_ksyms();
+	s = ksyms_by_name(g.ks, name);
 
 	return s && ksym_is_text(s);
 }
@@ -1173,12 +1225,9 @@ static struct hook_progs progs_of(struct biostat_bpf *s, int h)
 		p = (struct hook_progs){ s->progs.fe_clone, NULL,
 					 s->progs.kp_clone, NULL };
 		break;
-	case BIOSTAT_HOOK_MEMPOOL_ALLOC:
-		p = (struct hook_progs){ s->progs.fe_mempool, s->progs.fx_mempool,
-					 s->progs.kp_mempool, s->progs.kr_mempool };
-		break;
 	case BIOSTAT_HOOK_MEMPOOL_SLAB:
-		p = (struct hook_progs){ s->progs.fe_slab, s->progs.fx_slab,
+		/* fexit only; a kretprobe needs the entry probe for pool_data */
+		p = (struct hook_progs){ s->progs.fx_slab, NULL,
 					 s->progs.kp_slab, s->progs.kr_slab };
 		break;
 	case BIOSTAT_HOOK_IO_SCHEDULE:
@@ -1203,39 +1252,36 @@ static struct hook_progs progs_of(struct biostat_bpf *s, int h)
 
 static const char *const hook_purpose[BIOSTAT_NR_HOOKS] = {
 	"allocations", "clone owners", "reserve use and waits",
-	"reserve use", "waits", "punts", "rescues", "rescued bios",
+	"waits", "punts", "rescues", "rescued bios",
 };
 
-static void choose_hooks(struct btf *vmlinux)
+/*
+ * fentry everywhere unless BIOSTAT_HOOKS=kprobe.  A function missing from
+ * the kernel's BTF makes the load fail and load_full() retries with
+ * kprobes; the names are not looked up in BTF here, which would parse the
+ * whole vmlinux BTF a second time (libbpf parses it to load).
+ */
+static void choose_hooks(void)
 {
 	static const char *const names[BIOSTAT_NR_HOOKS] = {
-		"bio_alloc_bioset", "bio_alloc_clone", NULL,
+		"bio_alloc_bioset", "bio_alloc_clone",
 		"mempool_alloc_slab", "io_schedule_timeout",
 		"punt_bios_to_rescuer", "bio_alloc_rescue", "submit_bio_noacct",
 	};
-	bool kp = kprobes_supported();
+	bool kp = !strcmp(hooks_env(), "kprobe") && kprobes_supported();
 	int h;
 
 	for (h = 0; h < BIOSTAT_NR_HOOKS; h++) {
 		const char *f = names[h];
 
-		if (h == BIOSTAT_HOOK_MEMPOOL_ALLOC) {
-			/* 6.10+: mempool_alloc is a macro around _noprof */
-			f = "mempool_alloc_noprof";
-			if (btf__find_by_name_kind(vmlinux, f, BTF_KIND_FUNC) < 0 &&
-			    !ksym_func(f))
-				f = "mempool_alloc";
-		}
 		g.hook_func[h] = f;
-		if (!strcmp(hooks_env(), "kprobe") && kp && ksym_func(f))
-			g.hook_mode[h] = MODE_KPROBE;
-		else if (btf__find_by_name_kind(vmlinux, f, BTF_KIND_FUNC) >= 0)
-			g.hook_mode[h] = MODE_FENTRY;
-		else if (kp && ksym_func(f))
-			g.hook_mode[h] = MODE_KPROBE;
-		else
+		g.hook_mode[h] = MODE_FENTRY;
+		if (!kp)
+			continue;
+		if (!ksym_func(f))
 			fail("this kernel has no traceable %s() (needed for %s); "
 			     "biostat supports Linux 6.1 and later", f, hook_purpose[h]);
+		g.hook_mode[h] = MODE_KPROBE;
 	}
 }
 
@@ -1268,6 +1314,10 @@ static struct biostat_bpf *open_and_set(void)
 	skel->rodata->targ_tgid = (__u32)env.pid;
 	skel->rodata->targ_dev = env.kdev;
 	skel->rodata->want_stacks = env.stacks;
+	skel->rodata->want_events = env.events;
+	/* Table mode sends no events: a one-page ring buffer, not 2 MiB */
+	if (!env.events)
+		bpf_map__set_max_entries(skel->maps.events, (__u32)getpagesize());
 	bpf_program__set_autoload(skel->progs.rt_queue, g.submissions);
 	for (h = 0; h < BIOSTAT_NR_HOOKS; h++) {
 		struct hook_progs p = progs_of(skel, h);
@@ -1288,10 +1338,6 @@ static struct biostat_bpf *open_and_set(void)
 		bpf_program__set_autoload(p.kp, !fe);
 		if (p.kr)
 			bpf_program__set_autoload(p.kr, !fe);
-		if (fe && h == BIOSTAT_HOOK_MEMPOOL_ALLOC) {
-			bpf_program__set_attach_target(p.fe, 0, g.hook_func[h]);
-			bpf_program__set_attach_target(p.fx, 0, g.hook_func[h]);
-		}
 	}
 	return skel;
 }
@@ -1544,7 +1590,6 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = sig_handler };
 	struct timespec rt, mt;
-	struct btf *vmlinux;
 	double next;
 	long reports = 0;
 	int err;
@@ -1573,19 +1618,11 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (!have_caps())
 		fail("needs root privileges (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux)
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		fail("the kernel has no BTF (/sys/kernel/btf/vmlinux); biostat needs "
 		     "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 
-	g.ks = ksyms_load("/proc/kallsyms");
-	if (!g.ks)
-		fail("cannot read /proc/kallsyms: %s", strerror(errno));
-	if (g.ks->zero_addrs)
-		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
-
-	choose_hooks(vmlinux);
-	btf__free(vmlinux);
+	choose_hooks();
 
 	{
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -1593,6 +1630,24 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_MEMLOCK, &rl);	/* pre-5.11 kernels only */
 	}
 	g.skel = load_and_attach();
+	malloc_trim(0);		/* what libbpf freed after the load (its BTF) */
+	ensure_ksyms();
+	{
+		__u64 lo, hi;
+
+		/* for from_reserve() and sleep_in_mempool() in the BPF side */
+		if (!ksym_range("mempool_alloc_slab", &lo, &hi)) {
+			g.skel->bss->slab_fn = lo;
+			g.skel->bss->slab_lo = lo;
+			g.skel->bss->slab_hi = hi;
+			/* 6.10+: mempool_alloc is a macro around _noprof */
+			if (!ksym_range("mempool_alloc_noprof", &lo, &hi) ||
+			    !ksym_range("mempool_alloc", &lo, &hi)) {
+				g.skel->bss->mp_lo = lo;
+				g.skel->bss->mp_hi = hi;
+			}
+		}
+	}
 	for (int h = 0; h < BIOSTAT_NR_HOOKS && !g.submissions; h++)
 		verbose("%-24s %s", g.hook_func[h],
 			g.hook_mode[h] == MODE_FENTRY ? "fentry" : "kprobe");

@@ -37,8 +37,7 @@ enum biostat_event_type {
 enum biostat_hook {
 	BIOSTAT_HOOK_ALLOC_BIOSET,	/* bio_alloc_bioset entry + exit */
 	BIOSTAT_HOOK_ALLOC_CLONE,	/* bio_alloc_clone entry */
-	BIOSTAT_HOOK_MEMPOOL_ALLOC,	/* mempool_alloc{,_noprof} entry + exit */
-	BIOSTAT_HOOK_MEMPOOL_SLAB,	/* mempool_alloc_slab entry + exit */
+	BIOSTAT_HOOK_MEMPOOL_SLAB,	/* mempool_alloc_slab exit (kprobe: + entry) */
 	BIOSTAT_HOOK_IO_SCHEDULE,	/* io_schedule_timeout entry */
 	BIOSTAT_HOOK_PUNT,		/* punt_bios_to_rescuer entry */
 	BIOSTAT_HOOK_RESCUE,		/* bio_alloc_rescue entry + exit */
@@ -51,7 +50,9 @@ enum biostat_hook {
  * the bio_set's kernel address).  Every field is a running total since
  * the programs were enabled; the tool computes interval rates from
  * differences.  wait_max_ns is the per-CPU maximum (sum over CPUs is
- * meaningless; take the maximum).
+ * meaningless; take the maximum).  ivl_max_ns[g & 1] is the longest wait
+ * that ended on this CPU while the tool's interval number was g
+ * (ivl_gen[g & 1] == g): the tool moves to g + 1, then reads slot g & 1.
  */
 struct biostat_counters {
 	__u64 allocs;		/* bios allocated from the set */
@@ -65,6 +66,8 @@ struct biostat_counters {
 	__u64 rescues;		/* bio_alloc_rescue() runs */
 	__u64 rescued;		/* bios those runs resubmitted */
 	__u64 hist[BIOSTAT_HIST_SLOTS];	/* wait time, log2(usecs) */
+	__u64 ivl_max_ns[2];	/* longest wait of interval ivl_gen[i] */
+	__u64 ivl_gen[2];
 };
 
 /* What the BPF side learnt about a set when it first saw it ("sets" map). */
