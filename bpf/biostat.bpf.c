@@ -76,7 +76,8 @@ bool enabled = false;		/* set once every hook is attached */
 __u32 calib_tid = 0;		/* see calibrate_fs_bio_set() in biostat.c */
 __u64 calib_bs = 0;
 __s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
-__u64 ivl_gen = 0;		/* interval number, see biostat_counters */
+__u64 ivl_gen = 0;
+__u32 nsets = 0;		/* indexes handed out to sets */		/* interval number, see biostat_counters */
 /* From kallsyms: mempool_alloc_slab, and [lo, hi) of it and of
  * mempool_alloc{,_noprof}, for telling a mempool sleep apart. */
 __u64 slab_fn = 0;
@@ -93,6 +94,7 @@ enum {
 };
 
 #define MAX_DEPTH 4
+#define SET_CACHE 4
 
 /* One bio_alloc_bioset() in progress on a task. */
 struct frame {
@@ -117,17 +119,34 @@ struct task_state {
 	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
 	__u32 clone_dev;
-	__u32 seen_dev;		/* set_seen() done for (seen_bs, seen_dev) */
-	__u64 seen_bs;
+	__u32 sc_next;		/* next slot of sc[] to replace */
+	/* (set, device) pairs this task allocated for last, with the set's
+	 * index: no hash lookup per allocation (a bio often goes through
+	 * three sets: the submitter's, dm core's clone, the target's) */
+	struct set_cache {
+		__u64 bs;
+		__u32 dev;
+		__s32 idx;
+	} sc[SET_CACHE];
 	struct frame f[MAX_DEPTH];
 };
 
+/* Counters of the set with index sets[bs].idx (an array: the lookup is
+ * inlined by the verifier). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BIOSTAT_MAX_SETS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct biostat_counters);
 } counters SEC(".maps");
+
+/* Where a set's entry of "sets" is built before it is inserted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct biostat_set_info);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -173,10 +192,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } errs SEC(".maps");
-
-/* Sources of zeroed map values (too big for the BPF stack). */
-static const struct biostat_counters zero_counters;
-static const struct biostat_set_info zero_info;
 
 /*
  * mempool_t is "struct mempool_s" up to 6.17 and "struct mempool" after;
@@ -225,18 +240,13 @@ static __always_inline struct frame *top_frame(struct task_state *st)
 	return &st->f[(d - 1) & (MAX_DEPTH - 1)];
 }
 
-static __always_inline struct biostat_counters *counters_get(__u64 bs)
+static __always_inline struct biostat_counters *counters_at(__s32 idx)
 {
-	struct biostat_counters *c = bpf_map_lookup_elem(&counters, &bs);
+	__u32 k = (__u32)idx;
 
-	if (c)
-		return c;
-	if (bpf_map_update_elem(&counters, &bs, &zero_counters, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&counters, &bs)) {
-		err_inc(ERR_SETS_FULL);
+	if (idx < 0)
 		return NULL;
-	}
-	return bpf_map_lookup_elem(&counters, &bs);
+	return bpf_map_lookup_elem(&counters, &k);
 }
 
 static __always_inline __u32 set_dev(__u64 bs)
@@ -287,27 +297,43 @@ static __always_inline __u32 log2_slot(__u64 v)
 	return r;
 }
 
-/* First sighting of a set: remember how to name it. */
-static __always_inline void set_seen(void *ctx, struct bio_set *bs, __u32 dev,
+/*
+ * The index of a set's counters, -1 if the tables are full.  The first
+ * sighting hands out an index and remembers how to name the set (ctx: for
+ * the allocating stack; NULL where the stack is not the allocator's).
+ * dev 0 is "unknown": it neither names the set nor makes it MULTI_DEV.
+ */
+static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 				     bool clone)
 {
 	__u64 key = (__u64)bs;
 	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &key);
+	__u32 zero = 0, idx;
 	void *pool;
 	long n;
 
 	if (si) {
-		if (si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV))
-			si->flags |= BIOSTAT_SET_MULTI_DEV;	/* racy, harmless */
-		return;
+		if (dev && si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV)) {
+			if (!si->dev)
+				si->dev = dev;			/* racy, harmless */
+			else
+				si->flags |= BIOSTAT_SET_MULTI_DEV;
+		}
+		return si->idx;
 	}
-	if (bpf_map_update_elem(&sets, &key, &zero_info, BPF_NOEXIST))
-		return;
-	si = bpf_map_lookup_elem(&sets, &key);
+	idx = __sync_fetch_and_add(&nsets, 1);
+	if (idx >= BIOSTAT_MAX_SETS) {
+		err_inc(ERR_SETS_FULL);
+		return -1;
+	}
+	si = bpf_map_lookup_elem(&scratch, &zero);
 	if (!si)
-		return;
+		return -1;
 	si->first_ns = bpf_ktime_get_ns();
 	si->dev = dev;
+	si->flags = 0;
+	si->idx = idx;
+	si->pad = 0;
 	si->front_pad = BPF_CORE_READ(bs, front_pad);
 	if (BPF_CORE_READ(bs, rescue_workqueue))
 		si->flags |= BIOSTAT_SET_RESCUER;
@@ -319,31 +345,40 @@ static __always_inline void set_seen(void *ctx, struct bio_set *bs, __u32 dev,
 		si->pool_min = BPF_CORE_READ((struct mempool_s___old *)pool, min_nr);
 	else if (bpf_core_type_exists(struct mempool___new))
 		si->pool_min = BPF_CORE_READ((struct mempool___new *)pool, min_nr);
-	if (!ctx)
-		return;		/* submission mode: the stack is the submitter's */
-	n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
-	if (n > 0)
-		si->flags |= BIOSTAT_SET_HAVE_CALLER;
+	if (ctx) {
+		n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+		if (n > 0)
+			si->flags |= BIOSTAT_SET_HAVE_CALLER;
+	}
+	if (bpf_map_update_elem(&sets, &key, si, BPF_NOEXIST)) {
+		/* another CPU was first (idx stays unused), or the map is full */
+		si = bpf_map_lookup_elem(&sets, &key);
+		if (si)
+			return si->idx;
+		err_inc(ERR_SETS_FULL);
+		return -1;
+	}
+	return idx;
+}
+
+/* Counters of a set outside the allocation path (punts, rescues). */
+static __always_inline struct biostat_counters *counters_get(void *ctx, __u64 bs,
+							     __u32 dev)
+{
+	return counters_at(set_get(ctx, (struct bio_set *)bs, dev, false));
 }
 
 /* ---- bio_alloc_clone(bdev, bio_src, gfp, bs) entry ---- */
 
-static __always_inline int clone_enter(struct block_device *bdev,
-				       struct bio *src, struct bio_set *bs)
+/* dev: of src->bi_bdev, else of bdev (a clone belongs to the device of
+ * the bio it copies), read by the caller */
+static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct block_device *sbdev;
 	struct task_state *st;
-	__u32 dev = 0;
 
 	if (!enabled || !tgid_ok(id))
 		return 0;
-	/* A clone belongs to the device of the bio it copies. */
-	sbdev = BPF_CORE_READ(src, bi_bdev);
-	if (!sbdev)
-		sbdev = bdev;
-	if (sbdev)
-		dev = BPF_CORE_READ(sbdev, bd_dev);
 	st = task_get(true);
 	if (!st)
 		return 0;
@@ -354,8 +389,11 @@ static __always_inline int clone_enter(struct block_device *bdev,
 
 /* ---- bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs) ---- */
 
-/* slab: bs->bio_slab, read by the caller (fentry: a plain BTF load) */
-static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
+/*
+ * bdev_dev (bdev->bd_dev or 0) and slab (bs->bio_slab) are read by the
+ * caller: in fentry programs, plain BTF loads rather than helper calls.
+ */
+static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
 				       struct bio_set *bs, __u64 slab)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -377,8 +415,8 @@ static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
 		dev = st->clone_dev;
 		clone = true;
 		st->clone_bs = 0;
-	} else if (bdev) {
-		dev = BPF_CORE_READ(bdev, bd_dev);
+	} else {
+		dev = bdev_dev;
 	}
 	if (targ_dev && dev != targ_dev)
 		return 0;
@@ -491,6 +529,7 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	struct task_state *st;
 	struct frame *f;
 	__u32 d, i;
+	__s32 idx = -1;
 
 	st = task_get(false);
 	if (!st)
@@ -512,12 +551,22 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	bs = f->bs;
 	st->depth = d - 1;
 
-	if (st->seen_bs != bs || st->seen_dev != f->dev) {
-		set_seen(ctx, (struct bio_set *)bs, f->dev, f->clone);
-		st->seen_bs = bs;
-		st->seen_dev = f->dev;
+	for (i = 0; i < SET_CACHE; i++) {
+		if (st->sc[i].bs == bs && st->sc[i].dev == f->dev) {
+			idx = st->sc[i].idx;
+			break;
+		}
 	}
-	c = counters_get(bs);
+	if (i == SET_CACHE) {
+		idx = set_get(ctx, (struct bio_set *)bs, f->dev, f->clone);
+		if (idx < 0)
+			return 0;
+		i = st->sc_next++ & (SET_CACHE - 1);
+		st->sc[i].bs = bs;
+		st->sc[i].dev = f->dev;
+		st->sc[i].idx = idx;
+	}
+	c = counters_at(idx);
 	if (!c)
 		return 0;
 	if (ret) {
@@ -629,7 +678,7 @@ static __always_inline __u32 count_list(struct bio_list *bl, __u64 bs)
 	return n;
 }
 
-static __always_inline int punt_enter(struct bio_set *bs)
+static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *task;
@@ -656,7 +705,8 @@ static __always_inline int punt_enter(struct bio_set *bs)
 		n = count_list(&bl[0], (__u64)bs);
 		n += count_list(&bl[1], (__u64)bs);
 	}
-	c = counters_get((__u64)bs);
+	/* from inside bio_alloc_bioset(): the stack names the set */
+	c = counters_get(ctx, (__u64)bs, dev);
 	if (!c)
 		return 0;
 	__sync_fetch_and_add(&c->punts, 1);
@@ -703,7 +753,7 @@ static __always_inline int rescue_exit(void)
 	st->rescue_bs = 0;
 	st->rescued = 0;
 	__sync_fetch_and_add(&rescue_active, -1);
-	c = counters_get(bs);
+	c = counters_get(NULL, bs, 0);
 	if (c)
 		__sync_fetch_and_add(&c->rescues, 1);	/* rescued: per bio */
 	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
@@ -727,7 +777,7 @@ static __always_inline int submit_enter(struct bio *bio)
 	st->rescued++;
 	/* counted now, not when the run ends: punted == rescued as soon as
 	 * every punted bio has been resubmitted */
-	c = counters_get(st->rescue_bs);
+	c = counters_get(NULL, st->rescue_bs, 0);
 	if (c)
 		__sync_fetch_and_add(&c->rescued, 1);
 	return 0;
@@ -763,8 +813,8 @@ static __always_inline int queue_enter(void *ctx, struct bio *bio)
 		dev = BPF_CORE_READ(bdev, bd_dev);
 	if (targ_dev && dev != targ_dev)
 		return 0;
-	set_seen(NULL, (struct bio_set *)bs, dev, false);
-	c = counters_get(bs);
+	/* the stack is the submitter's, not the allocator's */
+	c = counters_at(set_get(NULL, (struct bio_set *)bs, dev, false));
 	if (c)
 		__sync_fetch_and_add(&c->allocs, 1);
 	return 0;
@@ -782,7 +832,8 @@ SEC("fentry/bio_alloc_bioset")
 int BPF_PROG(fe_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	     unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
-	return alloc_enter(bdev, gfp, bs, (__u64)bs->bio_slab);
+	/* fentry arguments are BTF pointers: plain loads, no helper calls */
+	return alloc_enter(bdev ? bdev->bd_dev : 0, gfp, bs, (__u64)bs->bio_slab);
 }
 
 SEC("fexit/bio_alloc_bioset")
@@ -796,7 +847,9 @@ SEC("fentry/bio_alloc_clone")
 int BPF_PROG(fe_clone, struct block_device *bdev, struct bio *src, gfp_t gfp,
 	     struct bio_set *bs)
 {
-	return clone_enter(bdev, src, bs);
+	struct block_device *sbdev = src->bi_bdev ? src->bi_bdev : bdev;
+
+	return clone_enter(sbdev ? sbdev->bd_dev : 0, bs);
 }
 
 SEC("fexit/mempool_alloc_slab")
@@ -814,7 +867,7 @@ int BPF_PROG(fe_sched, long timeout)
 SEC("fentry/punt_bios_to_rescuer")
 int BPF_PROG(fe_punt, struct bio_set *bs)
 {
-	return punt_enter(bs);
+	return punt_enter(ctx, bs);
 }
 
 SEC("fentry/bio_alloc_rescue")
@@ -842,7 +895,8 @@ SEC("kprobe")
 int BPF_KPROBE(kp_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	       unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
-	return alloc_enter(bdev, gfp, bs, (__u64)BPF_CORE_READ(bs, bio_slab));
+	return alloc_enter(bdev ? BPF_CORE_READ(bdev, bd_dev) : 0, gfp, bs,
+			   (__u64)BPF_CORE_READ(bs, bio_slab));
 }
 
 SEC("kretprobe")
@@ -855,7 +909,11 @@ SEC("kprobe")
 int BPF_KPROBE(kp_clone, struct block_device *bdev, struct bio *src,
 	       gfp_t gfp, struct bio_set *bs)
 {
-	return clone_enter(bdev, src, bs);
+	struct block_device *sbdev = BPF_CORE_READ(src, bi_bdev);
+
+	if (!sbdev)
+		sbdev = bdev;
+	return clone_enter(sbdev ? BPF_CORE_READ(sbdev, bd_dev) : 0, bs);
 }
 
 /*
@@ -907,7 +965,7 @@ int BPF_KPROBE(kp_sched)
 SEC("kprobe")
 int BPF_KPROBE(kp_punt, struct bio_set *bs)
 {
-	return punt_enter(bs);
+	return punt_enter(ctx, bs);
 }
 
 SEC("kprobe")

@@ -501,7 +501,9 @@ static void dev_str(const struct uset *s, char *buf, size_t n)
 static void read_counters(bool close_interval)
 {
 	int fd = bpf_map__fd(g.skel->maps.counters);
+	int sfd = bpf_map__fd(g.skel->maps.sets);
 	__u64 key, next, *pkey = NULL, gen = 0;
+	struct biostat_set_info info;
 	int cpu, i;
 
 	if (close_interval && !g.submissions) {
@@ -509,13 +511,16 @@ static void read_counters(bool close_interval)
 		g.skel->bss->ivl_gen = gen + 1;
 	}
 
-	while (!bpf_map_get_next_key(fd, pkey, &next)) {
+	/* every set the BPF side has seen, and its counters by index */
+	while (!bpf_map_get_next_key(sfd, pkey, &next)) {
 		struct biostat_counters sum = { 0 };
 		struct uset *s;
 
 		key = next;
 		pkey = &key;
-		if (bpf_map_lookup_elem(fd, &key, g.percpu))
+		if (bpf_map_lookup_elem(sfd, &key, &info) ||
+		    info.idx >= BIOSTAT_MAX_SETS ||
+		    bpf_map_lookup_elem(fd, &info.idx, g.percpu))
 			continue;
 		for (cpu = 0; cpu < g.ncpus; cpu++) {
 			const struct biostat_counters *c = &g.percpu[cpu];

@@ -46,8 +46,8 @@ enum biostat_hook {
 };
 
 /*
- * Per-CPU counters of one bio_set (value of the "counters" map, keyed by
- * the bio_set's kernel address).  Every field is a running total since
+ * Per-CPU counters of one bio_set (value of the "counters" array, at the
+ * index that the "sets" map gives for the bio_set's kernel address).  Every field is a running total since
  * the programs were enabled; the tool computes interval rates from
  * differences.  wait_max_ns is the per-CPU maximum (sum over CPUs is
  * meaningless; take the maximum).  ivl_max_ns[g & 1] is the longest wait
@@ -77,6 +77,8 @@ struct biostat_set_info {
 	__u32 flags;		/* BIOSTAT_SET_* */
 	__s32 pool_min;		/* mempool reserve size (min_nr), -1 unknown */
 	__u32 front_pad;
+	__u32 idx;		/* index of the set in the "counters" array */
+	__u32 pad;
 	__u64 caller[BIOSTAT_CALLER_DEPTH];	/* kernel stack of the first
 						 * allocation, innermost first */
 };
