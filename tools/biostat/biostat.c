@@ -1599,6 +1599,14 @@ int main(int argc, char **argv)
 	long reports = 0;
 	int err;
 
+	/*
+	 * A fixed mmap threshold: big buffers (libbpf's copies of the vmlinux
+	 * BTF, the symbol table while it grows) are mapped on their own, grow
+	 * with mremap() rather than by copying, and go back to the kernel when
+	 * freed; glibc would otherwise raise the threshold after the first free
+	 * and keep them in the heap (biostat's peak RSS).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
 	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL))
@@ -1637,6 +1645,7 @@ int main(int argc, char **argv)
 	g.skel = load_and_attach();
 	malloc_trim(0);		/* what libbpf freed after the load (its BTF) */
 	ensure_ksyms();
+	malloc_trim(0);		/* what growing the symbol table left behind */
 	{
 		__u64 lo, hi;
 
