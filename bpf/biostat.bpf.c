@@ -13,7 +13,10 @@
  * trampolines: bio_alloc_bioset (fentry + fexit) and the fexit of
  * mempool_alloc_slab, plus bio_alloc_clone's fentry for clones.
  * mempool_alloc() itself is not traced: it is called for every mempool
- * in the system, and everything below follows from the slab calls.
+ * in the system, and everything below follows from the slab calls.  No
+ * hash map is looked up per allocation: counters live in a per-CPU array at
+ * the set's index (handed out at its first sighting, kept in "sets"), and
+ * each task caches its last (set, device, index) triples.
  *
  * allocs   bio_alloc_bioset() returning non-NULL.  bio_alloc_clone() and
  *          bio_split() allocate through it, so nothing is counted twice.
