@@ -7,23 +7,44 @@
  * Every hook exists twice, as fentry/fexit and as kprobe/kretprobe; the
  * tool enables one of the pair per hook at run time.
  *
- * How each count is made exact (see also biostat.8, IMPLEMENTATION):
+ * How each count is made exact (see also biostat.8, IMPLEMENTATION).
+ *
+ * The common case, a bio served by the slab at the first try, runs two
+ * trampolines: bio_alloc_bioset (fentry + fexit) and the fexit of
+ * mempool_alloc_slab, plus bio_alloc_clone's fentry for clones.
+ * mempool_alloc() itself is not traced: it is called for every mempool
+ * in the system, and everything below follows from the slab calls.  No
+ * hash map is looked up per allocation: counters live in a per-CPU array at
+ * the set's index (handed out at its first sighting, kept in "sets"), and
+ * each task caches its last (set, device, index) triples.
  *
  * allocs   bio_alloc_bioset() returning non-NULL.  bio_alloc_clone() and
  *          bio_split() allocate through it, so nothing is counted twice.
  * fails    bio_alloc_bioset() returning NULL.
- * reserve  In mempool_alloc() the reserve is only touched after
- *          pool->alloc() failed, and the function returns either what
- *          pool->alloc() gave or a reserve element.  We remember the value
- *          the last mempool_alloc_slab() call made inside this
- *          mempool_alloc() returned; a non-NULL result that differs from
- *          it came from the reserve.  Only &bs->bio_pool of the set being
- *          allocated from (a frame pushed by bio_alloc_bioset) counts.
+ * reserve  mempool_alloc(&bs->bio_pool) calls pool->alloc first and only
+ *          takes a reserve element after it returned NULL; it returns
+ *          either the last pool->alloc() result or a reserve element.
+ *          For a bio_set, pool->alloc is mempool_alloc_slab(gfp,
+ *          bs->bio_slab) (bvec pools use other caches, so pool_data tells
+ *          the bio pool apart).  fexit of mempool_alloc_slab records, in
+ *          the bio_alloc_bioset() frame on top of the task, the result of
+ *          the last call on bs->bio_slab.  At bio_alloc_bioset()'s exit,
+ *          a bio with that last result NULL came from the reserve.  A bio
+ *          without any bio_slab call came from the set's per-CPU bio cache
+ *          (bs->cache), unless pool->alloc is not mempool_alloc_slab (a
+ *          wrapper, like dm-biopool's fault injection, that may fail
+ *          without calling the slab): then, for a set without a bio
+ *          cache, it came from the reserve.  Each allocation is counted
+ *          at most once, however many mempool_alloc() calls it made.
  * waits    mempool_alloc() calls io_schedule_timeout() only after
- *          prepare_to_wait() on an empty reserve with a sleeping gfp.  The
- *          first such call inside a tracked mempool_alloc() starts the
- *          wait; its return ends it.  One wait per allocation, however
- *          many times it slept.
+ *          pool->alloc failed on an empty reserve, with a sleeping gfp.
+ *          A sleep counts when the frame's bio pool allocation is still
+ *          pending (the last bio_slab call failed, or there was none on a
+ *          wrapped pool) and no slab call on another cache (the bvec
+ *          pool, after the bio pool) came since, and the kernel stack shows
+ *          the sleep in mempool_alloc() rather than inside the slab call.
+ *          The first such sleep starts the wait, bio_alloc_bioset()'s exit
+ *          ends it: one wait per allocation, however often it slept.
  * punts    punt_bios_to_rescuer() calls.
  * punted   On entry we walk current->bio_list[0] and [1] and count the
  *          bios whose bi_pool is this set: exactly the bios the function
@@ -32,7 +53,18 @@
  * rescued  submit_bio_noacct() calls made by the rescuing task for bios
  *          whose bi_pool is the rescued set, while bio_alloc_rescue() runs
  *          (counted at each call, so punted == rescued as soon as the
- *          rescuer has resubmitted everything).
+ *          rescuer has resubmitted everything).  The program returns at
+ *          once, on a global, unless a rescue is in progress.
+ *
+ * Events (waits, fails, punts, rescues) go to the ring buffer only when
+ * the tool asks for them (-e); the longest wait of each interval is kept
+ * in the counters, so table mode never loses anything.
+ *
+ * A set that goes away (bioset_exit) sends its final totals in a record of
+ * its own, in every mode; its counters are zeroed, its index goes back to
+ * the "free_idx" queue for the next new set and its "sets" entry is
+ * deleted.  sets_gen, bumped there, makes every task drop its cached
+ * triples, since a new set may reuse the address and the index.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,6 +78,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_tgid = 0;	/* 0: every process */
 const volatile __u32 targ_dev = 0;	/* kernel dev_t, 0: every device */
 const volatile bool want_stacks = false;
+const volatile bool want_events = false;	/* -e: stream events */
 const volatile __u32 nr_cpus = 1;	/* possible CPUs, for bioset_exit */
 
 /* Written by the tool after load. */
@@ -53,7 +86,13 @@ bool enabled = false;		/* set once every hook is attached */
 __u32 calib_tid = 0;		/* see calibrate_fs_bio_set() in biostat.c */
 __u64 calib_bs = 0;
 __s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
+__u64 ivl_gen = 0;		/* interval number, see biostat_counters */
+__u32 nsets = 0;		/* indexes handed out to sets */
 __u64 sets_gen = 0;		/* bioset_exit() calls: per-task caches expire */
+/* From kallsyms: mempool_alloc_slab, and [lo, hi) of it and of
+ * mempool_alloc{,_noprof}, for telling a mempool sleep apart. */
+__u64 slab_fn = 0;
+__u64 slab_lo = 0, slab_hi = 0, mp_lo = 0, mp_hi = 0;
 
 /* Indexes of the "errs" map. */
 enum {
@@ -66,20 +105,22 @@ enum {
 };
 
 #define MAX_DEPTH 4
+#define SET_CACHE 4
 
 /* One bio_alloc_bioset() in progress on a task. */
 struct frame {
 	__u64 bs;
-	__u64 pool;		/* &bs->bio_pool */
-	__u64 slab_ret;		/* last pool->alloc() result in this mempool_alloc */
+	__u64 slab;		/* bs->bio_slab */
+	__u64 slab_ret;		/* result of the last bio_slab allocation */
 	__u64 wait_start;	/* ns of the first sleep, 0: has not slept */
 	__s64 stackid;
+	__u64 kslab_data;	/* kprobe mode: pool_data of the slab call */
 	__u32 dev;
 	__u32 gfp;
-	__u8 in_mp;		/* inside mempool_alloc(&bs->bio_pool) */
-	__u8 mp_nest;		/* other mempool_alloc() calls nested in it */
-	__u8 in_alloc;		/* inside its pool->alloc() */
+	__u8 slab_seen;		/* a bio_slab allocation was made */
+	__u8 past_pool;		/* a slab call on another cache came after */
 	__u8 clone;
+	__u8 kslab_nest;	/* kprobe mode: nested slab calls */
 	__u32 pad;
 };
 
@@ -89,18 +130,42 @@ struct task_state {
 	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
 	__u32 clone_dev;
-	__u32 seen_dev;		/* set_seen() done for (seen_bs, seen_dev) */
-	__u64 seen_bs;		/* ... while sets_gen was seen_gen */
-	__u64 seen_gen;
+	__u32 sc_next;		/* next slot of sc[] to replace */
+	__u64 sc_gen;		/* sets_gen when sc[] was filled */
+	/* (set, device) pairs this task allocated for last, with the set's
+	 * index: no hash lookup per allocation (a bio often goes through
+	 * three sets: the submitter's, dm core's clone, the target's) */
+	struct set_cache {
+		__u64 bs;
+		__u32 dev;
+		__s32 idx;
+	} sc[SET_CACHE];
 	struct frame f[MAX_DEPTH];
 };
 
+/* Counters of the set with index sets[bs].idx (an array: the lookup is
+ * inlined by the verifier). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BIOSTAT_MAX_SETS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct biostat_counters);
 } counters SEC(".maps");
+
+/* Indexes of "counters" given back by sets that went away (bioset_exit). */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, BIOSTAT_MAX_SETS);
+	__uint(value_size, sizeof(__u32));
+} free_idx SEC(".maps");
+
+/* Where a set's entry of "sets" is built before it is inserted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct biostat_set_info);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -147,20 +212,18 @@ struct {
 	__type(value, __u64);
 } errs SEC(".maps");
 
-/* Sources of zeroed map values (too big for the BPF stack). */
-static const struct biostat_counters zero_counters;
-static const struct biostat_set_info zero_info;
-
 /*
  * mempool_t is "struct mempool_s" up to 6.17 and "struct mempool" after;
  * local flavours so either vmlinux.h builds and either kernel loads.
  */
 struct mempool_s___old {
 	int min_nr;
+	void *alloc;
 } __attribute__((preserve_access_index));
 
 struct mempool___new {
 	int min_nr;
+	void *alloc;
 } __attribute__((preserve_access_index));
 
 static __always_inline void err_inc(__u32 idx)
@@ -196,18 +259,13 @@ static __always_inline struct frame *top_frame(struct task_state *st)
 	return &st->f[(d - 1) & (MAX_DEPTH - 1)];
 }
 
-static __always_inline struct biostat_counters *counters_get(__u64 bs)
+static __always_inline struct biostat_counters *counters_at(__s32 idx)
 {
-	struct biostat_counters *c = bpf_map_lookup_elem(&counters, &bs);
+	__u32 k = (__u32)idx;
 
-	if (c)
-		return c;
-	if (bpf_map_update_elem(&counters, &bs, &zero_counters, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&counters, &bs)) {
-		err_inc(ERR_SETS_FULL);
+	if (idx < 0)
 		return NULL;
-	}
-	return bpf_map_lookup_elem(&counters, &bs);
+	return bpf_map_lookup_elem(&counters, &k);
 }
 
 static __always_inline __u32 set_dev(__u64 bs)
@@ -223,6 +281,8 @@ static __always_inline void emit(__u32 type, __u64 bs, __u32 dev, __u64 dur,
 	struct biostat_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
 
+	if (!want_events)
+		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		err_inc(ERR_RINGBUF);
@@ -256,27 +316,45 @@ static __always_inline __u32 log2_slot(__u64 v)
 	return r;
 }
 
-/* First sighting of a set: remember how to name it. */
-static __always_inline void set_seen(void *ctx, struct bio_set *bs, __u32 dev,
+/*
+ * The index of a set's counters, -1 if the tables are full.  The first
+ * sighting hands out an index and remembers how to name the set (ctx: for
+ * the allocating stack; NULL where the stack is not the allocator's).
+ * dev 0 is "unknown": it neither names the set nor makes it MULTI_DEV.
+ */
+static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 				     bool clone)
 {
 	__u64 key = (__u64)bs;
 	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &key);
+	__u32 zero = 0, idx;
 	void *pool;
 	long n;
 
 	if (si) {
-		if (si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV))
-			si->flags |= BIOSTAT_SET_MULTI_DEV;	/* racy, harmless */
-		return;
+		if (dev && si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV)) {
+			if (!si->dev)
+				si->dev = dev;			/* racy, harmless */
+			else
+				si->flags |= BIOSTAT_SET_MULTI_DEV;
+		}
+		return si->idx;
 	}
-	if (bpf_map_update_elem(&sets, &key, &zero_info, BPF_NOEXIST))
-		return;
-	si = bpf_map_lookup_elem(&sets, &key);
+	if (bpf_map_pop_elem(&free_idx, &idx)) {
+		idx = __sync_fetch_and_add(&nsets, 1);
+		if (idx >= BIOSTAT_MAX_SETS) {
+			err_inc(ERR_SETS_FULL);
+			return -1;
+		}
+	}
+	si = bpf_map_lookup_elem(&scratch, &zero);
 	if (!si)
-		return;
+		return -1;
 	si->first_ns = bpf_ktime_get_ns();
 	si->dev = dev;
+	si->flags = 0;
+	si->idx = idx;
+	si->pad = 0;
 	si->front_pad = BPF_CORE_READ(bs, front_pad);
 	if (BPF_CORE_READ(bs, rescue_workqueue))
 		si->flags |= BIOSTAT_SET_RESCUER;
@@ -288,31 +366,41 @@ static __always_inline void set_seen(void *ctx, struct bio_set *bs, __u32 dev,
 		si->pool_min = BPF_CORE_READ((struct mempool_s___old *)pool, min_nr);
 	else if (bpf_core_type_exists(struct mempool___new))
 		si->pool_min = BPF_CORE_READ((struct mempool___new *)pool, min_nr);
-	if (!ctx)
-		return;		/* submission mode: the stack is the submitter's */
-	n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
-	if (n > 0)
-		si->flags |= BIOSTAT_SET_HAVE_CALLER;
+	if (ctx) {
+		n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+		if (n > 0)
+			si->flags |= BIOSTAT_SET_HAVE_CALLER;
+	}
+	if (bpf_map_update_elem(&sets, &key, si, BPF_NOEXIST)) {
+		/* another CPU was first, or the map is full */
+		bpf_map_push_elem(&free_idx, &idx, 0);
+		si = bpf_map_lookup_elem(&sets, &key);
+		if (si)
+			return si->idx;
+		err_inc(ERR_SETS_FULL);
+		return -1;
+	}
+	return idx;
+}
+
+/* Counters of a set outside the allocation path (punts, rescues). */
+static __always_inline struct biostat_counters *counters_get(void *ctx, __u64 bs,
+							     __u32 dev)
+{
+	return counters_at(set_get(ctx, (struct bio_set *)bs, dev, false));
 }
 
 /* ---- bio_alloc_clone(bdev, bio_src, gfp, bs) entry ---- */
 
-static __always_inline int clone_enter(struct block_device *bdev,
-				       struct bio *src, struct bio_set *bs)
+/* dev: of src->bi_bdev, else of bdev (a clone belongs to the device of
+ * the bio it copies), read by the caller */
+static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct block_device *sbdev;
 	struct task_state *st;
-	__u32 dev = 0;
 
 	if (!enabled || !tgid_ok(id))
 		return 0;
-	/* A clone belongs to the device of the bio it copies. */
-	sbdev = BPF_CORE_READ(src, bi_bdev);
-	if (!sbdev)
-		sbdev = bdev;
-	if (sbdev)
-		dev = BPF_CORE_READ(sbdev, bd_dev);
 	st = task_get(true);
 	if (!st)
 		return 0;
@@ -323,8 +411,12 @@ static __always_inline int clone_enter(struct block_device *bdev,
 
 /* ---- bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs) ---- */
 
-static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
-				       struct bio_set *bs)
+/*
+ * bdev_dev (bdev->bd_dev or 0) and slab (bs->bio_slab) are read by the
+ * caller: in fentry programs, plain BTF loads rather than helper calls.
+ */
+static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
+				       struct bio_set *bs, __u64 slab)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -345,8 +437,8 @@ static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
 		dev = st->clone_dev;
 		clone = true;
 		st->clone_bs = 0;
-	} else if (bdev) {
-		dev = BPF_CORE_READ(bdev, bd_dev);
+	} else {
+		dev = bdev_dev;
 	}
 	if (targ_dev && dev != targ_dev)
 		return 0;
@@ -361,18 +453,95 @@ static __always_inline int alloc_enter(struct block_device *bdev, __u32 gfp,
 	}
 	f = &st->f[d & (MAX_DEPTH - 1)];
 	f->bs = (__u64)bs;
-	f->pool = (__u64)bs + bpf_core_field_offset(struct bio_set, bio_pool);
+	f->slab = slab;
 	f->slab_ret = 0;
 	f->wait_start = 0;
 	f->stackid = -1;
+	f->kslab_data = 0;
 	f->dev = dev;
 	f->gfp = gfp;
-	f->in_mp = 0;
-	f->mp_nest = 0;
-	f->in_alloc = 0;
+	f->slab_seen = 0;
+	f->past_pool = 0;
 	f->clone = clone;
+	f->kslab_nest = 0;
 	st->depth = d + 1;
 	return 0;
+}
+
+/*
+ * pool->alloc of the set's bio pool is not mempool_alloc_slab (a wrapper,
+ * e.g. dm-biopool's fault injection): its failures need not show as a
+ * failed slab call.
+ */
+static __always_inline bool pool_wrapped(__u64 bs)
+{
+	void *pool = (void *)bs + bpf_core_field_offset(struct bio_set, bio_pool);
+	__u64 fn = 0;
+
+	if (!slab_fn)
+		return false;
+	if (bpf_core_type_exists(struct mempool_s___old))
+		fn = (__u64)BPF_CORE_READ((struct mempool_s___old *)pool, alloc);
+	else if (bpf_core_type_exists(struct mempool___new))
+		fn = (__u64)BPF_CORE_READ((struct mempool___new *)pool, alloc);
+	return fn && fn != slab_fn;
+}
+
+/* The bio pool's mempool_alloc() has not (yet) given an element. */
+static __always_inline bool pool_pending(struct frame *f)
+{
+	if (f->past_pool)
+		return false;
+	if (f->slab_seen)
+		return !f->slab_ret;
+	return pool_wrapped(f->bs);
+}
+
+/* The bio came from the mempool reserve (see the header comment). */
+static __always_inline bool from_reserve(struct frame *f)
+{
+	struct bio_set *bs = (struct bio_set *)f->bs;
+
+	if (f->slab_seen)
+		return !f->slab_ret;
+	if (BPF_CORE_READ(bs, cache))
+		return false;	/* the per-CPU bio cache */
+	return pool_wrapped(f->bs);
+}
+
+static __always_inline void wait_done(struct biostat_counters *c,
+				      struct frame *f)
+{
+	struct biostat_stack_key sk;
+	__u64 dur, one = 1, *v, gen = ivl_gen;
+	__u32 slot;
+
+	dur = bpf_ktime_get_ns() - f->wait_start;
+	__sync_fetch_and_add(&c->waits, 1);
+	__sync_fetch_and_add(&c->wait_ns, dur);
+	if (dur > c->wait_max_ns)
+		c->wait_max_ns = dur;
+	/* per-CPU values: only this CPU writes them */
+	if (c->ivl_gen[gen & 1] != gen) {
+		c->ivl_gen[gen & 1] = gen;
+		c->ivl_max_ns[gen & 1] = dur;
+	} else if (dur > c->ivl_max_ns[gen & 1]) {
+		c->ivl_max_ns[gen & 1] = dur;
+	}
+	slot = log2_slot(dur / 1000);
+	if (slot >= BIOSTAT_HIST_SLOTS)
+		slot = BIOSTAT_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&c->hist[slot], 1);
+	if (want_stacks && f->stackid >= 0) {
+		sk.bs = f->bs;
+		sk.stackid = f->stackid;
+		v = bpf_map_lookup_elem(&wait_stacks, &sk);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			bpf_map_update_elem(&wait_stacks, &sk, &one, BPF_NOEXIST);
+	}
+	emit(BIOSTAT_EV_WAIT, f->bs, f->dev, dur, 0, f->gfp, f->stackid);
 }
 
 /* bs == 0: unknown (kretprobe), trust the top frame. */
@@ -382,6 +551,7 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	struct task_state *st;
 	struct frame *f;
 	__u32 d, i;
+	__s32 idx = -1;
 
 	st = task_get(false);
 	if (!st)
@@ -403,28 +573,46 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	bs = f->bs;
 	st->depth = d - 1;
 
-	if (st->seen_bs != bs || st->seen_dev != f->dev ||
-	    st->seen_gen != sets_gen) {
-		set_seen(ctx, (struct bio_set *)bs, f->dev, f->clone);
-		st->seen_bs = bs;
-		st->seen_dev = f->dev;
-		st->seen_gen = sets_gen;
+	if (st->sc_gen != sets_gen) {
+		/* a set went away: its address and index may be reused */
+		for (i = 0; i < SET_CACHE; i++)
+			st->sc[i].bs = 0;
+		st->sc_gen = sets_gen;
 	}
-	c = counters_get(bs);
-	if (c) {
-		if (ret) {
-			__sync_fetch_and_add(&c->allocs, 1);
-		} else {
-			__sync_fetch_and_add(&c->fails, 1);
-			emit(BIOSTAT_EV_FAIL, bs, f->dev, 0, 0, f->gfp, -1);
+	for (i = 0; i < SET_CACHE; i++) {
+		if (st->sc[i].bs == bs && st->sc[i].dev == f->dev) {
+			idx = st->sc[i].idx;
+			break;
 		}
 	}
+	if (i == SET_CACHE) {
+		idx = set_get(ctx, (struct bio_set *)bs, f->dev, f->clone);
+		if (idx < 0)
+			return 0;
+		i = st->sc_next++ & (SET_CACHE - 1);
+		st->sc[i].bs = bs;
+		st->sc[i].dev = f->dev;
+		st->sc[i].idx = idx;
+	}
+	c = counters_at(idx);
+	if (!c)
+		return 0;
+	if (ret) {
+		__sync_fetch_and_add(&c->allocs, 1);
+		if (from_reserve(f))
+			__sync_fetch_and_add(&c->reserve, 1);
+	} else {
+		__sync_fetch_and_add(&c->fails, 1);
+		emit(BIOSTAT_EV_FAIL, bs, f->dev, 0, 0, f->gfp, -1);
+	}
+	if (f->wait_start)
+		wait_done(c, f);
 	return 0;
 }
 
-/* ---- mempool_alloc(pool, gfp) / mempool_alloc_noprof ---- */
+/* ---- mempool_alloc_slab(gfp, pool_data) exit: pool->alloc of bio pools ---- */
 
-static __always_inline int mp_enter(void *pool)
+static __always_inline int slab_exit(__u64 cache, void *ret)
 {
 	struct task_state *st;
 	struct frame *f;
@@ -437,117 +625,61 @@ static __always_inline int mp_enter(void *pool)
 	f = top_frame(st);
 	if (!f)
 		return 0;
-	if (f->in_mp) {
-		/* Another pool, from reclaim or an interrupt. */
-		if (f->mp_nest < 255)
-			f->mp_nest++;
-		return 0;
-	}
-	if ((__u64)pool != f->pool)
-		return 0;	/* e.g. the bvec pool of the set */
-	f->in_mp = 1;
-	f->mp_nest = 0;
-	f->in_alloc = 0;
-	f->slab_ret = 0;
-	f->wait_start = 0;
-	f->stackid = -1;
-	return 0;
-}
-
-static __always_inline int mp_exit(void *ret)
-{
-	struct biostat_counters *c;
-	struct biostat_stack_key sk;
-	struct task_state *st;
-	struct frame *f;
-	__u64 dur, one = 1, *v;
-	__u32 slot;
-
-	st = task_get(false);
-	if (!st)
-		return 0;
-	f = top_frame(st);
-	if (!f || !f->in_mp)
-		return 0;
-	if (f->mp_nest) {
-		f->mp_nest--;
-		return 0;
-	}
-	f->in_mp = 0;
-	c = counters_get(f->bs);
-	if (!c)
-		return 0;
-	if (ret && (__u64)ret != f->slab_ret)
-		__sync_fetch_and_add(&c->reserve, 1);
-	if (!f->wait_start)
-		return 0;
-
-	dur = bpf_ktime_get_ns() - f->wait_start;
-	f->wait_start = 0;
-	__sync_fetch_and_add(&c->waits, 1);
-	__sync_fetch_and_add(&c->wait_ns, dur);
-	if (dur > c->wait_max_ns)
-		c->wait_max_ns = dur;
-	slot = log2_slot(dur / 1000);
-	if (slot >= BIOSTAT_HIST_SLOTS)
-		slot = BIOSTAT_HIST_SLOTS - 1;
-	__sync_fetch_and_add(&c->hist[slot], 1);
-	if (want_stacks && f->stackid >= 0) {
-		sk.bs = f->bs;
-		sk.stackid = f->stackid;
-		v = bpf_map_lookup_elem(&wait_stacks, &sk);
-		if (v)
-			__sync_fetch_and_add(v, 1);
-		else
-			bpf_map_update_elem(&wait_stacks, &sk, &one, BPF_NOEXIST);
-	}
-	emit(BIOSTAT_EV_WAIT, f->bs, f->dev, dur, 0, f->gfp, f->stackid);
-	return 0;
-}
-
-/* ---- mempool_alloc_slab(gfp, pool_data): the bio pool's pool->alloc ---- */
-
-static __always_inline struct frame *slab_frame(void)
-{
-	struct task_state *st;
-	struct frame *f;
-
-	st = task_get(false);
-	if (!st)
-		return NULL;
-	f = top_frame(st);
-	if (!f || !f->in_mp || f->mp_nest)
-		return NULL;
-	return f;
-}
-
-static __always_inline int slab_enter(void)
-{
-	struct frame *f = slab_frame();
-
-	if (f)
-		f->in_alloc = 1;
-	return 0;
-}
-
-static __always_inline int slab_exit(void *ret)
-{
-	struct frame *f = slab_frame();
-
-	if (f) {
-		f->in_alloc = 0;
+	if (cache == f->slab) {
+		f->slab_seen = 1;
 		f->slab_ret = (__u64)ret;
+		f->past_pool = 0;
+	} else {
+		/* another pool (the bvec pool after the bio pool, or one
+		 * nested in this slab call, which our own exit follows) */
+		f->past_pool = 1;
 	}
 	return 0;
 }
 
 /* ---- io_schedule_timeout(): mempool_alloc() sleeping on pool->wait ---- */
 
+#define SLEEP_STACK 12
+
+/*
+ * The sleep is mempool_alloc()'s own, not one inside the slab call (direct
+ * reclaim): the innermost of the two functions on the stack is
+ * mempool_alloc.  Without the addresses, trust the frame's state.
+ */
+static __always_inline bool sleep_in_mempool(void *ctx)
+{
+	__u64 ips[SLEEP_STACK];
+	long n;
+	int i;
+
+	if (!mp_lo)
+		return true;
+	n = bpf_get_stack(ctx, ips, sizeof(ips), 0);
+	if (n <= 0)
+		return true;
+	for (i = 0; i < SLEEP_STACK; i++) {
+		if (i * 8 >= n)
+			break;
+		if (ips[i] >= slab_lo && ips[i] < slab_hi)
+			return false;
+		if (ips[i] >= mp_lo && ips[i] < mp_hi)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline int sched_enter(void *ctx)
 {
-	struct frame *f = slab_frame();
+	struct task_state *st;
+	struct frame *f;
 
-	if (!f || f->in_alloc || f->wait_start)
+	if (!enabled)
+		return 0;
+	st = task_get(false);
+	if (!st)
+		return 0;
+	f = top_frame(st);
+	if (!f || f->wait_start || !pool_pending(f) || !sleep_in_mempool(ctx))
 		return 0;
 	f->wait_start = bpf_ktime_get_ns();
 	if (want_stacks)
@@ -574,7 +706,7 @@ static __always_inline __u32 count_list(struct bio_list *bl, __u64 bs)
 	return n;
 }
 
-static __always_inline int punt_enter(struct bio_set *bs)
+static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *task;
@@ -601,7 +733,8 @@ static __always_inline int punt_enter(struct bio_set *bs)
 		n = count_list(&bl[0], (__u64)bs);
 		n += count_list(&bl[1], (__u64)bs);
 	}
-	c = counters_get((__u64)bs);
+	/* from inside bio_alloc_bioset(): the stack names the set */
+	c = counters_get(ctx, (__u64)bs, dev);
 	if (!c)
 		return 0;
 	__sync_fetch_and_add(&c->punts, 1);
@@ -648,7 +781,7 @@ static __always_inline int rescue_exit(void)
 	st->rescue_bs = 0;
 	st->rescued = 0;
 	__sync_fetch_and_add(&rescue_active, -1);
-	c = counters_get(bs);
+	c = counters_get(NULL, bs, 0);
 	if (c)
 		__sync_fetch_and_add(&c->rescues, 1);	/* rescued: per bio */
 	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
@@ -672,7 +805,7 @@ static __always_inline int submit_enter(struct bio *bio)
 	st->rescued++;
 	/* counted now, not when the run ends: punted == rescued as soon as
 	 * every punted bio has been resubmitted */
-	c = counters_get(st->rescue_bs);
+	c = counters_get(NULL, st->rescue_bs, 0);
 	if (c)
 		__sync_fetch_and_add(&c->rescued, 1);
 	return 0;
@@ -681,10 +814,11 @@ static __always_inline int submit_enter(struct bio *bio)
 /*
  * ---- bioset_exit(bs): the set goes away ----
  *
- * Its final totals go to the tool in one record and its entries are
- * deleted: the map does not fill up with dead sets, and a new set made at
- * the same address starts from zero under a new first_ns.  If the record
- * cannot be sent, the tool still sees the entries vanish.
+ * Its final totals go to the tool in one record (in every mode: it is
+ * rare), its counters are zeroed and its index given back, and its entry
+ * is deleted: the tables do not fill up with dead sets, and a new set made
+ * at the same address starts from zero under a new first_ns.  If the
+ * record cannot be sent, the tool still sees the entry vanish.
  */
 static __always_inline void sum_counters(struct biostat_counters *dst,
 					 const struct biostat_counters *c)
@@ -712,24 +846,25 @@ static __always_inline int exit_enter(struct bio_set *bs)
 	struct biostat_set_info *si;
 	struct biostat_counters *c;
 	__u64 key = (__u64)bs;
-	__u32 cpu;
+	__u32 cpu, idx;
 
 	si = bpf_map_lookup_elem(&sets, &key);
-	if (!si && !bpf_map_lookup_elem(&counters, &key))
+	if (!si)
 		return 0;	/* never seen */
+	idx = si->idx;
 	__sync_fetch_and_add(&sets_gen, 1);
+	/* reserve, fill and submit in one block: 6.1's verifier loses the
+	 * reference across a loop otherwise */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
 		__builtin_memset(e, 0, sizeof(*e));
 		e->ts_ns = bpf_ktime_get_ns();
 		e->bs = key;
 		e->type = BIOSTAT_EV_GONE;
-		if (si) {
-			e->first_ns = si->first_ns;
-			e->dev = si->dev;
-		}
+		e->first_ns = si->first_ns;
+		e->dev = si->dev;
 		for (cpu = 0; cpu < BIOSTAT_MAX_CPUS && cpu < nr_cpus; cpu++) {
-			c = bpf_map_lookup_percpu_elem(&counters, &key, cpu);
+			c = bpf_map_lookup_percpu_elem(&counters, &idx, cpu);
 			if (c)
 				sum_counters(&e->c, c);
 		}
@@ -737,8 +872,13 @@ static __always_inline int exit_enter(struct bio_set *bs)
 	} else {
 		err_inc(ERR_RINGBUF);
 	}
-	bpf_map_delete_elem(&counters, &key);
+	for (cpu = 0; cpu < BIOSTAT_MAX_CPUS && cpu < nr_cpus; cpu++) {
+		c = bpf_map_lookup_percpu_elem(&counters, &idx, cpu);
+		if (c)
+			__builtin_memset(c, 0, sizeof(*c));
+	}
 	bpf_map_delete_elem(&sets, &key);
+	bpf_map_push_elem(&free_idx, &idx, 0);
 	return 0;
 }
 
@@ -772,8 +912,8 @@ static __always_inline int queue_enter(void *ctx, struct bio *bio)
 		dev = BPF_CORE_READ(bdev, bd_dev);
 	if (targ_dev && dev != targ_dev)
 		return 0;
-	set_seen(NULL, (struct bio_set *)bs, dev, false);
-	c = counters_get(bs);
+	/* the stack is the submitter's, not the allocator's */
+	c = counters_at(set_get(NULL, (struct bio_set *)bs, dev, false));
 	if (c)
 		__sync_fetch_and_add(&c->allocs, 1);
 	return 0;
@@ -791,7 +931,8 @@ SEC("fentry/bio_alloc_bioset")
 int BPF_PROG(fe_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	     unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
-	return alloc_enter(bdev, gfp, bs);
+	/* fentry arguments are BTF pointers: plain loads, no helper calls */
+	return alloc_enter(bdev ? bdev->bd_dev : 0, gfp, bs, (__u64)bs->bio_slab);
 }
 
 SEC("fexit/bio_alloc_bioset")
@@ -805,32 +946,15 @@ SEC("fentry/bio_alloc_clone")
 int BPF_PROG(fe_clone, struct block_device *bdev, struct bio *src, gfp_t gfp,
 	     struct bio_set *bs)
 {
-	return clone_enter(bdev, src, bs);
-}
+	struct block_device *sbdev = src->bi_bdev ? src->bi_bdev : bdev;
 
-/* The attach target is set at run time: mempool_alloc or _noprof. */
-SEC("fentry/mempool_alloc")
-int BPF_PROG(fe_mempool, void *pool, gfp_t gfp)
-{
-	return mp_enter(pool);
-}
-
-SEC("fexit/mempool_alloc")
-int BPF_PROG(fx_mempool, void *pool, gfp_t gfp, void *ret)
-{
-	return mp_exit(ret);
-}
-
-SEC("fentry/mempool_alloc_slab")
-int BPF_PROG(fe_slab, gfp_t gfp, void *pool_data)
-{
-	return slab_enter();
+	return clone_enter(sbdev ? sbdev->bd_dev : 0, bs);
 }
 
 SEC("fexit/mempool_alloc_slab")
 int BPF_PROG(fx_slab, gfp_t gfp, void *pool_data, void *ret)
 {
-	return slab_exit(ret);
+	return slab_exit((__u64)pool_data, ret);
 }
 
 SEC("fentry/io_schedule_timeout")
@@ -842,7 +966,7 @@ int BPF_PROG(fe_sched, long timeout)
 SEC("fentry/punt_bios_to_rescuer")
 int BPF_PROG(fe_punt, struct bio_set *bs)
 {
-	return punt_enter(bs);
+	return punt_enter(ctx, bs);
 }
 
 SEC("fentry/bio_alloc_rescue")
@@ -876,7 +1000,8 @@ SEC("kprobe")
 int BPF_KPROBE(kp_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	       unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
-	return alloc_enter(bdev, gfp, bs);
+	return alloc_enter(bdev ? BPF_CORE_READ(bdev, bd_dev) : 0, gfp, bs,
+			   (__u64)BPF_CORE_READ(bs, bio_slab));
 }
 
 SEC("kretprobe")
@@ -889,31 +1014,51 @@ SEC("kprobe")
 int BPF_KPROBE(kp_clone, struct block_device *bdev, struct bio *src,
 	       gfp_t gfp, struct bio_set *bs)
 {
-	return clone_enter(bdev, src, bs);
+	struct block_device *sbdev = BPF_CORE_READ(src, bi_bdev);
+
+	if (!sbdev)
+		sbdev = bdev;
+	return clone_enter(sbdev ? BPF_CORE_READ(sbdev, bd_dev) : 0, bs);
 }
 
+/*
+ * A kretprobe does not see the arguments: the entry probe keeps pool_data
+ * of the outermost slab call in progress in the frame.
+ */
 SEC("kprobe")
-int BPF_KPROBE(kp_mempool, void *pool, gfp_t gfp)
+int BPF_KPROBE(kp_slab, gfp_t gfp, void *pool_data)
 {
-	return mp_enter(pool);
-}
+	struct task_state *st;
+	struct frame *f;
 
-SEC("kretprobe")
-int BPF_KRETPROBE(kr_mempool, void *ret)
-{
-	return mp_exit(ret);
-}
-
-SEC("kprobe")
-int BPF_KPROBE(kp_slab)
-{
-	return slab_enter();
+	if (!enabled)
+		return 0;
+	st = task_get(false);
+	f = st ? top_frame(st) : NULL;
+	if (!f)
+		return 0;
+	if (!f->kslab_nest)
+		f->kslab_data = (__u64)pool_data;
+	if (f->kslab_nest < 255)
+		f->kslab_nest++;
+	return 0;
 }
 
 SEC("kretprobe")
 int BPF_KRETPROBE(kr_slab, void *ret)
 {
-	return slab_exit(ret);
+	struct task_state *st;
+	struct frame *f;
+
+	if (!enabled)
+		return 0;
+	st = task_get(false);
+	f = st ? top_frame(st) : NULL;
+	if (!f || !f->kslab_nest)
+		return 0;
+	if (--f->kslab_nest)
+		return 0;	/* a nested call: its cache is not ours */
+	return slab_exit(f->kslab_data, ret);
 }
 
 SEC("kprobe")
@@ -925,7 +1070,7 @@ int BPF_KPROBE(kp_sched)
 SEC("kprobe")
 int BPF_KPROBE(kp_punt, struct bio_set *bs)
 {
-	return punt_enter(bs);
+	return punt_enter(ctx, bs);
 }
 
 SEC("kprobe")

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -395,8 +396,8 @@ struct uset {
 	struct biostat_set_info info;
 	bool have_info;
 	bool named_with_info;
-	bool gone;		/* bioset_exit() ran, or its entries vanished */
-	bool seen;		/* found in the counters map in this pass */
+	bool gone;		/* bioset_exit() ran, or its entry vanished */
+	bool seen;		/* found in the sets map in this pass */
 	char name[128];
 	struct biostat_counters cur, prev;
 	__u64 ivl_wait_max_ns;		/* longest wait event this interval */
@@ -486,6 +487,18 @@ static struct uset *find_set(__u64 bs)
 	return NULL;
 }
 
+/* The set (bs, first_ns) that is already gone, or NULL. */
+static struct uset *find_gone(__u64 bs, __u64 first_ns)
+{
+	size_t i;
+
+	for (i = g.nsets; i-- > 0;)
+		if (g.sets[i].bs == bs && g.sets[i].gone &&
+		    g.sets[i].have_info && g.sets[i].info.first_ns == first_ns)
+			return &g.sets[i];
+	return NULL;
+}
+
 /* The live set at bs, made if new; NULL only without memory. */
 static struct uset *get_set(__u64 bs)
 {
@@ -522,69 +535,36 @@ static void dev_str(const struct uset *s, char *buf, size_t n)
 }
 
 /*
- * Another set now lives at s->bs: the map's info has a different first_ns.
- * s is gone (its counts after the last read are lost: the record of its
- * end was dropped); NULL, or the new set.
+ * Read every set's per-CPU counters into ->cur.  close_interval: also end
+ * the BPF side's interval (ivl_gen) and take each set's longest wait of
+ * the interval that just ended into ->ivl_wait_max_ns.
  */
-static struct uset *replaced(struct uset *s)
-{
-	struct biostat_set_info info;
-
-	if (!s->have_info ||
-	    bpf_map_lookup_elem(bpf_map__fd(g.skel->maps.sets), &s->bs, &info) ||
-	    info.first_ns == s->info.first_ns)
-		return s;
-	s->gone = true;
-	return get_set(s->bs);
-}
-
-/* bioset_exit(): the set's final counts; it is gone from now on. */
-static void set_gone(const struct biostat_gone_event *e)
-{
-	struct uset *s = NULL;
-	size_t i;
-
-	/* live, or marked gone by read_counters() before this record came */
-	for (i = g.nsets; i-- > 0;)
-		if (g.sets[i].bs == e->bs &&
-		    (!g.sets[i].gone || (g.sets[i].have_info &&
-					 g.sets[i].info.first_ns == e->first_ns))) {
-			s = &g.sets[i];
-			break;
-		}
-	if (!s) {
-		s = get_set(e->bs);	/* died before we read it */
-		if (!s)
-			return;
-		if (!s->have_info && e->first_ns) {
-			s->info.first_ns = e->first_ns;
-			s->info.dev = e->dev;
-			s->info.pool_min = -1;
-			s->have_info = true;
-			name_set(s);
-		}
-	}
-	s->cur = e->c;
-	s->gone = true;
-}
-
-/* Read every set's per-CPU counters into ->cur. */
-static void read_counters(void)
+static void read_counters(bool close_interval)
 {
 	int fd = bpf_map__fd(g.skel->maps.counters);
-	__u64 key, next, *pkey = NULL;
+	int sfd = bpf_map__fd(g.skel->maps.sets);
+	__u64 key, next, *pkey = NULL, gen = 0;
+	struct biostat_set_info info;
 	int cpu, i;
 	size_t j;
 
 	for (j = 0; j < g.nsets; j++)
 		g.sets[j].seen = false;
-	while (!bpf_map_get_next_key(fd, pkey, &next)) {
+	if (close_interval && !g.submissions) {
+		gen = g.skel->bss->ivl_gen;
+		g.skel->bss->ivl_gen = gen + 1;
+	}
+
+	/* every set the BPF side has seen, and its counters by index */
+	while (!bpf_map_get_next_key(sfd, pkey, &next)) {
 		struct biostat_counters sum = { 0 };
 		struct uset *s;
 
 		key = next;
 		pkey = &key;
-		if (bpf_map_lookup_elem(fd, &key, g.percpu))
+		if (bpf_map_lookup_elem(sfd, &key, &info) ||
+		    info.idx >= BIOSTAT_MAX_SETS ||
+		    bpf_map_lookup_elem(fd, &info.idx, g.percpu))
 			continue;
 		for (cpu = 0; cpu < g.ncpus; cpu++) {
 			const struct biostat_counters *c = &g.percpu[cpu];
@@ -603,13 +583,29 @@ static void read_counters(void)
 			for (i = 0; i < BIOSTAT_HIST_SLOTS; i++)
 				sum.hist[i] += c->hist[i];
 		}
-		s = get_set(key);
-		if (s)
-			s = replaced(s);
+		s = find_set(key);
+		if (s && s->have_info && s->info.first_ns != info.first_ns) {
+			/* another set at its address: its end was not seen */
+			s->gone = true;
+			s = NULL;
+		}
+		if (!s && find_gone(key, info.first_ns))
+			continue;	/* its end came first; the entry goes next */
+		if (!s)
+			s = get_set(key);
 		if (!s)
 			continue;
-		s->cur = sum;
 		s->seen = true;
+		/* counters are zeroed as the set goes: keep what was read */
+		if (sum.allocs >= s->cur.allocs && sum.punts >= s->cur.punts)
+			s->cur = sum;
+		for (cpu = 0; close_interval && cpu < g.ncpus; cpu++) {
+			const struct biostat_counters *c = &g.percpu[cpu];
+
+			if (c->ivl_gen[gen & 1] == gen &&
+			    c->ivl_max_ns[gen & 1] > s->ivl_wait_max_ns)
+				s->ivl_wait_max_ns = c->ivl_max_ns[gen & 1];
+		}
 		if (!s->have_info)
 			refresh_info(s);
 	}
@@ -618,6 +614,41 @@ static void read_counters(void)
 		for (j = 0; j < g.nsets; j++)
 			if (!g.sets[j].seen)
 				g.sets[j].gone = true;
+}
+
+/* bioset_exit(): the set's final counts; it is gone from now on. */
+static void set_gone(const struct biostat_gone_event *e)
+{
+	struct uset *s = find_set(e->bs);
+
+	if (s && s->have_info && s->info.first_ns != e->first_ns)
+		s = NULL;	/* not the one that went */
+	if (!s)
+		s = find_gone(e->bs, e->first_ns);	/* marked gone by a read */
+	if (!s) {
+		s = get_set(e->bs);	/* went before we read it */
+		if (!s)
+			return;
+		if (!s->have_info) {
+			s->info.first_ns = e->first_ns;
+			s->info.dev = e->dev;
+			s->info.pool_min = -1;
+			s->have_info = true;
+			name_set(s);
+		}
+	}
+	s->cur.allocs = e->c.allocs;
+	s->cur.reserve = e->c.reserve;
+	s->cur.waits = e->c.waits;
+	s->cur.wait_ns = e->c.wait_ns;
+	s->cur.wait_max_ns = e->c.wait_max_ns;
+	s->cur.fails = e->c.fails;
+	s->cur.punts = e->c.punts;
+	s->cur.punted = e->c.punted;
+	s->cur.rescues = e->c.rescues;
+	s->cur.rescued = e->c.rescued;
+	memcpy(s->cur.hist, e->c.hist, sizeof(s->cur.hist));
+	s->gone = true;
 }
 
 static void read_errs(__u64 *out)
@@ -666,10 +697,8 @@ static void window_of(const struct uset *s, bool summary, struct window *w)
 	w->rescued = counter_delta(c->rescued, p->rescued);
 	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
 		w->hist[i] = counter_delta(c->hist[i], p->hist[i]);
-	/* the kernel keeps the maximum since start; intervals use events */
+	/* the maximum since start, or of the interval (read_counters()) */
 	w->wait_max_ns = summary ? c->wait_max_ns : s->ivl_wait_max_ns;
-	if (!summary && w->waits && !w->wait_max_ns)
-		w->wait_max_ns = c->wait_max_ns;	/* events were dropped */
 }
 
 static bool window_active(const struct window *w)
@@ -893,7 +922,7 @@ static void report_interval(double now)
 	size_t n, i;
 	char tbuf[32], dev[32];
 
-	read_counters();
+	read_counters(true);
 	n = select_rows(&rows, false);
 
 	if (env.json) {
@@ -1026,7 +1055,7 @@ static void report_summary(double now)
 	size_t n, i;
 	char dev[32];
 
-	read_counters();
+	read_counters(false);
 	n = select_rows(&rows, true);
 	if (env.json) {
 		/* histograms and stacks first: the summary is always the last line */
@@ -1130,11 +1159,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 			set_gone(data);
 		return 0;
 	}
-	s = get_set(e->bs);
-	if (s && e->type == BIOSTAT_EV_WAIT && e->dur_ns > s->ivl_wait_max_ns)
-		s->ivl_wait_max_ns = e->dur_ns;
 	if (!env.events)
 		return 0;
+	s = get_set(e->bs);
 
 	wall = (double)e->ts_ns / 1e9 + wall_minus_mono;
 	memcpy(comm, e->comm, BIOSTAT_TASK_COMM_LEN);
@@ -1224,9 +1251,48 @@ static bool kprobes_supported(void)
 	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
 }
 
+/*
+ * /proc/kallsyms is read when first needed: normally after the BPF object
+ * is loaded, so that its symbols and libbpf's copy of the vmlinux BTF are
+ * never in memory at the same time (biostat's peak RSS).
+ */
+static void ensure_ksyms(void)
+{
+	if (g.ks)
+		return;
+	g.ks = ksyms_load("/proc/kallsyms");
+	if (!g.ks)
+		fail("cannot read /proc/kallsyms: %s", strerror(errno));
+	if (g.ks->zero_addrs)
+		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
+}
+
+/* [lo, hi) of a kernel function, from kallsyms; 0 if unknown. */
+static int ksym_range(const char *name, __u64 *lo, __u64 *hi)
+{
+	const struct ksym *s;
+	size_t i;
+
+	ensure_ksyms();
+	s = ksyms_by_name(g.ks, name);
+	if (!s || !ksym_is_text(s))
+		return -1;
+	for (i = (size_t)(s - g.ks->syms) + 1; i < g.ks->n; i++)
+		if (g.ks->syms[i].addr > s->addr)
+			break;
+	if (i >= g.ks->n)
+		return -1;
+	*lo = s->addr;
+	*hi = g.ks->syms[i].addr;
+	return 0;
+}
+
 static bool ksym_func(const char *name)
 {
-	const struct ksym *s = ksyms_by_name(g.ks, name);
+	const struct ksym *s;
+
+	ensure_ksyms();
+	s = ksyms_by_name(g.ks, name);
 
 	return s && ksym_is_text(s);
 }
@@ -1266,12 +1332,9 @@ static struct hook_progs progs_of(struct biostat_bpf *s, int h)
 		p = (struct hook_progs){ s->progs.fe_clone, NULL,
 					 s->progs.kp_clone, NULL };
 		break;
-	case BIOSTAT_HOOK_MEMPOOL_ALLOC:
-		p = (struct hook_progs){ s->progs.fe_mempool, s->progs.fx_mempool,
-					 s->progs.kp_mempool, s->progs.kr_mempool };
-		break;
 	case BIOSTAT_HOOK_MEMPOOL_SLAB:
-		p = (struct hook_progs){ s->progs.fe_slab, s->progs.fx_slab,
+		/* fexit only; a kretprobe needs the entry probe for pool_data */
+		p = (struct hook_progs){ s->progs.fx_slab, NULL,
 					 s->progs.kp_slab, s->progs.kr_slab };
 		break;
 	case BIOSTAT_HOOK_IO_SCHEDULE:
@@ -1300,41 +1363,37 @@ static struct hook_progs progs_of(struct biostat_bpf *s, int h)
 
 static const char *const hook_purpose[BIOSTAT_NR_HOOKS] = {
 	"allocations", "clone owners", "reserve use and waits",
-	"reserve use", "waits", "punts", "rescues", "rescued bios",
-	"sets that go away",
+	"waits", "punts", "rescues", "rescued bios", "sets that go away",
 };
 
-static void choose_hooks(struct btf *vmlinux)
+/*
+ * fentry everywhere unless BIOSTAT_HOOKS=kprobe.  A function missing from
+ * the kernel's BTF makes the load fail and load_full() retries with
+ * kprobes; the names are not looked up in BTF here, which would parse the
+ * whole vmlinux BTF a second time (libbpf parses it to load).
+ */
+static void choose_hooks(void)
 {
 	static const char *const names[BIOSTAT_NR_HOOKS] = {
-		"bio_alloc_bioset", "bio_alloc_clone", NULL,
+		"bio_alloc_bioset", "bio_alloc_clone",
 		"mempool_alloc_slab", "io_schedule_timeout",
 		"punt_bios_to_rescuer", "bio_alloc_rescue", "submit_bio_noacct",
 		"bioset_exit",
 	};
-	bool kp = kprobes_supported();
+	bool kp = !strcmp(hooks_env(), "kprobe") && kprobes_supported();
 	int h;
 
 	for (h = 0; h < BIOSTAT_NR_HOOKS; h++) {
 		const char *f = names[h];
 
-		if (h == BIOSTAT_HOOK_MEMPOOL_ALLOC) {
-			/* 6.10+: mempool_alloc is a macro around _noprof */
-			f = "mempool_alloc_noprof";
-			if (btf__find_by_name_kind(vmlinux, f, BTF_KIND_FUNC) < 0 &&
-			    !ksym_func(f))
-				f = "mempool_alloc";
-		}
 		g.hook_func[h] = f;
-		if (!strcmp(hooks_env(), "kprobe") && kp && ksym_func(f))
-			g.hook_mode[h] = MODE_KPROBE;
-		else if (btf__find_by_name_kind(vmlinux, f, BTF_KIND_FUNC) >= 0)
-			g.hook_mode[h] = MODE_FENTRY;
-		else if (kp && ksym_func(f))
-			g.hook_mode[h] = MODE_KPROBE;
-		else
+		g.hook_mode[h] = MODE_FENTRY;
+		if (!kp)
+			continue;
+		if (!ksym_func(f))
 			fail("this kernel has no traceable %s() (needed for %s); "
 			     "biostat supports Linux 6.1 and later", f, hook_purpose[h]);
+		g.hook_mode[h] = MODE_KPROBE;
 	}
 }
 
@@ -1370,7 +1429,11 @@ static struct biostat_bpf *open_and_set(void)
 	skel->rodata->targ_tgid = (__u32)env.pid;
 	skel->rodata->targ_dev = env.kdev;
 	skel->rodata->want_stacks = env.stacks;
+	skel->rodata->want_events = env.events;
 	skel->rodata->nr_cpus = (__u32)g.ncpus;
+	/* Table mode sends no events: a one-page ring buffer, not 2 MiB */
+	if (!env.events)
+		bpf_map__set_max_entries(skel->maps.events, (__u32)getpagesize());
 	bpf_program__set_autoload(skel->progs.rt_queue, g.submissions);
 	for (h = 0; h < BIOSTAT_NR_HOOKS; h++) {
 		struct hook_progs p = progs_of(skel, h);
@@ -1391,10 +1454,6 @@ static struct biostat_bpf *open_and_set(void)
 		bpf_program__set_autoload(p.kp, !fe);
 		if (p.kr)
 			bpf_program__set_autoload(p.kr, !fe);
-		if (fe && h == BIOSTAT_HOOK_MEMPOOL_ALLOC) {
-			bpf_program__set_attach_target(p.fe, 0, g.hook_func[h]);
-			bpf_program__set_attach_target(p.fx, 0, g.hook_func[h]);
-		}
 	}
 	return skel;
 }
@@ -1647,11 +1706,18 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = sig_handler };
 	struct timespec rt, mt;
-	struct btf *vmlinux;
 	double next;
 	long reports = 0;
 	int err;
 
+	/*
+	 * A fixed mmap threshold: big buffers (libbpf's copies of the vmlinux
+	 * BTF, the symbol table while it grows) are mapped on their own, grow
+	 * with mremap() rather than by copying, and go back to the kernel when
+	 * freed; glibc would otherwise raise the threshold after the first free
+	 * and keep them in the heap (biostat's peak RSS).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argc > 1 && !strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
 	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL))
@@ -1676,33 +1742,43 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (!have_caps())
 		fail("needs root privileges (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux)
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		fail("the kernel has no BTF (/sys/kernel/btf/vmlinux); biostat needs "
 		     "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 
-	g.ks = ksyms_load("/proc/kallsyms");
-	if (!g.ks)
-		fail("cannot read /proc/kallsyms: %s", strerror(errno));
-	if (g.ks->zero_addrs)
-		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
-
-	choose_hooks(vmlinux);
-	btf__free(vmlinux);
-
-	g.ncpus = libbpf_num_possible_cpus();
-	if (g.ncpus <= 0)
-		fail("cannot count CPUs: %s", strerror(-g.ncpus));
-	g.percpu = calloc((size_t)g.ncpus, sizeof(*g.percpu));
-	if (!g.percpu)
-		fail("out of memory");
+	choose_hooks();
 
 	{
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
 		setrlimit(RLIMIT_MEMLOCK, &rl);	/* pre-5.11 kernels only */
 	}
+	g.ncpus = libbpf_num_possible_cpus();
+	if (g.ncpus <= 0)
+		fail("cannot count CPUs: %s", strerror(-g.ncpus));
+	g.percpu = calloc((size_t)g.ncpus, sizeof(*g.percpu));
+	if (!g.percpu)
+		fail("out of memory");
 	g.skel = load_and_attach();
+	malloc_trim(0);		/* what libbpf freed after the load (its BTF) */
+	ensure_ksyms();
+	malloc_trim(0);		/* what growing the symbol table left behind */
+	{
+		__u64 lo, hi;
+
+		/* for from_reserve() and sleep_in_mempool() in the BPF side */
+		if (!ksym_range("mempool_alloc_slab", &lo, &hi)) {
+			g.skel->bss->slab_fn = lo;
+			g.skel->bss->slab_lo = lo;
+			g.skel->bss->slab_hi = hi;
+			/* 6.10+: mempool_alloc is a macro around _noprof */
+			if (!ksym_range("mempool_alloc_noprof", &lo, &hi) ||
+			    !ksym_range("mempool_alloc", &lo, &hi)) {
+				g.skel->bss->mp_lo = lo;
+				g.skel->bss->mp_hi = hi;
+			}
+		}
+	}
 	for (int h = 0; h < BIOSTAT_NR_HOOKS && !g.submissions; h++)
 		verbose("%-24s %s", g.hook_func[h],
 			g.hook_mode[h] == MODE_FENTRY ? "fentry" : "kprobe");

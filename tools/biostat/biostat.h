@@ -39,8 +39,7 @@ enum biostat_event_type {
 enum biostat_hook {
 	BIOSTAT_HOOK_ALLOC_BIOSET,	/* bio_alloc_bioset entry + exit */
 	BIOSTAT_HOOK_ALLOC_CLONE,	/* bio_alloc_clone entry */
-	BIOSTAT_HOOK_MEMPOOL_ALLOC,	/* mempool_alloc{,_noprof} entry + exit */
-	BIOSTAT_HOOK_MEMPOOL_SLAB,	/* mempool_alloc_slab entry + exit */
+	BIOSTAT_HOOK_MEMPOOL_SLAB,	/* mempool_alloc_slab exit (kprobe: + entry) */
 	BIOSTAT_HOOK_IO_SCHEDULE,	/* io_schedule_timeout entry */
 	BIOSTAT_HOOK_PUNT,		/* punt_bios_to_rescuer entry */
 	BIOSTAT_HOOK_RESCUE,		/* bio_alloc_rescue entry + exit */
@@ -50,11 +49,13 @@ enum biostat_hook {
 };
 
 /*
- * Per-CPU counters of one bio_set (value of the "counters" map, keyed by
- * the bio_set's kernel address).  Every field is a running total since
+ * Per-CPU counters of one bio_set (value of the "counters" array, at the
+ * index that the "sets" map gives for the bio_set's kernel address).  Every field is a running total since
  * the programs were enabled; the tool computes interval rates from
  * differences.  wait_max_ns is the per-CPU maximum (sum over CPUs is
- * meaningless; take the maximum).
+ * meaningless; take the maximum).  ivl_max_ns[g & 1] is the longest wait
+ * that ended on this CPU while the tool's interval number was g
+ * (ivl_gen[g & 1] == g): the tool moves to g + 1, then reads slot g & 1.
  */
 struct biostat_counters {
 	__u64 allocs;		/* bios allocated from the set */
@@ -68,6 +69,8 @@ struct biostat_counters {
 	__u64 rescues;		/* bio_alloc_rescue() runs */
 	__u64 rescued;		/* bios those runs resubmitted */
 	__u64 hist[BIOSTAT_HIST_SLOTS];	/* wait time, log2(usecs) */
+	__u64 ivl_max_ns[2];	/* longest wait of interval ivl_gen[i] */
+	__u64 ivl_gen[2];
 };
 
 /* What the BPF side learnt about a set when it first saw it ("sets" map). */
@@ -77,6 +80,8 @@ struct biostat_set_info {
 	__u32 flags;		/* BIOSTAT_SET_* */
 	__s32 pool_min;		/* mempool reserve size (min_nr), -1 unknown */
 	__u32 front_pad;
+	__u32 idx;		/* index of the set in the "counters" array */
+	__u32 pad;
 	__u64 caller[BIOSTAT_CALLER_DEPTH];	/* kernel stack of the first
 						 * allocation, innermost first */
 };
