@@ -78,17 +78,6 @@ fio_verify() {
 		--verify=crc32c --verify_fatal=1 --output=/tmp/fio.log
 }
 
-# parallel_write FILE DEV MIB: FILE's first MIB MiB written to DEV by four
-# writers at once (1 MiB O_DIRECT writes), each on its own quarter
-parallel_write() {
-	local file=$1 dev=$2 q=$(($3 / 4)) i pids=()
-	for i in 0 1 2 3; do
-		write_direct "$file" "$dev" 1M "$((i * q))M" "${q}M" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do wait "$i"; done
-}
-
 # ---- forward progress ------------------------------------------------------
 
 @test "3-deep stack, pool_size:1, fail_alloc always on every layer: fio verify and checksum pass" {
@@ -254,18 +243,7 @@ parallel_write() {
 		"$d 0 extra"                                # garbage for a count
 	)
 	[ "${#bad[@]}" -ge 30 ]
-	for t in "${bad[@]}"; do
-		run dmsetup create bad --table "$t"
-		if [ "$status" -eq 0 ]; then
-			echo "accepted: $t" >&2
-			return 1
-		fi
-		run dmsetup info bad
-		if [ "$status" -eq 0 ]; then
-			echo "left behind by: $t" >&2
-			return 1
-		fi
-	done
+	assert_tables_refused "${bad[@]}"
 	run dmsetup ls
 	[ "$output" = "No devices found" ]
 	[ -z "$(find /dev/mapper -mindepth 1 ! -name control)" ]

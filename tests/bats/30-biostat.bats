@@ -35,17 +35,6 @@ make_stack() {
 
 bp_idle() { [ "$(bp_stat "$1" in_flight)" = 0 ]; }
 
-# write4 FILE DEV MIB: FILE's first MIB MiB to DEV by four processes at once,
-# 1 MiB O_DIRECT writes, each on its own quarter
-write4() {
-	local file=$1 dev=$2 q=$(($3 / 4)) i pids=()
-	for i in 0 1 2 3; do
-		write_direct "$file" "$dev" 1M "$((i * q))M" "${q}M" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do wait "$i"; done
-}
-
 # wait_stack_idle: nothing in flight on any layer
 wait_stack_idle() {
 	local d
@@ -135,7 +124,7 @@ set_field() {
 	for d in bp1 bp2 bp3; do dmsetup message "$d" 0 fail_alloc always; done
 	biostat_start -e -j -H -s
 	snap_clones CLONES0
-	write4 /tmp/data /dev/mapper/bp3 32
+	parallel_write /tmp/data /dev/mapper/bp3 32
 	wait_stack_idle
 	snap_clones CLONES1
 	biostat_stop INT

@@ -171,6 +171,35 @@ write_direct() {
 		_dd_direct "$file" "$dev" 512 $((off + head)) $((len - head))
 }
 
+# parallel_write FILE DEV MIB: FILE's first MIB MiB written to DEV by four
+# writers at once (1 MiB O_DIRECT writes), each on its own quarter
+parallel_write() {
+	local file=$1 dev=$2 q=$(($3 / 4)) i pids=()
+	for i in 0 1 2 3; do
+		write_direct "$file" "$dev" 1M "$((i * q))M" "${q}M" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+}
+
+# assert_tables_refused TABLE...: dmsetup create refuses each table and
+# leaves no device behind
+assert_tables_refused() {
+	local t
+	for t in "$@"; do
+		run dmsetup create bad --table "$t"
+		if [ "$status" -eq 0 ]; then
+			echo "accepted: $t" >&2
+			return 1
+		fi
+		run dmsetup info bad
+		if [ "$status" -eq 0 ]; then
+			echo "left behind by: $t" >&2
+			return 1
+		fi
+	done
+}
+
 # _bytes N[k|K|M|G]: bytes
 _bytes() {
 	case $1 in
