@@ -565,6 +565,24 @@ static void biopool_reset_stats(struct biopool_c *bc)
 	atomic64_set(&bc->alloc_failed, 0);
 }
 
+/*
+ * A message token is echoed in the kernel log cut to BIOPOOL_ECHO_MAX
+ * characters, as '%.*s%s' with biopool_echo_len() and biopool_echo_cut():
+ * printk truncates a record at about 1 KiB, newline and all, and a record
+ * without its newline stays invisible to log readers until the next one.
+ */
+#define BIOPOOL_ECHO_MAX 64
+
+static int biopool_echo_len(const char *s)
+{
+	return strnlen(s, BIOPOOL_ECHO_MAX);
+}
+
+static const char *biopool_echo_cut(const char *s)
+{
+	return strnlen(s, BIOPOOL_ECHO_MAX + 1) > BIOPOOL_ECHO_MAX ? "..." : "";
+}
+
 static int biopool_message_fail_alloc(struct biopool_c *bc, const char *dev,
 				      unsigned int argc, char **argv)
 {
@@ -586,8 +604,9 @@ static int biopool_message_fail_alloc(struct biopool_c *bc, const char *dev,
 		return 0;
 	}
 	if (biopool_strtouint(argv[1], &n)) {
-		DMERR("%s: fail_alloc: invalid count '%s' (want 0..%u or always)",
-		      dev, argv[1], UINT_MAX);
+		DMERR("%s: fail_alloc: invalid count '%.*s%s' (want 0..%u or always)",
+		      dev, biopool_echo_len(argv[1]), argv[1],
+		      biopool_echo_cut(argv[1]), UINT_MAX);
 		return -EINVAL;
 	}
 
@@ -619,8 +638,9 @@ static int biopool_message(struct dm_target *ti, unsigned int argc,
 		return 0;
 	}
 
-	DMERR("%s: unrecognised message '%s' (want fail_alloc or reset_stats)",
-	      dev, argv[0]);
+	DMERR("%s: unrecognised message '%.*s%s' (want fail_alloc or reset_stats)",
+	      dev, biopool_echo_len(argv[0]), argv[0],
+	      biopool_echo_cut(argv[0]));
 	return -EINVAL;
 }
 

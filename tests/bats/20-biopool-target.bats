@@ -298,6 +298,20 @@ fio_verify() {
 	[ "$(bp_stat bp0 fail_alloc)" = 7 ]
 	# each one that reached the target says why in the kernel log
 	[ "$(kernel_log_since_mark | grep -c 'device-mapper: biopool: ')" -ge "${#bad[@]}" ]
+	# a 4000-character token is echoed cut short: a record of more than
+	# 1 KiB would lose its newline and stay out of the log until the next
+	long=$(printf '9%.0s' {1..4000})
+	for m in "fail_alloc $long" "x$long"; do
+		# shellcheck disable=SC2086
+		run dmsetup message bp0 0 $m
+		[ "$status" -ne 0 ]
+		line=$(dmesg | tail -n 1)
+		echo "logged: $line" >&2
+		tok=${m##* }
+		[[ $line == *"device-mapper: biopool: "*"'${tok:0:64}...'"* ]]
+		[ "${#line}" -lt 300 ]
+	done
+	[ "$(dmsetup status bp0)" = "$before" ]
 
 	# the good ones
 	dmsetup message bp0 0 fail_alloc always
