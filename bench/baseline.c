@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * baseline FUNCTION: attach bench/baseline.bpf.c's trivial fentry program to
- * FUNCTION and keep it attached until SIGINT/SIGTERM.  Prints "attached"
- * once it runs.  Exit: 0 ok, 1 cannot load or attach, 2 bad usage.
+ * baseline: attach bench/baseline.bpf.c's trivial fentry programs (bl_alloc,
+ * bl_slab, bl_clone, bl_submit: one per function biostat traces in the
+ * fast path) and keep them attached until SIGINT/SIGTERM.  Prints
+ * "attached" once they run.  Exit: 0 ok, 1 cannot load or attach, 2 bad
+ * usage.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,16 +33,17 @@ int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	struct bpf_link *link;
+	struct bpf_link *links[8];
 	char path[4096];
-	int n;
+	int n, nlinks = 0, rc = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: baseline FUNCTION\n");
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: baseline\n");
 		return 2;
 	}
 	libbpf_set_print(quiet);
-	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	n = (int)readlink("/proc/self/exe", path, sizeof(path) - 32);
 	if (n < 0)
 		return 1;
 	path[n] = '\0';
@@ -50,26 +53,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "baseline: cannot open %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	prog = bpf_object__find_program_by_name(obj, "baseline");
-	if (!prog || bpf_program__set_attach_target(prog, 0, argv[1]) ||
-	    bpf_object__load(obj)) {
-		fprintf(stderr, "baseline: cannot load an fentry program on %s\n", argv[1]);
-		bpf_object__close(obj);
-		return 1;
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "baseline: cannot load %s: %s\n", path, strerror(errno));
+		goto out;
 	}
-	link = bpf_program__attach(prog);
-	if (!link) {
-		fprintf(stderr, "baseline: cannot attach to %s: %s\n", argv[1], strerror(errno));
-		bpf_object__close(obj);
-		return 1;
+	bpf_object__for_each_program(prog, obj) {
+		if (nlinks == (int)(sizeof(links) / sizeof(links[0])))
+			break;
+		links[nlinks] = bpf_program__attach(prog);
+		if (!links[nlinks]) {
+			fprintf(stderr, "baseline: cannot attach %s: %s\n",
+				bpf_program__name(prog), strerror(errno));
+			goto out;
+		}
+		nlinks++;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("attached %s\n", argv[1]);
+	printf("attached %d programs\n", nlinks);
 	fflush(stdout);
 	while (!stop)
 		pause();
-	bpf_link__destroy(link);
+	rc = 0;
+out:
+	while (nlinks > 0)
+		bpf_link__destroy(links[--nlinks]);
 	bpf_object__close(obj);
-	return 0;
+	return rc;
 }

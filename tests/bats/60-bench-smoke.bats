@@ -24,6 +24,7 @@ teardown() {
 	jq -e '.biostat_overhead.table.median > 0 and .biostat_overhead.events.median > 0' <<<"$json"
 	jq -e '[.bpf_progs[].run_cnt] | add > 0' <<<"$json"
 	jq -e '[.bpf_baseline[].run_cnt] | add > 0' <<<"$json"
+	jq -e '.bpf_per_call.fe_alloc.ratio.median > 0 and .bpf_per_call.fx_slab.ratio.median > 0' <<<"$json"
 	jq -e '.biostat_self.max_rss_kib > 0 and .biostat_self.allocs > 0' <<<"$json"
 	jq -e '.event_capacity.events.events > 0 and .event_capacity.events.punts > 0' <<<"$json"
 }
