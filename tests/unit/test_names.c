@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "names.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -129,6 +130,129 @@ static void test_ksyms_load(void)
 	ksyms_free(a);
 	ksyms_free(b);
 	CHECK(ksyms_load("/nonexistent/kallsyms") == NULL);
+}
+
+/* write text to a new temporary file; its path in path */
+static int write_tmp(char *path, const char *text, size_t len)
+{
+	int fd = mkstemp(path);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = write(fd, text, len);
+	close(fd);
+	return w == (ssize_t)len ? 0 : -1;
+}
+
+/* A partial table answers what it was asked exactly as the full one. */
+static void same_answers(const struct ksyms *full, const struct ksyms *part,
+			 const uint64_t *addrs, size_t n)
+{
+	char a[256], b[256];
+
+	for (size_t i = 0; i < n; i++) {
+		ksym_format(full, addrs[i], a, sizeof(a));
+		ksym_format(part, addrs[i], b, sizeof(b));
+		CHECK_STR(b, a);
+		CHECK(ksym_is_trace_artifact(full, addrs[i]) ==
+		      ksym_is_trace_artifact(part, addrs[i]));
+		CHECK(ksym_is_data(ksyms_lookup(full, addrs[i])) ==
+		      ksym_is_data(ksyms_lookup(part, addrs[i])));
+	}
+}
+
+static void test_ksyms_partial(void)
+{
+	static const char *const names[] = {
+		"mempool_alloc_noprof", "fs_bio_set", "biopool_map", "no_such_fn",
+	};
+	uint64_t addrs[] = {
+		0xffffffff81000000ULL, 0xffffffff81400010ULL, 0xffffffff81400505ULL,
+		0xffffffff82100180ULL, 0xffffffffc0100404ULL, 0xffffffffc0200300ULL,
+		0xffffffffc0600010ULL, 0x1000ULL, 0xffffffff81603000ULL,
+		0xffffffffc0100404ULL,	/* twice */
+	};
+	uint64_t rnd[300], x = 0x9e3779b97f4a7c15ULL, more;
+	char path[] = "/tmp/biostat-unit-partial-XXXXXX";
+	struct ksyms *full = load(), *part;
+	size_t n0;
+
+	CHECK(full != NULL);
+	CHECK(write_tmp(path, kallsyms, sizeof(kallsyms) - 1) == 0);
+	part = ksyms_partial(path);
+	CHECK(part != NULL);
+	if (!full || !part)
+		goto out;
+	CHECK_U64(part->n, 0);
+	CHECK(ksyms_lookup(part, addrs[1]) == NULL);
+
+	CHECK(ksyms_need(part, addrs, sizeof(addrs) / sizeof(addrs[0]), names, 4) == 0);
+	CHECK(part->n > 0 && part->n < full->n);
+	CHECK(!part->zero_addrs);
+	same_answers(full, part, addrs, sizeof(addrs) / sizeof(addrs[0]));
+	for (int i = 0; i < 3; i++) {
+		const struct ksym *f = ksyms_by_name(full, names[i]);
+		const struct ksym *p = ksyms_by_name(part, names[i]);
+
+		CHECK(f && p && f->addr == p->addr && !strcmp(f->name, p->name));
+		/* and the symbol after it (where a function ends) */
+		if (f && p) {
+			const struct ksym *fn = f + 1, *pn = p + 1;
+
+			while (fn < full->syms + full->n && fn->addr == f->addr)
+				fn++;
+			while (pn < part->syms + part->n && pn->addr == p->addr)
+				pn++;
+			CHECK(fn < full->syms + full->n && pn < part->syms + part->n &&
+			      fn->addr == pn->addr);
+		}
+	}
+	CHECK(ksyms_by_name(part, "no_such_fn") == NULL);
+
+	/* random addresses over the whole range, in one go */
+	for (size_t i = 0; i < sizeof(rnd) / sizeof(rnd[0]); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		rnd[i] = 0xffffffff80000000ULL + x % 0x40800000ULL;
+	}
+	CHECK(ksyms_need(part, rnd, sizeof(rnd) / sizeof(rnd[0]), NULL, 0) == 0);
+	same_answers(full, part, rnd, sizeof(rnd) / sizeof(rnd[0]));
+	same_answers(full, part, addrs, sizeof(addrs) / sizeof(addrs[0]));
+
+	/* what was asked before is not read again: the file may be gone */
+	unlink(path);
+	n0 = part->n;
+	CHECK(ksyms_need(part, addrs, 3, names, 2) == 0);
+	CHECK_U64(part->n, n0);
+	/* something new is, and fails without changing the table */
+	more = 0xffffffffc0300010ULL;
+	errno = 0;
+	CHECK(ksyms_need(part, &more, 1, NULL, 0) == -1 && errno == ENOENT);
+	CHECK_U64(part->n, n0);
+	/* a full table needs nothing */
+	CHECK(ksyms_need(full, &more, 1, names, 1) == 0);
+out:
+	unlink(path);
+	ksyms_free(full);
+	ksyms_free(part);
+}
+
+/* kptr_restrict: a partial table sees every address 0 too. */
+static void test_ksyms_partial_zero(void)
+{
+	static const char text[] = "0000000000000000 T _stext\n0000000000000000 t foo\n";
+	static const char *const name = "foo";
+	char path[] = "/tmp/biostat-unit-partial-XXXXXX";
+	struct ksyms *part;
+
+	CHECK(write_tmp(path, text, sizeof(text) - 1) == 0);
+	part = ksyms_partial(path);
+	CHECK(part && ksyms_need(part, NULL, 0, &name, 1) == 0 && part->zero_addrs);
+	CHECK(ksyms_by_name(part, "foo") == NULL);
+	unlink(path);
+	ksyms_free(part);
 }
 
 static void test_ksyms_lookup(void)
@@ -409,6 +533,8 @@ const struct unit_test names_tests[] = {
 	UNIT_TEST(test_ksyms_parse),
 	UNIT_TEST(test_ksyms_zero),
 	UNIT_TEST(test_ksyms_load),
+	UNIT_TEST(test_ksyms_partial),
+	UNIT_TEST(test_ksyms_partial_zero),
 	UNIT_TEST(test_ksyms_lookup),
 	UNIT_TEST(test_ksym_format),
 	UNIT_TEST(test_trace_artifact),

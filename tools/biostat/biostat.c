@@ -425,6 +425,51 @@ static struct {
 
 enum { MODE_NONE, MODE_FENTRY, MODE_KPROBE };
 
+/*
+ * /proc/kallsyms is read when first needed: normally after the BPF object
+ * is loaded, so that symbols and libbpf's copy of the vmlinux BTF are never
+ * in memory at the same time (biostat's peak RSS).  With -s, which prints
+ * any stack, and with -e, where an event must not wait while a new set's
+ * name is looked up, the whole table is kept; otherwise (table mode, the
+ * one left running) a partial one, which reads the file again only for
+ * what it has not been asked before: new sets, a few times a run.
+ */
+static void ensure_ksyms(void)
+{
+	static const char *const names[] = {
+		"mempool_alloc_slab", "mempool_alloc_noprof", "mempool_alloc",
+		"fs_bio_set",
+	};
+
+	if (g.ks)
+		return;
+	if (env.stacks || env.events)
+		g.ks = ksyms_load("/proc/kallsyms");
+	else
+		g.ks = ksyms_partial("/proc/kallsyms");
+	if (!g.ks || ksyms_need(g.ks, NULL, 0, names,
+				   sizeof(names) / sizeof(names[0])))
+		fail("cannot read /proc/kallsyms: %s", strerror(errno));
+	if (g.ks->zero_addrs)
+		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
+}
+
+/* Make g.ks answer for these addresses (see ksyms_need()). */
+static void need_ksyms(const uint64_t *addrs, size_t n)
+{
+	ensure_ksyms();
+	if (ksyms_need(g.ks, addrs, n, NULL, 0))
+		fail("cannot read /proc/kallsyms: %s", strerror(errno));
+}
+
+static const struct ksym *ksym_named(const char *name)
+{
+	ensure_ksyms();
+	if (ksyms_need(g.ks, NULL, 0, &name, 1))
+		fail("cannot read /proc/kallsyms: %s", strerror(errno));
+	return ksyms_by_name(g.ks, name);
+}
+
 static void name_set(struct uset *s)
 {
 	uint64_t caller[BIOSTAT_CALLER_DEPTH];
@@ -461,6 +506,15 @@ static void name_set(struct uset *s)
 	     (s->have_info && (double)s->info.first_ns / 1e9 >= g.lists_refreshed))) {
 		build_dev_lists(&g.blk_list, &g.dm_list);
 		g.lists_refreshed = mono_now();
+	}
+	{
+		uint64_t addrs[BIOSTAT_CALLER_DEPTH + 1];
+		size_t n = 0;
+
+		addrs[n++] = d.bs;
+		for (int i = 0; d.caller && i < BIOSTAT_CALLER_DEPTH; i++)
+			addrs[n++] = d.caller[i];
+		need_ksyms(addrs, n);
 	}
 	describe_set(g.ks, g.dm_list, g.blk_list, &d, s->name, sizeof(s->name));
 	s->named_with_info = s->have_info;
@@ -535,6 +589,48 @@ static void dev_str(const struct uset *s, char *buf, size_t n)
 }
 
 /*
+ * Before sets are named: one read of /proc/kallsyms for all the sets
+ * about to be, rather than one per set (a partial symbol table reads the
+ * file for each batch of addresses it has not been asked before).
+ */
+static void prefetch_symbols(int sfd)
+{
+	const size_t per = 1 + BIOSTAT_CALLER_DEPTH;
+	__u64 key, next, *pkey = NULL;
+	struct biostat_set_info info;
+	uint64_t *a = NULL;
+	size_t n = 0, cap = 0;
+
+	if (g.ks && !g.ks->partial)
+		return;
+	while (!bpf_map_get_next_key(sfd, pkey, &next)) {
+		const struct uset *s;
+
+		key = next;
+		pkey = &key;
+		s = find_set(key);
+		if ((s && s->named_with_info) ||
+		    bpf_map_lookup_elem(sfd, &key, &info))
+			continue;
+		if (n + per > cap) {
+			uint64_t *m = realloc(a, (cap + 64 * per) * sizeof(*a));
+
+			if (!m)
+				break;	/* each set will ask on its own */
+			a = m;
+			cap += 64 * per;
+		}
+		a[n++] = key;
+		for (int i = 0; (info.flags & BIOSTAT_SET_HAVE_CALLER) &&
+				i < BIOSTAT_CALLER_DEPTH; i++)
+			a[n++] = info.caller[i];
+	}
+	if (n)
+		need_ksyms(a, n);
+	free(a);
+}
+
+/*
  * Read every set's per-CPU counters into ->cur.  close_interval: also end
  * the BPF side's interval (ivl_gen) and take each set's longest wait of
  * the interval that just ended into ->ivl_wait_max_ns.
@@ -555,6 +651,7 @@ static void read_counters(bool close_interval)
 		g.skel->bss->ivl_gen = gen + 1;
 	}
 
+	prefetch_symbols(sfd);
 	/* every set the BPF side has seen, and its counters by index */
 	while (!bpf_map_get_next_key(sfd, pkey, &next)) {
 		struct biostat_counters sum = { 0 };
@@ -1014,6 +1111,13 @@ static void print_stacks(double now)
 		memset(ips, 0, sizeof(ips));
 		if (bpf_map_lookup_elem(sfd, &id, ips))
 			continue;
+		{
+			uint64_t a[BIOSTAT_MAX_STACK_DEPTH];
+
+			for (i = 0; i < BIOSTAT_MAX_STACK_DEPTH && ips[i]; i++)
+				a[i] = ips[i];
+			need_ksyms(a, (size_t)i);
+		}
 		if (env.json) {
 			json_begin(&g.j, "stack", now);
 			if (s)
@@ -1251,30 +1355,13 @@ static bool kprobes_supported(void)
 	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
 }
 
-/*
- * /proc/kallsyms is read when first needed: normally after the BPF object
- * is loaded, so that its symbols and libbpf's copy of the vmlinux BTF are
- * never in memory at the same time (biostat's peak RSS).
- */
-static void ensure_ksyms(void)
-{
-	if (g.ks)
-		return;
-	g.ks = ksyms_load("/proc/kallsyms");
-	if (!g.ks)
-		fail("cannot read /proc/kallsyms: %s", strerror(errno));
-	if (g.ks->zero_addrs)
-		fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
-}
-
 /* [lo, hi) of a kernel function, from kallsyms; 0 if unknown. */
 static int ksym_range(const char *name, __u64 *lo, __u64 *hi)
 {
 	const struct ksym *s;
 	size_t i;
 
-	ensure_ksyms();
-	s = ksyms_by_name(g.ks, name);
+	s = ksym_named(name);
 	if (!s || !ksym_is_text(s))
 		return -1;
 	for (i = (size_t)(s - g.ks->syms) + 1; i < g.ks->n; i++)
@@ -1291,8 +1378,7 @@ static bool ksym_func(const char *name)
 {
 	const struct ksym *s;
 
-	ensure_ksyms();
-	s = ksyms_by_name(g.ks, name);
+	s = ksym_named(name);
 
 	return s && ksym_is_text(s);
 }
@@ -1784,7 +1870,7 @@ int main(int argc, char **argv)
 			g.hook_mode[h] == MODE_FENTRY ? "fentry" : "kprobe");
 
 	{
-		const struct ksym *s = ksyms_by_name(g.ks, "fs_bio_set");
+		const struct ksym *s = ksym_named("fs_bio_set");
 
 		if (s && ksym_is_data(s))
 			g.fs_bio_set = s->addr;

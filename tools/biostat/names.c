@@ -69,25 +69,26 @@ static const char *strs_put(struct ksyms *ks, const char *p, size_t n)
 	return r;
 }
 
-struct ksyms_parser {
-	struct ksyms *ks;
-	size_t cap;		/* of ks->syms */
-	const char *last_mod;	/* module names are shared: lines come grouped */
-	bool nonzero;
-	bool oom;
+/* One symbol line of /proc/kallsyms, pointing into the line. */
+struct kline {
+	uint64_t addr;
+	const char *name, *name_end;
+	const char *mod, *mod_end;	/* NULL for vmlinux */
+	char type;
 };
 
-/* One line of /proc/kallsyms, without its newline. */
-static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
+/*
+ * Parse one line, without its newline: 1 for a symbol to keep, 0 for one
+ * to drop (absolute, undefined) or a malformed line.  *nonzero is set when
+ * the line shows an address other than 0.
+ */
+static int kline_parse(const char *p, const char *eol, struct kline *l,
+		       bool *nonzero)
 {
-	struct ksyms *ks = ps->ks;
-	const char *q, *name, *name_end, *mod = NULL, *mod_end = NULL;
+	const char *q = p;
 	uint64_t addr = 0;
 	int digits = 0;
-	struct ksym *s;
-	char type;
 
-	q = p;
 	while (q < eol && isxdigit((unsigned char)*q)) {
 		int c = tolower((unsigned char)*q);
 
@@ -96,34 +97,53 @@ static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
 		digits++;
 	}
 	if (!digits || digits > 16 || q >= eol || *q != ' ')
-		return;
+		return 0;
 	q++;
 	if (q >= eol || isspace((unsigned char)*q))
-		return;
-	type = *q++;
+		return 0;
+	l->type = *q++;
 	if (q >= eol || *q != ' ')
-		return;
+		return 0;
 	q++;
-	name = q;
+	l->name = q;
 	while (q < eol && !isspace((unsigned char)*q))
 		q++;
-	name_end = q;
-	if (name_end == name)
-		return;
+	l->name_end = q;
+	if (l->name_end == l->name)
+		return 0;
 	while (q < eol && isspace((unsigned char)*q))
 		q++;
+	l->mod = l->mod_end = NULL;
 	if (q < eol && *q == '[') {
-		mod = q + 1;
-		mod_end = memchr(mod, ']', (size_t)(eol - mod));
-		if (!mod_end || mod_end == mod)
-			mod = mod_end = NULL;
+		l->mod = q + 1;
+		l->mod_end = memchr(l->mod, ']', (size_t)(eol - l->mod));
+		if (!l->mod_end || l->mod_end == l->mod)
+			l->mod = l->mod_end = NULL;
 	}
+	l->addr = addr;
 	if (addr)
-		ps->nonzero = true;
-	if (type == 'A' || type == 'a' || type == 'U')
-		return;	/* absolute (per-cpu offsets), undefined */
+		*nonzero = true;
+	if (l->type == 'A' || l->type == 'a' || l->type == 'U')
+		return 0;	/* absolute (per-cpu offsets), undefined */
+	return 1;
+}
+
+struct ksyms_parser {
+	struct ksyms *ks;
+	size_t cap;		/* of ks->syms */
+	const char *last_mod;	/* module names are shared: lines come grouped */
+	bool nonzero;
+	bool oom;
+};
+
+/* Append a symbol to ks->syms (unsorted), its strings copied. */
+static void add_sym(struct ksyms_parser *ps, const struct kline *l, uint32_t idx)
+{
+	struct ksyms *ks = ps->ks;
+	struct ksym *s;
+
 	if (ks->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 4096;
+		size_t cap = ps->cap ? ps->cap * 2 : ks->partial ? 64 : 4096;
 		struct ksym *n = realloc(ks->syms, cap * sizeof(*n));
 
 		if (!n) {
@@ -134,19 +154,19 @@ static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
 		ps->cap = cap;
 	}
 	s = &ks->syms[ks->n];
-	s->addr = addr;
-	s->type = type;
-	s->idx = (uint32_t)ks->n;
-	s->name = strs_put(ks, name, (size_t)(name_end - name));
+	s->addr = l->addr;
+	s->type = l->type;
+	s->idx = idx;
+	s->name = strs_put(ks, l->name, (size_t)(l->name_end - l->name));
 	s->mod = NULL;
-	if (mod) {
-		size_t ml = (size_t)(mod_end - mod);
+	if (l->mod) {
+		size_t ml = (size_t)(l->mod_end - l->mod);
 
 		if (ps->last_mod && strlen(ps->last_mod) == ml &&
-		    !memcmp(ps->last_mod, mod, ml))
+		    !memcmp(ps->last_mod, l->mod, ml))
 			s->mod = ps->last_mod;
 		else
-			s->mod = ps->last_mod = strs_put(ks, mod, ml);
+			s->mod = ps->last_mod = strs_put(ks, l->mod, ml);
 		if (!s->mod) {
 			ps->oom = true;
 			return;
@@ -159,6 +179,15 @@ static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
 	if (ksym_is_data(s))
 		ks->ndata++;
 	ks->n++;
+}
+
+/* One line of /proc/kallsyms, without its newline. */
+static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
+{
+	struct kline l;
+
+	if (kline_parse(p, eol, &l, &ps->nonzero))
+		add_sym(ps, &l, (uint32_t)ps->ks->n);
 }
 
 static struct ksyms *parse_finish(struct ksyms_parser *ps)
@@ -204,18 +233,22 @@ struct ksyms *ksyms_parse(const char *text, size_t len)
 	return parse_finish(&ps);
 }
 
-struct ksyms *ksyms_load(const char *path)
+/*
+ * Call fn on each line of the file at path, without its newline, reading
+ * a piece at a time; stops early when fn returns non-zero.  0, or -1 with
+ * errno set.
+ */
+static int each_line(const char *path,
+		     int (*fn)(void *arg, const char *p, const char *eol),
+		     void *arg)
 {
-	struct ksyms_parser ps = { .ks = calloc(1, sizeof(struct ksyms)) };
 	char buf[16384];
 	size_t have = 0;
 	int fd, saved;
 
-	if (!ps.ks)
-		return NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		goto err;
+		return -1;
 	for (;;) {
 		ssize_t r = read(fd, buf + have, sizeof(buf) - have);
 		const char *p = buf, *end, *eol;
@@ -227,31 +260,414 @@ struct ksyms *ksyms_load(const char *path)
 		}
 		end = buf + have + r;
 		while ((eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-			parse_line(&ps, p, eol);
+			if (fn(arg, p, eol))
+				goto out;
 			p = eol + 1;
 		}
 		have = (size_t)(end - p);
 		if (r == 0) {
 			if (have)
-				parse_line(&ps, p, end);
+				fn(arg, p, end);
 			break;
 		}
 		if (have == sizeof(buf))
 			have = 0;	/* a line longer than buf: not kallsyms */
 		else
 			memmove(buf, p, have);
-		if (ps.oom)
-			break;
 	}
+out:
 	close(fd);
-	return parse_finish(&ps);
+	return 0;
 err:
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	ksyms_free(ps.ks);
+	close(fd);
 	errno = saved;
-	return NULL;
+	return -1;
+}
+
+static int load_line(void *arg, const char *p, const char *eol)
+{
+	struct ksyms_parser *ps = arg;
+
+	parse_line(ps, p, eol);
+	return ps->oom;
+}
+
+struct ksyms *ksyms_load(const char *path)
+{
+	struct ksyms_parser ps = { .ks = calloc(1, sizeof(struct ksyms)) };
+
+	if (!ps.ks)
+		return NULL;
+	if (each_line(path, load_line, &ps)) {
+		int saved = errno;
+
+		ksyms_free(ps.ks);
+		errno = saved;
+		return NULL;
+	}
+	return parse_finish(&ps);
+}
+
+/* ------------------------------------------------- partial symbol tables */
+
+/* Where a symbol stands in the file: its address, then its line. */
+struct kpos {
+	uint64_t addr;
+	uint32_t line;
+	bool set;
+};
+
+static bool kpos_before(uint64_t addr, uint32_t line, const struct kpos *p)
+{
+	return !p->set || addr < p->addr || (addr == p->addr && line < p->line);
+}
+
+static bool kpos_after(uint64_t addr, uint32_t line, const struct kpos *p)
+{
+	return !p->set || addr > p->addr || (addr == p->addr && line > p->line);
+}
+
+/*
+ * What one ksyms_need() looks for.  Pass 1 finds, by position only, for
+ * each address the last symbol at or below it and the first one above it
+ * (in the order of the full table: address, then line), and each name's
+ * first symbol.  The sorted addresses cut the address space into gaps,
+ * (addrs[k-1], addrs[k]] for gap k, and pass 1 keeps only the last and
+ * the first symbol of each gap (one binary search per line); prefix and
+ * suffix scans then give each address its answer.  Pass 2 copies the
+ * lines found, checking that they did not move (a module loaded or
+ * unloaded in between), and finds the symbol after each name's.
+ */
+struct want {
+	uint32_t line;
+	uint64_t addr;
+};
+
+struct need {
+	const uint64_t *addrs;		/* sorted, unique */
+	size_t naddrs;
+	const char *const *names;
+	size_t nnames;
+	struct kpos *last, *first;	/* [naddrs + 1]: per gap */
+	struct kpos *named, *after;	/* [nnames] */
+	struct want *want;		/* lines to copy, sorted */
+	size_t nwant, next_want;
+	uint32_t line;
+	bool nonzero, any, moved;
+	struct ksyms_parser ps;		/* pass 2 adds to the table */
+};
+
+/* Index of the gap of x: the first k with addrs[k] >= x (naddrs if none). */
+static size_t gap_of(const struct need *nd, uint64_t x)
+{
+	size_t lo = 0, hi = nd->naddrs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (nd->addrs[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int need_pass1(void *arg, const char *p, const char *eol)
+{
+	struct need *nd = arg;
+	uint32_t line = nd->line++;
+	struct kline l;
+	size_t i, k;
+
+	if (!kline_parse(p, eol, &l, &nd->nonzero))
+		return 0;
+	nd->any = true;
+	k = gap_of(nd, l.addr);
+	if (kpos_after(l.addr, line, &nd->last[k]))
+		nd->last[k] = (struct kpos){ l.addr, line, true };
+	if (kpos_before(l.addr, line, &nd->first[k]))
+		nd->first[k] = (struct kpos){ l.addr, line, true };
+	for (i = 0; i < nd->nnames; i++) {
+		size_t len = strlen(nd->names[i]);
+
+		if ((size_t)(l.name_end - l.name) == len &&
+		    !memcmp(l.name, nd->names[i], len) &&
+		    kpos_before(l.addr, line, &nd->named[i]))
+			nd->named[i] = (struct kpos){ l.addr, line, true };
+	}
+	return 0;
+}
+
+static int need_pass2(void *arg, const char *p, const char *eol)
+{
+	struct need *nd = arg;
+	uint32_t line = nd->line++;
+	bool nonzero = false, copy = false;
+	struct kline l;
+	size_t i;
+	int keep;
+
+	keep = kline_parse(p, eol, &l, &nonzero);
+	while (nd->next_want < nd->nwant && nd->want[nd->next_want].line == line) {
+		/* the address must be the one pass 1 saw on this line */
+		if (!keep || nd->want[nd->next_want].addr != l.addr) {
+			nd->moved = true;
+			return 1;
+		}
+		copy = true;
+		nd->next_want++;
+	}
+	if (copy)
+		add_sym(&nd->ps, &l, line);
+	if (!keep)
+		return nd->ps.oom;
+	/* the symbol after each name's: rare to improve, copied at once */
+	for (i = 0; i < nd->nnames; i++) {
+		if (!nd->named[i].set || l.addr <= nd->named[i].addr ||
+		    !kpos_before(l.addr, line, &nd->after[i]))
+			continue;
+		nd->after[i] = (struct kpos){ l.addr, line, true };
+		add_sym(&nd->ps, &l, line);
+	}
+	return nd->ps.oom;
+}
+
+static int cmp_want(const void *a, const void *b)
+{
+	const struct want *x = a, *y = b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Same symbol: address, name and module. */
+static bool same_sym(const struct ksym *x, const struct ksym *y)
+{
+	return x->addr == y->addr && !strcmp(x->name, y->name) &&
+	       (x->mod == y->mod ||
+		(x->mod && y->mod && !strcmp(x->mod, y->mod)));
+}
+
+/*
+ * Sort the table and drop the symbols it holds twice.  (Candidates for a
+ * name's successor that pass 2 bettered stay: real symbols, they change no
+ * answer, since each answer is the nearest symbol and that one is kept.)
+ */
+static void partial_settle(struct ksyms *ks)
+{
+	size_t i, o = 0;
+
+	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_sym);
+	for (i = 0; i < ks->n; i++) {
+		if (o && same_sym(&ks->syms[o - 1], &ks->syms[i]))
+			continue;
+		ks->syms[o++] = ks->syms[i];
+	}
+	ks->n = o;
+	ks->ndata = 0;
+	for (i = 0; i < ks->n; i++)
+		if (ksym_is_data(&ks->syms[i]))
+			ks->ndata++;
+}
+
+struct ksyms *ksyms_partial(const char *path)
+{
+	struct ksyms *ks = calloc(1, sizeof(*ks));
+
+	if (!ks)
+		return NULL;
+	ks->path = strdup(path);
+	ks->syms = calloc(1, sizeof(*ks->syms));
+	if (!ks->path || !ks->syms) {
+		ksyms_free(ks);
+		return NULL;
+	}
+	ks->partial = true;
+	return ks;
+}
+
+/* Has addr been asked for already?  (ks->asked is sorted.) */
+static bool asked(const struct ksyms *ks, uint64_t addr)
+{
+	return ks->nasked &&
+	       bsearch(&addr, ks->asked, ks->nasked, sizeof(addr), cmp_u64);
+}
+
+static bool name_asked(const struct ksyms *ks, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ks->nnames_asked; i++)
+		if (!strcmp(ks->names_asked[i], name))
+			return true;
+	return false;
+}
+
+static void need_free(struct need *nd)
+{
+	free(nd->last);
+	free(nd->first);
+	free(nd->named);
+	free(nd->after);
+	free(nd->want);
+	free((void *)nd->addrs);
+	free((void *)nd->names);
+}
+
+/* Remember what was asked; 0 or -1 (out of memory). */
+static int remember(struct ksyms *ks, const struct need *nd)
+{
+	size_t i;
+	uint64_t *a;
+	char **n;
+
+	a = realloc(ks->asked, (ks->nasked + nd->naddrs + 1) * sizeof(*a));
+	if (!a)
+		return -1;
+	ks->asked = a;
+	memcpy(a + ks->nasked, nd->addrs, nd->naddrs * sizeof(*a));
+	ks->nasked += nd->naddrs;
+	qsort(a, ks->nasked, sizeof(*a), cmp_u64);
+	n = realloc(ks->names_asked,
+		    (ks->nnames_asked + nd->nnames + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	ks->names_asked = n;
+	for (i = 0; i < nd->nnames; i++) {
+		n[ks->nnames_asked] = strdup(nd->names[i]);
+		if (!n[ks->nnames_asked])
+			return -1;
+		ks->nnames_asked++;
+	}
+	return 0;
+}
+
+/* One try at what nd asks: 0, 1 when lines moved between the passes, -1
+ * with errno set. */
+static int need_try(struct ksyms *ks, struct need *nd)
+{
+	size_t i, k, n0 = ks->n;
+	struct kpos best = { 0 };
+
+	memset(nd->last, 0, (nd->naddrs + 1) * sizeof(*nd->last));
+	memset(nd->first, 0, (nd->naddrs + 1) * sizeof(*nd->first));
+	memset(nd->named, 0, nd->nnames * sizeof(*nd->named));
+	memset(nd->after, 0, nd->nnames * sizeof(*nd->after));
+	nd->line = 0;
+	nd->any = nd->nonzero = nd->moved = false;
+	if (each_line(ks->path, need_pass1, nd))
+		return -1;
+	nd->nwant = 0;
+	/* at or below addrs[k]: the last symbol of gaps 0..k */
+	for (k = 0; k < nd->naddrs; k++) {
+		if (nd->last[k].set && kpos_after(nd->last[k].addr, nd->last[k].line, &best))
+			best = nd->last[k];
+		if (best.set)
+			nd->want[nd->nwant++] = (struct want){ best.line, best.addr };
+	}
+	/* above addrs[k]: the first symbol of gaps k+1..naddrs */
+	best.set = false;
+	for (k = nd->naddrs; k > 0; k--) {
+		if (nd->first[k].set && kpos_before(nd->first[k].addr, nd->first[k].line, &best))
+			best = nd->first[k];
+		if (best.set)
+			nd->want[nd->nwant++] = (struct want){ best.line, best.addr };
+	}
+	for (i = 0; i < nd->nnames; i++)
+		if (nd->named[i].set)
+			nd->want[nd->nwant++] = (struct want){ nd->named[i].line,
+							       nd->named[i].addr };
+	qsort(nd->want, nd->nwant, sizeof(*nd->want), cmp_want);
+	nd->next_want = 0;
+	nd->line = 0;
+	nd->ps = (struct ksyms_parser){ .ks = ks, .cap = ks->cap };
+	if (each_line(ks->path, need_pass2, nd))
+		return -1;
+	ks->cap = nd->ps.cap;
+	if (nd->ps.oom) {
+		ks->n = n0;
+		errno = ENOMEM;
+		return -1;
+	}
+	if (nd->moved || nd->next_want < nd->nwant) {
+		ks->n = n0;	/* (their names stay in the blocks) */
+		return 1;
+	}
+	if (nd->any)
+		ks->zero_addrs = !nd->nonzero;
+	return 0;
+}
+
+int ksyms_need(struct ksyms *ks, const uint64_t *addrs, size_t naddrs,
+	       const char *const *names, size_t nnames)
+{
+	struct need nd = { 0 };
+	uint64_t *a;
+	const char **n;
+	size_t i;
+	int r = 0, tries;
+
+	if (!ks || !ks->partial)
+		return 0;
+	a = malloc((naddrs + 1) * sizeof(*a));
+	n = malloc((nnames + 1) * sizeof(*n));
+	nd.addrs = a;
+	nd.names = n;
+	if (!a || !n)
+		goto oom;
+	for (i = 0; i < naddrs; i++)
+		if (!asked(ks, addrs[i]))
+			a[nd.naddrs++] = addrs[i];
+	qsort(a, nd.naddrs, sizeof(*a), cmp_u64);
+	for (i = 0; i + 1 < nd.naddrs;) {
+		if (a[i] == a[i + 1]) {
+			memmove(a + i, a + i + 1, (nd.naddrs - i - 1) * sizeof(*a));
+			nd.naddrs--;
+		} else {
+			i++;
+		}
+	}
+	for (i = 0; i < nnames; i++)
+		if (!name_asked(ks, names[i]))
+			n[nd.nnames++] = names[i];
+	if (!nd.naddrs && !nd.nnames)
+		goto out;
+	nd.last = calloc(nd.naddrs + 1, sizeof(*nd.last));
+	nd.first = calloc(nd.naddrs + 1, sizeof(*nd.first));
+	nd.named = calloc(nd.nnames + 1, sizeof(*nd.named));
+	nd.after = calloc(nd.nnames + 1, sizeof(*nd.after));
+	nd.want = calloc(2 * nd.naddrs + nd.nnames + 1, sizeof(*nd.want));
+	if (!nd.last || !nd.first || !nd.named || !nd.after || !nd.want)
+		goto oom;
+	for (tries = 0; tries < 3; tries++) {
+		r = need_try(ks, &nd);
+		if (r <= 0)
+			break;
+	}
+	if (r > 0) {
+		errno = EAGAIN;	/* modules kept coming and going */
+		r = -1;
+	}
+	if (!r) {
+		partial_settle(ks);
+		if (remember(ks, &nd))
+			goto oom;
+	}
+out:
+	need_free(&nd);
+	return r;
+oom:
+	need_free(&nd);
+	errno = ENOMEM;
+	return -1;
 }
 
 void ksyms_free(struct ksyms *ks)
@@ -265,6 +681,11 @@ void ksyms_free(struct ksyms *ks)
 		free(b);
 	}
 	free(ks->syms);
+	free(ks->path);
+	free(ks->asked);
+	for (size_t i = 0; i < ks->nnames_asked; i++)
+		free(ks->names_asked[i]);
+	free(ks->names_asked);
 	free(ks);
 }
 

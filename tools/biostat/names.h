@@ -30,6 +30,14 @@ struct ksyms {
 	struct ksyms_block *blocks; /* storage of names and module names */
 	size_t ndata;		/* data symbols (d D b B r R) */
 	bool zero_addrs;	/* every address was 0 (kptr_restrict) */
+	/* partial tables only (ksyms_partial) */
+	bool partial;
+	char *path;
+	size_t cap;		/* of syms */
+	uint64_t *asked;	/* addresses asked for, sorted */
+	size_t nasked;
+	char **names_asked;
+	size_t nnames_asked;
 };
 
 /* Parse /proc/kallsyms text.  NULL on allocation failure only. */
@@ -38,6 +46,25 @@ struct ksyms *ksyms_parse(const char *text, size_t len);
  * what is kept is held in memory.  NULL with errno set on failure. */
 struct ksyms *ksyms_load(const char *path);
 void ksyms_free(struct ksyms *ks);
+
+/*
+ * A partial table: empty at first, it learns from path (/proc/kallsyms)
+ * what ksyms_need() asks for and keeps only the symbols that answer, a few
+ * hundred rather than the kernel's 100k-200k (biostat's memory).  For an
+ * address: the nearest symbol at or below it and the next one above; for
+ * a name: its first symbol and the next one above.  So every function
+ * below answers for what was asked exactly as on the full table.  NULL
+ * on allocation failure.
+ */
+struct ksyms *ksyms_partial(const char *path);
+
+/*
+ * Make a partial table answer for these addresses and names: two reads of
+ * the file when anything was not asked before, none otherwise.  A no-op
+ * on a full table.  0, or -1 with errno set (the table keeps what it had).
+ */
+int ksyms_need(struct ksyms *ks, const uint64_t *addrs, size_t naddrs,
+	       const char *const *names, size_t nnames);
 
 /* Nearest symbol at or below addr, NULL if none. */
 const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr);
