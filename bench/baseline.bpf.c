@@ -27,26 +27,15 @@ static __always_inline int count(__u32 key)
 	return 0;
 }
 
-SEC("fentry/bio_alloc_bioset")
-int BPF_PROG(bl_alloc)
-{
-	return count(0);
-}
+/* A program named prog on function fn, counting into slot key */
+#define BASELINE(fn, prog, key)		\
+	SEC("fentry/" #fn)		\
+	int BPF_PROG(prog)		\
+	{				\
+		return count(key);	\
+	}
 
-SEC("fentry/mempool_alloc_slab")
-int BPF_PROG(bl_slab)
-{
-	return count(1);
-}
-
-SEC("fentry/bio_alloc_clone")
-int BPF_PROG(bl_clone)
-{
-	return count(2);
-}
-
-SEC("fentry/submit_bio_noacct")
-int BPF_PROG(bl_submit)
-{
-	return count(3);
-}
+BASELINE(bio_alloc_bioset, bl_alloc, 0)
+BASELINE(mempool_alloc_slab, bl_slab, 1)
+BASELINE(bio_alloc_clone, bl_clone, 2)
+BASELINE(submit_bio_noacct, bl_submit, 3)

@@ -239,6 +239,12 @@ static __always_inline bool tgid_ok(__u64 id)
 	return !targ_tgid || (__u32)(id >> 32) == targ_tgid;
 }
 
+/* tgid_ok() for the hot paths: no helper call without a -p filter */
+static __always_inline bool tgid_match(void)
+{
+	return !targ_tgid || tgid_ok(bpf_get_current_pid_tgid());
+}
+
 static __always_inline struct task_state *task_get(bool create)
 {
 	struct task_state *st;
@@ -396,10 +402,9 @@ static __always_inline struct biostat_counters *counters_get(void *ctx, __u64 bs
  * the bio it copies), read by the caller */
 static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct task_state *st;
 
-	if (!enabled || !tgid_ok(id))
+	if (!enabled || !tgid_match())
 		return 0;
 	st = task_get(true);
 	if (!st)
@@ -418,19 +423,17 @@ static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
 				       struct bio_set *bs, __u64 slab)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct task_state *st;
 	struct frame *f;
 	bool clone = false;
 	__u32 dev = 0, d;
 
-	if (calib_tid && tid == calib_tid) {
+	if (calib_tid && (__u32)bpf_get_current_pid_tgid() == calib_tid) {
 		if (!calib_bs)
 			calib_bs = (__u64)bs;
 		return 0;
 	}
-	if (!enabled || !tgid_ok(id))
+	if (!enabled || !tgid_match())
 		return 0;
 	st = task_get(false);
 	if (st && st->clone_bs == (__u64)bs) {
