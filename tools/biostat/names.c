@@ -328,34 +328,68 @@ static bool kpos_after(uint64_t addr, uint32_t line, const struct kpos *p)
 	return !p->set || addr > p->addr || (addr == p->addr && line > p->line);
 }
 
-/*
- * What one ksyms_need() looks for.  Pass 1 finds, by position only, for
- * each address the last symbol at or below it and the first one above it
- * (in the order of the full table: address, then line), and each name's
- * first symbol.  The sorted addresses cut the address space into gaps,
- * (addrs[k-1], addrs[k]] for gap k, and pass 1 keeps only the last and
- * the first symbol of each gap (one binary search per line); prefix and
- * suffix scans then give each address its answer.  Pass 2 copies the
- * lines found, checking that they did not move (a module loaded or
- * unloaded in between), and finds the symbol after each name's.
- */
-struct want {
-	uint32_t line;
-	uint64_t addr;
+/* A line of /proc/kallsyms kept by ksyms_need(): where it stands, a copy. */
+#define KS_NAME_MAX 512		/* KSYM_NAME_LEN */
+#define KS_MOD_MAX 64		/* MODULE_NAME_LEN */
+
+struct ksline {
+	struct kpos pos;
+	char type;
+	char name[KS_NAME_MAX];
+	char mod[KS_MOD_MAX];	/* "" for vmlinux */
 };
 
+static void ksline_set(struct ksline *k, const struct kline *l, uint32_t line)
+{
+	size_t n = (size_t)(l->name_end - l->name);
+
+	k->pos = (struct kpos){ l->addr, line, true };
+	k->type = l->type;
+	if (n >= sizeof(k->name))
+		n = sizeof(k->name) - 1;
+	memcpy(k->name, l->name, n);
+	k->name[n] = '\0';
+	n = l->mod ? (size_t)(l->mod_end - l->mod) : 0;
+	if (n >= sizeof(k->mod))
+		n = sizeof(k->mod) - 1;
+	if (n)
+		memcpy(k->mod, l->mod, n);
+	k->mod[n] = '\0';
+}
+
+/* Add a kept line to the table. */
+static void ksline_add(struct ksyms_parser *ps, const struct ksline *k)
+{
+	struct kline l = {
+		.addr = k->pos.addr,
+		.name = k->name,
+		.name_end = k->name + strlen(k->name),
+		.mod = k->mod[0] ? k->mod : NULL,
+		.mod_end = k->mod + strlen(k->mod),
+		.type = k->type,
+	};
+
+	add_sym(ps, &l, k->pos.line);
+}
+
+/*
+ * What one ksyms_need() looks for, in one read of the file: for each
+ * address the last symbol at or below it and the first one above it (in
+ * the order of the full table: address, then line), and each name's first
+ * symbol.  The sorted addresses cut the address space into gaps,
+ * (addrs[k-1], addrs[k]] for gap k; a line costs one binary search and
+ * updates only its gap's last and first symbol.  Prefix and suffix scans
+ * then give each address its answer.
+ */
 struct need {
 	const uint64_t *addrs;		/* sorted, unique */
 	size_t naddrs;
 	const char *const *names;
 	size_t nnames;
-	struct kpos *last, *first;	/* [naddrs + 1]: per gap */
-	struct kpos *named, *after;	/* [nnames] */
-	struct want *want;		/* lines to copy, sorted */
-	size_t nwant, next_want;
+	struct ksline *last, *first;	/* [naddrs + 1]: per gap */
+	struct ksline *named;		/* [nnames] */
 	uint32_t line;
-	bool nonzero, any, moved;
-	struct ksyms_parser ps;		/* pass 2 adds to the table */
+	bool nonzero, any;
 };
 
 /* Index of the gap of x: the first k with addrs[k] >= x (naddrs if none). */
@@ -374,7 +408,7 @@ static size_t gap_of(const struct need *nd, uint64_t x)
 	return lo;
 }
 
-static int need_pass1(void *arg, const char *p, const char *eol)
+static int need_line(void *arg, const char *p, const char *eol)
 {
 	struct need *nd = arg;
 	uint32_t line = nd->line++;
@@ -384,61 +418,22 @@ static int need_pass1(void *arg, const char *p, const char *eol)
 	if (!kline_parse(p, eol, &l, &nd->nonzero))
 		return 0;
 	nd->any = true;
-	k = gap_of(nd, l.addr);
-	if (kpos_after(l.addr, line, &nd->last[k]))
-		nd->last[k] = (struct kpos){ l.addr, line, true };
-	if (kpos_before(l.addr, line, &nd->first[k]))
-		nd->first[k] = (struct kpos){ l.addr, line, true };
+	if (nd->naddrs) {
+		k = gap_of(nd, l.addr);
+		if (kpos_after(l.addr, line, &nd->last[k].pos))
+			ksline_set(&nd->last[k], &l, line);
+		if (kpos_before(l.addr, line, &nd->first[k].pos))
+			ksline_set(&nd->first[k], &l, line);
+	}
 	for (i = 0; i < nd->nnames; i++) {
 		size_t len = strlen(nd->names[i]);
 
 		if ((size_t)(l.name_end - l.name) == len &&
 		    !memcmp(l.name, nd->names[i], len) &&
-		    kpos_before(l.addr, line, &nd->named[i]))
-			nd->named[i] = (struct kpos){ l.addr, line, true };
+		    kpos_before(l.addr, line, &nd->named[i].pos))
+			ksline_set(&nd->named[i], &l, line);
 	}
 	return 0;
-}
-
-static int need_pass2(void *arg, const char *p, const char *eol)
-{
-	struct need *nd = arg;
-	uint32_t line = nd->line++;
-	bool nonzero = false, copy = false;
-	struct kline l;
-	size_t i;
-	int keep;
-
-	keep = kline_parse(p, eol, &l, &nonzero);
-	while (nd->next_want < nd->nwant && nd->want[nd->next_want].line == line) {
-		/* the address must be the one pass 1 saw on this line */
-		if (!keep || nd->want[nd->next_want].addr != l.addr) {
-			nd->moved = true;
-			return 1;
-		}
-		copy = true;
-		nd->next_want++;
-	}
-	if (copy)
-		add_sym(&nd->ps, &l, line);
-	if (!keep)
-		return nd->ps.oom;
-	/* the symbol after each name's: rare to improve, copied at once */
-	for (i = 0; i < nd->nnames; i++) {
-		if (!nd->named[i].set || l.addr <= nd->named[i].addr ||
-		    !kpos_before(l.addr, line, &nd->after[i]))
-			continue;
-		nd->after[i] = (struct kpos){ l.addr, line, true };
-		add_sym(&nd->ps, &l, line);
-	}
-	return nd->ps.oom;
-}
-
-static int cmp_want(const void *a, const void *b)
-{
-	const struct want *x = a, *y = b;
-
-	return x->line < y->line ? -1 : x->line > y->line;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -456,11 +451,7 @@ static bool same_sym(const struct ksym *x, const struct ksym *y)
 		(x->mod && y->mod && !strcmp(x->mod, y->mod)));
 }
 
-/*
- * Sort the table and drop the symbols it holds twice.  (Candidates for a
- * name's successor that pass 2 bettered stay: real symbols, they change no
- * answer, since each answer is the nearest symbol and that one is kept.)
- */
+/* Sort the table and drop the symbols it holds twice. */
 static void partial_settle(struct ksyms *ks)
 {
 	size_t i, o = 0;
@@ -516,8 +507,6 @@ static void need_free(struct need *nd)
 	free(nd->last);
 	free(nd->first);
 	free(nd->named);
-	free(nd->after);
-	free(nd->want);
 	free((void *)nd->addrs);
 	free((void *)nd->names);
 }
@@ -550,59 +539,48 @@ static int remember(struct ksyms *ks, const struct need *nd)
 	return 0;
 }
 
-/* One try at what nd asks: 0, 1 when lines moved between the passes, -1
- * with errno set. */
-static int need_try(struct ksyms *ks, struct need *nd)
+/* Read the file once for nd and add what answers it: 0, or -1 with errno. */
+static int need_read(struct ksyms *ks, struct need *nd)
 {
+	struct ksyms_parser ps = { .ks = ks, .cap = ks->cap };
+	const struct ksline *best = NULL;
 	size_t i, k, n0 = ks->n;
-	struct kpos best = { 0 };
 
-	memset(nd->last, 0, (nd->naddrs + 1) * sizeof(*nd->last));
-	memset(nd->first, 0, (nd->naddrs + 1) * sizeof(*nd->first));
-	memset(nd->named, 0, nd->nnames * sizeof(*nd->named));
-	memset(nd->after, 0, nd->nnames * sizeof(*nd->after));
-	nd->line = 0;
-	nd->any = nd->nonzero = nd->moved = false;
-	if (each_line(ks->path, need_pass1, nd))
+	if (each_line(ks->path, need_line, nd))
 		return -1;
-	nd->nwant = 0;
 	/* at or below addrs[k]: the last symbol of gaps 0..k */
 	for (k = 0; k < nd->naddrs; k++) {
-		if (nd->last[k].set && kpos_after(nd->last[k].addr, nd->last[k].line, &best))
-			best = nd->last[k];
-		if (best.set)
-			nd->want[nd->nwant++] = (struct want){ best.line, best.addr };
+		const struct ksline *prev = best;
+
+		if (nd->last[k].pos.set &&
+		    (!best || kpos_after(nd->last[k].pos.addr, nd->last[k].pos.line, &best->pos)))
+			best = &nd->last[k];
+		if (best && best != prev)
+			ksline_add(&ps, best);
 	}
 	/* above addrs[k]: the first symbol of gaps k+1..naddrs */
-	best.set = false;
+	best = NULL;
 	for (k = nd->naddrs; k > 0; k--) {
-		if (nd->first[k].set && kpos_before(nd->first[k].addr, nd->first[k].line, &best))
-			best = nd->first[k];
-		if (best.set)
-			nd->want[nd->nwant++] = (struct want){ best.line, best.addr };
+		const struct ksline *prev = best;
+
+		if (nd->first[k].pos.set &&
+		    (!best || kpos_before(nd->first[k].pos.addr, nd->first[k].pos.line, &best->pos)))
+			best = &nd->first[k];
+		if (best && best != prev)
+			ksline_add(&ps, best);
 	}
 	for (i = 0; i < nd->nnames; i++)
-		if (nd->named[i].set)
-			nd->want[nd->nwant++] = (struct want){ nd->named[i].line,
-							       nd->named[i].addr };
-	qsort(nd->want, nd->nwant, sizeof(*nd->want), cmp_want);
-	nd->next_want = 0;
-	nd->line = 0;
-	nd->ps = (struct ksyms_parser){ .ks = ks, .cap = ks->cap };
-	if (each_line(ks->path, need_pass2, nd))
-		return -1;
-	ks->cap = nd->ps.cap;
-	if (nd->ps.oom) {
+		if (nd->named[i].pos.set)
+			ksline_add(&ps, &nd->named[i]);
+	ks->cap = ps.cap;
+	if (ps.oom) {
 		ks->n = n0;
 		errno = ENOMEM;
 		return -1;
 	}
-	if (nd->moved || nd->next_want < nd->nwant) {
-		ks->n = n0;	/* (their names stay in the blocks) */
-		return 1;
-	}
 	if (nd->any)
 		ks->zero_addrs = !nd->nonzero;
+	partial_settle(ks);
 	return 0;
 }
 
@@ -610,10 +588,10 @@ int ksyms_need(struct ksyms *ks, const uint64_t *addrs, size_t naddrs,
 	       const char *const *names, size_t nnames)
 {
 	struct need nd = { 0 };
-	uint64_t *a;
+	uint64_t *a, found[8];
 	const char **n;
-	size_t i;
-	int r = 0, tries;
+	size_t i, nfound = 0;
+	int r;
 
 	if (!ks || !ks->partial)
 		return 0;
@@ -643,27 +621,24 @@ int ksyms_need(struct ksyms *ks, const uint64_t *addrs, size_t naddrs,
 	nd.last = calloc(nd.naddrs + 1, sizeof(*nd.last));
 	nd.first = calloc(nd.naddrs + 1, sizeof(*nd.first));
 	nd.named = calloc(nd.nnames + 1, sizeof(*nd.named));
-	nd.after = calloc(nd.nnames + 1, sizeof(*nd.after));
-	nd.want = calloc(2 * nd.naddrs + nd.nnames + 1, sizeof(*nd.want));
-	if (!nd.last || !nd.first || !nd.named || !nd.after || !nd.want)
+	if (!nd.last || !nd.first || !nd.named)
 		goto oom;
-	for (tries = 0; tries < 3; tries++) {
-		r = need_try(ks, &nd);
-		if (r <= 0)
-			break;
-	}
-	if (r > 0) {
-		errno = EAGAIN;	/* modules kept coming and going */
-		r = -1;
-	}
-	if (!r) {
-		partial_settle(ks);
-		if (remember(ks, &nd))
-			goto oom;
-	}
+	r = need_read(ks, &nd);
+	if (!r)
+		r = remember(ks, &nd) ? -1 : 0;
+	/* where a named function ends: the symbol after it, asked for as an
+	 * address (a second read, for names only: at start-up) */
+	for (i = 0; !r && i < nd.nnames; i++)
+		if (nd.named[i].pos.set &&
+		    nfound < sizeof(found) / sizeof(found[0]))
+			found[nfound++] = nd.named[i].pos.addr;
+	need_free(&nd);
+	if (!r && nfound)
+		r = ksyms_need(ks, found, nfound, NULL, 0);
+	return r;
 out:
 	need_free(&nd);
-	return r;
+	return 0;
 oom:
 	need_free(&nd);
 	errno = ENOMEM;
