@@ -275,14 +275,15 @@ mem_within() {
 }
 
 # assert_mem_returned BEFORE [FREE_KB [UNRECLAIM_KB [OBJECTS [SMALL]]]]: snapshot
-# again (into BEFORE.after) until mem_within holds, for up to 30 s: objects
-# freed after an RCU grace period or by a worker take a few seconds to go.
+# again (into BEFORE.after) until mem_within holds, for up to 60 s: objects
+# freed after an RCU grace period or by a worker take a few seconds to go,
+# longer under TCG on a busy host.
 # Prints the changes on stderr.
 assert_mem_returned() {
 	local before=$1
 	shift
 	_mem_again() { mem_snapshot "$before.after" && mem_within "$before" "$before.after" "$@" 2>/dev/null; }
-	wait_until 30 _mem_again "$@" || true
+	wait_until 60 _mem_again "$@" || true
 	LC_ALL=C join "$before" "$before.after" | awk '$2 != $3 { printf "  %s %s -> %s\n", $1, $2, $3 }' >&2
 	mem_within "$before" "$before.after" "$@"
 }
