@@ -12,14 +12,21 @@
 #   make deps       install missing Debian packages
 #   make clean      remove build/
 #
-# KERNELS selects the kernels (default: 6.1 6.12); KVER_6_1=6.1.0-56 or
-# KVER_6_12=6.12.117+deb12 pins a version instead of the newest one.
+# KERNELS selects the kernels (default: those with DEFAULT yes in
+# kernels.conf, today 6.1 6.12; 7.2 is selected with KERNELS=7.2);
+# KVER_6_1=6.1.0-56, KVER_6_12=6.12.117+deb12 or KVER_7_2=7.2.13+deb14 pins
+# a version instead of the newest one.  kernels.conf lists the supported
+# kernels and what differs between them.
 
-KERNELS ?= 6.1 6.12
+SUPPORTED_KERNELS := $(shell scripts/kernels.bash supported)
+DEFAULT_KERNELS   := $(shell scripts/kernels.bash default)
+ifeq ($(strip $(SUPPORTED_KERNELS)),)
+$(error kernels.conf lists no kernels)
+endif
+KERNELS ?= $(DEFAULT_KERNELS)
 BUILD   := $(CURDIR)/build
 PREFIX  ?= /usr/local
 MODSRC  := kernel/dm-biopool
-SUPPORTED_KERNELS := 6.1 6.12
 
 bad_kernels := $(filter-out $(SUPPORTED_KERNELS),$(KERNELS))
 ifneq ($(bad_kernels),)
@@ -40,25 +47,18 @@ deps:
 kernels: deps
 	@for k in $(KERNELS); do scripts/fetch-kernel $$k $(BUILD)/kernel/$$k || exit 1; done
 
-# Kbuild builds external modules in their source directory: build a copy per
-# kernel so that both kernels' objects live under build/.
+# dm-biopool.ko for each kernel under build/module/<kernel>/, with W=1 and
+# the toolchain kernels.conf names (the host's, or the sid build root that
+# scripts/buildroot makes once per machine); see scripts/build-module.
 module: kernels
-	@for k in $(KERNELS); do \
-		. $(BUILD)/kernel/$$k/kernel.env || exit 1; \
-		d=$(BUILD)/module/$$k; mkdir -p $$d; \
-		cp -u $(MODSRC)/Kbuild $(MODSRC)/*.c $$d/ || exit 1; \
-		echo "  MODULE  dm-biopool.ko for $$KVER"; \
-		$(MAKE) -s -C $$KHDR -f $$KHDR_COMMON/Makefile M=$$d W=1 modules \
-			2>&1 | grep -v '^Skipping BTF generation' | tee $$d/build.log; \
-		[ -f $$d/dm-biopool.ko ] || exit 1; \
-		if grep -q 'warning:' $$d/build.log; then echo "dm-biopool: W=1 warnings on $$KVER" >&2; exit 1; fi; \
-	done
+	@for k in $(KERNELS); do scripts/build-module $$k || exit 1; done
 
 # BPF objects and biostat: CO-RE, so one binary for every kernel; vmlinux.h
-# comes from the newest supported kernel's BTF.
+# comes from the BTF of the last default kernel in kernels.conf (6.12), if
+# fetched, else from the last of KERNELS.
 biostat: kernels
 	@if [ -f tools/biostat/Makefile ]; then \
-		. $(BUILD)/kernel/6.12/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
+		. $(BUILD)/kernel/$(lastword $(DEFAULT_KERNELS))/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
 		$(MAKE) -s -C tools/biostat BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
@@ -68,7 +68,7 @@ fuzz:
 
 unit-test: kernels
 	@if [ -f tools/biostat/Makefile ]; then \
-		. $(BUILD)/kernel/6.12/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
+		. $(BUILD)/kernel/$(lastword $(DEFAULT_KERNELS))/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
 		$(MAKE) -s -C tools/biostat test BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 

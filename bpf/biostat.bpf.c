@@ -25,43 +25,51 @@
  *          takes a reserve element after it returned NULL; it returns
  *          either the last pool->alloc() result or a reserve element.
  *          For a bio_set, pool->alloc is mempool_alloc_slab(gfp,
- *          bs->bio_slab) (bvec pools use other caches, so pool_data tells
- *          the bio pool apart).  fexit of mempool_alloc_slab records, in
- *          the bio_alloc_bioset() frame on top of the task, the result of
- *          the last call on bs->bio_slab.  At bio_alloc_bioset()'s exit,
- *          a bio with that last result NULL came from the reserve.  A bio
- *          without any bio_slab call came from the set's per-CPU bio cache
- *          (bs->cache), unless pool->alloc is not mempool_alloc_slab (a
- *          wrapper, like dm-biopool's fault injection, that may fail
- *          without calling the slab): then, for a set without a bio
- *          cache, it came from the reserve.  Each allocation is counted
- *          at most once, however many mempool_alloc() calls it made.
+ *          bs->bio_slab), or a wrapper that calls it (dm-biopool's);
+ *          bvec pools use other caches, so pool_data tells the bio pool
+ *          apart.  fexit of mempool_alloc_slab records, in the
+ *          bio_alloc_bioset() frame on top of the task, the result of the
+ *          last call on bs->bio_slab.  At bio_alloc_bioset()'s exit, a bio
+ *          with that last result NULL came from the reserve.  A bio without
+ *          any such call came from the set's per-CPU bio cache (bs->cache)
+ *          or, on 7.x, from bio_alloc_bioset()'s own kmem_cache_alloc() on
+ *          bs->bio_slab, which it tries before the mempool.  Each
+ *          allocation is counted at most once, however many
+ *          mempool_alloc() calls it made.
  * waits    mempool_alloc() calls io_schedule_timeout() only after
  *          pool->alloc failed on an empty reserve, with a sleeping gfp.
- *          A sleep counts when the frame's bio pool allocation is still
- *          pending (the last bio_slab call failed, or there was none on a
- *          wrapped pool) and no slab call on another cache (the bvec
- *          pool, after the bio pool) came since, and the kernel stack shows
- *          the sleep in mempool_alloc() rather than inside the slab call.
- *          The first such sleep starts the wait, bio_alloc_bioset()'s exit
- *          ends it: one wait per allocation, however often it slept.
- * punts    punt_bios_to_rescuer() calls.
- * punted   On entry we walk current->bio_list[0] and [1] and count the
- *          bios whose bi_pool is this set: exactly the bios the function
- *          moves (only the current task touches its bio_list).
+ *          A sleep counts when the frame's last bio_slab call failed and
+ *          no slab call on another cache (the bvec pool, after the bio
+ *          pool) came since, and the kernel stack shows the sleep in
+ *          mempool_alloc() (7.x: in mempool_alloc_from_pool(), called by
+ *          it) rather than inside the slab call.  The first such sleep
+ *          starts the wait, bio_alloc_bioset()'s exit ends it: one wait
+ *          per allocation, however often it slept.
+ * punts    punt_bios_to_rescuer() calls.  Where it is inlined (7.x, not in
+ *          BTF nor kallsyms), queue_work_on() calls for a set's rescue
+ *          work (work->func is bio_alloc_rescue): each punt queues it once.
+ * punted   On entry of punt_bios_to_rescuer() we walk current->bio_list[0]
+ *          and [1] and count the bios whose bi_pool is this set: exactly
+ *          the bios the function moves (only the current task touches its
+ *          bio_list).  Where it is inlined, the bios are counted as the
+ *          rescuer resubmits them, like rescued: punted == rescued there
+ *          by construction, and punted lags until the rescuer ran.
  * rescues  bio_alloc_rescue() runs.
- * rescued  submit_bio_noacct() calls made by the rescuing task for bios
- *          whose bi_pool is the rescued set, while bio_alloc_rescue() runs
- *          (counted at each call, so punted == rescued as soon as the
- *          rescuer has resubmitted everything).  The program returns at
- *          once, on a global, unless a rescue is in progress.
+ * rescued  submit_bio_noacct() calls made by the rescuing task itself,
+ *          with no current->bio_list, for bios whose bi_pool is the
+ *          rescued set, while bio_alloc_rescue() runs (counted at each
+ *          call, so punted == rescued as soon as the rescuer has
+ *          resubmitted everything).  A split remainder the block layer
+ *          resubmits from inside that submission is not a rescue.  The
+ *          program returns at once, on a global, unless a rescue is in
+ *          progress.
  *
  * Events (waits, fails, punts, rescues) go to the ring buffer only when
  * the tool asks for them (-e); the longest wait of each interval is kept
  * in the counters, so table mode never loses anything.
  *
- * A set that goes away (bioset_exit) sends its final totals in a record of
- * its own, in every mode; its counters are zeroed, its index goes back to
+ * A set that goes away (bioset_exit, at its exit: it drains the rescuer
+ * first) sends its final totals in a record of its own, in every mode; its counters are zeroed, its index goes back to
  * the "free_idx" queue for the next new set and its "sets" entry is
  * deleted.  sets_gen, bumped there, makes every task drop its cached
  * triples, since a new set may reuse the address and the index.
@@ -83,32 +91,34 @@ const volatile __u32 nr_cpus = 1;	/* possible CPUs, for bioset_exit */
 
 /* Written by the tool after load. */
 bool enabled = false;		/* set once every hook is attached */
-__u32 calib_tid = 0;		/* see calibrate_fs_bio_set() in biostat.c */
+__u32 calib_tid = 0;		/* tools/biostat/calibrate.c */
 __u64 calib_bs = 0;
 __s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
 __u64 ivl_gen = 0;		/* interval number, see biostat_counters */
 __u32 nsets = 0;		/* indexes handed out to sets */
 __u64 sets_gen = 0;		/* bioset_exit() calls: per-task caches expire */
-/* From kallsyms: mempool_alloc_slab, and [lo, hi) of it and of
+/* From kallsyms: [lo, hi) of mempool_alloc_slab and of
  * mempool_alloc{,_noprof}, for telling a mempool sleep apart. */
-__u64 slab_fn = 0;
 __u64 slab_lo = 0, slab_hi = 0, mp_lo = 0, mp_hi = 0;
-
-/* Indexes of the "errs" map. */
-enum {
-	ERR_RINGBUF,		/* ring buffer full, event dropped */
-	ERR_TASKS_FULL,		/* per-task state not created (no memory, busy) */
-	ERR_DEPTH,		/* bio_alloc_bioset nested too deep */
-	ERR_WALK,		/* punt list longer than BIOSTAT_PUNT_WALK_MAX */
-	ERR_SETS_FULL,		/* too many bio_sets */
-	ERR_NR,
-};
+/* From kallsyms: bio_alloc_rescue, the work function of rescue work. */
+__u64 rescue_fn = 0;
+/* Set by the tool where punt_bios_to_rescuer() is inlined (7.x): punts
+ * are seen as rescue work queued, the bios they moved as the rescuer
+ * takes them. */
+bool punt_inline = false;
 
 #define MAX_DEPTH 4
 #define SET_CACHE 4
 
-/* One bio_alloc_bioset() in progress on a task. */
+/*
+ * One bio_alloc_bioset() in progress on a task.  sp, with fentry/fexit, is
+ * the address of the trampoline's argument area (the programs' ctx): the
+ * same at the entry and the exit of one call, lower for a call nested in
+ * it.  A frame whose exit program the kernel skipped (a recursion miss)
+ * is known by it and dropped, instead of blinding the task.
+ */
 struct frame {
+	__u64 sp;		/* 0 with kprobes */
 	__u64 bs;
 	__u64 slab;		/* bs->bio_slab */
 	__u64 slab_ret;		/* result of the last bio_slab allocation */
@@ -129,6 +139,7 @@ struct task_state {
 	__u32 rescued;
 	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
+	__u64 exit_bs;		/* kprobe mode: bioset_exit() of this set runs */
 	__u32 clone_dev;
 	__u32 sc_next;		/* next slot of sc[] to replace */
 	__u64 sc_gen;		/* sets_gen when sc[] was filled */
@@ -207,7 +218,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ERR_NR);
+	__uint(max_entries, BIOSTAT_ERR_NR);
 	__type(key, __u32);
 	__type(value, __u64);
 } errs SEC(".maps");
@@ -218,12 +229,10 @@ struct {
  */
 struct mempool_s___old {
 	int min_nr;
-	void *alloc;
 } __attribute__((preserve_access_index));
 
 struct mempool___new {
 	int min_nr;
-	void *alloc;
 } __attribute__((preserve_access_index));
 
 static __always_inline void err_inc(__u32 idx)
@@ -252,7 +261,7 @@ static __always_inline struct task_state *task_get(bool create)
 	st = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
 				  create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	if (!st && create)
-		err_inc(ERR_TASKS_FULL);
+		err_inc(BIOSTAT_ERR_TASKS_FULL);
 	return st;
 }
 
@@ -291,7 +300,7 @@ static __always_inline void emit(__u32 type, __u64 bs, __u32 dev, __u64 dur,
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		err_inc(ERR_RINGBUF);
+		err_inc(BIOSTAT_ERR_RINGBUF);
 		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
@@ -349,7 +358,7 @@ static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 	if (bpf_map_pop_elem(&free_idx, &idx)) {
 		idx = __sync_fetch_and_add(&nsets, 1);
 		if (idx >= BIOSTAT_MAX_SETS) {
-			err_inc(ERR_SETS_FULL);
+			err_inc(BIOSTAT_ERR_SETS_FULL);
 			return -1;
 		}
 	}
@@ -383,7 +392,7 @@ static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 		si = bpf_map_lookup_elem(&sets, &key);
 		if (si)
 			return si->idx;
-		err_inc(ERR_SETS_FULL);
+		err_inc(BIOSTAT_ERR_SETS_FULL);
 		return -1;
 	}
 	return idx;
@@ -421,7 +430,7 @@ static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
  * caller: in fentry programs, plain BTF loads rather than helper calls.
  */
 static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
-				       struct bio_set *bs, __u64 slab)
+				       struct bio_set *bs, __u64 slab, __u64 sp)
 {
 	struct task_state *st;
 	struct frame *f;
@@ -450,11 +459,21 @@ static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
 	if (!st)
 		return 0;
 	d = st->depth;
+	/* frames at this depth or deeper are calls whose exit was missed */
+	for (int i = 0; i < MAX_DEPTH && sp && d > 0 && d <= MAX_DEPTH; i++) {
+		__u64 fsp = st->f[(d - 1) & (MAX_DEPTH - 1)].sp;
+
+		if (!fsp || fsp > sp)
+			break;
+		d--;
+	}
 	if (d >= MAX_DEPTH) {
-		err_inc(ERR_DEPTH);
+		st->depth = d;
+		err_inc(BIOSTAT_ERR_DEPTH);
 		return 0;
 	}
 	f = &st->f[d & (MAX_DEPTH - 1)];
+	f->sp = sp;
 	f->bs = (__u64)bs;
 	f->slab = slab;
 	f->slab_ret = 0;
@@ -471,45 +490,20 @@ static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
 	return 0;
 }
 
-/*
- * pool->alloc of the set's bio pool is not mempool_alloc_slab (a wrapper,
- * e.g. dm-biopool's fault injection): its failures need not show as a
- * failed slab call.
- */
-static __always_inline bool pool_wrapped(__u64 bs)
-{
-	void *pool = (void *)bs + bpf_core_field_offset(struct bio_set, bio_pool);
-	__u64 fn = 0;
-
-	if (!slab_fn)
-		return false;
-	if (bpf_core_type_exists(struct mempool_s___old))
-		fn = (__u64)BPF_CORE_READ((struct mempool_s___old *)pool, alloc);
-	else if (bpf_core_type_exists(struct mempool___new))
-		fn = (__u64)BPF_CORE_READ((struct mempool___new *)pool, alloc);
-	return fn && fn != slab_fn;
-}
-
 /* The bio pool's mempool_alloc() has not (yet) given an element. */
 static __always_inline bool pool_pending(struct frame *f)
 {
 	if (f->past_pool)
 		return false;
-	if (f->slab_seen)
-		return !f->slab_ret;
-	return pool_wrapped(f->bs);
+	return f->slab_seen && !f->slab_ret;
 }
 
 /* The bio came from the mempool reserve (see the header comment). */
 static __always_inline bool from_reserve(struct frame *f)
 {
-	struct bio_set *bs = (struct bio_set *)f->bs;
-
-	if (f->slab_seen)
-		return !f->slab_ret;
-	if (BPF_CORE_READ(bs, cache))
-		return false;	/* the per-CPU bio cache */
-	return pool_wrapped(f->bs);
+	/* no slab call: the per-CPU bio cache, or (7.x) bio_alloc_bioset's
+	 * own slab call before the mempool */
+	return f->slab_seen && !f->slab_ret;
 }
 
 static __always_inline void wait_done(struct biostat_counters *c,
@@ -547,8 +541,8 @@ static __always_inline void wait_done(struct biostat_counters *c,
 	emit(BIOSTAT_EV_WAIT, f->bs, f->dev, dur, 0, f->gfp, f->stackid);
 }
 
-/* bs == 0: unknown (kretprobe), trust the top frame. */
-static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
+/* bs == 0: unknown (kretprobe), trust the top frame; sp as for the entry. */
+static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret, __u64 sp)
 {
 	struct biostat_counters *c;
 	struct task_state *st;
@@ -560,15 +554,29 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret)
 	if (!st)
 		return 0;
 	d = st->depth;
-	if (bs) {
-		/* Drop frames whose exit we never saw (none with fexit). */
+	if (d > MAX_DEPTH)
+		d = 0;
+	if (sp) {
+		/* drop deeper frames whose exit was missed; then the frame
+		 * must be this call's (its entry may have been missed) */
+		for (i = 0; i < MAX_DEPTH; i++) {
+			if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].sp >= sp)
+				break;
+			d--;
+		}
+		if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].sp != sp) {
+			st->depth = d;
+			return 0;
+		}
+	} else if (bs) {
+		/* Drop frames whose exit we never saw. */
 		for (i = 0; i < MAX_DEPTH; i++) {
 			if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].bs == bs)
 				break;
 			d--;
 		}
 	}
-	if (d == 0 || d > MAX_DEPTH) {
+	if (d == 0) {
 		st->depth = 0;
 		return 0;
 	}
@@ -705,7 +713,7 @@ static __always_inline __u32 count_list(struct bio_list *bl, __u64 bs)
 		b = BPF_CORE_READ(b, bi_next);
 	}
 	if (b)
-		err_inc(ERR_WALK);
+		err_inc(BIOSTAT_ERR_WALK);
 	return n;
 }
 
@@ -793,9 +801,16 @@ static __always_inline int rescue_exit(void)
 
 /* ---- submit_bio_noacct(bio): bios a rescuer resubmits ---- */
 
+/*
+ * Only the rescuer's own submissions count, those it makes with no
+ * current->bio_list: a rescued bio that the block layer splits to the
+ * queue's limits is submitted again, its remainder from inside the first
+ * submission (with a bio_list), and is not rescued twice.
+ */
 static __always_inline int submit_enter(struct bio *bio)
 {
 	struct biostat_counters *c;
+	struct task_struct *task;
 	struct task_state *st;
 
 	if (!rescue_active)
@@ -805,12 +820,52 @@ static __always_inline int submit_enter(struct bio *bio)
 		return 0;
 	if ((__u64)BPF_CORE_READ(bio, bi_pool) != st->rescue_bs)
 		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, bio_list))
+		return 0;
 	st->rescued++;
 	/* counted now, not when the run ends: punted == rescued as soon as
 	 * every punted bio has been resubmitted */
 	c = counters_get(NULL, st->rescue_bs, 0);
-	if (c)
-		__sync_fetch_and_add(&c->rescued, 1);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->rescued, 1);
+	if (punt_inline)
+		__sync_fetch_and_add(&c->punted, 1);
+	return 0;
+}
+
+/*
+ * ---- queue_work_on(cpu, wq, work): punts where punt_bios_to_rescuer()
+ * is inlined (7.x) ----
+ *
+ * The punt ends by queueing the set's rescue work, once per punt, from
+ * the allocating task.  The bios it moved are counted as the rescuer
+ * resubmits them (submit_enter()).
+ */
+static __always_inline int queue_enter(void *ctx, struct work_struct *work)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct biostat_counters *c;
+	struct task_state *st;
+	struct frame *f;
+	__u64 bs;
+	__u32 dev;
+
+	if (!enabled || !rescue_fn || !tgid_ok(id) ||
+	    (__u64)BPF_CORE_READ(work, func) != rescue_fn)
+		return 0;
+	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
+	st = task_get(false);
+	f = st ? top_frame(st) : NULL;
+	dev = f && f->bs == bs ? f->dev : set_dev(bs);
+	if (targ_dev && dev != targ_dev)
+		return 0;
+	c = counters_get(ctx, bs, dev);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->punts, 1);
+	emit(BIOSTAT_EV_PUNT, bs, dev, 0, 0, 0, -1);
 	return 0;
 }
 
@@ -843,7 +898,7 @@ static __always_inline void sum_counters(struct biostat_counters *dst,
 		dst->hist[i] += c->hist[i];
 }
 
-static __always_inline int exit_enter(struct bio_set *bs)
+static __always_inline int exit_done(struct bio_set *bs)
 {
 	struct biostat_gone_event *e;
 	struct biostat_set_info *si;
@@ -873,7 +928,7 @@ static __always_inline int exit_enter(struct bio_set *bs)
 		}
 		bpf_ringbuf_submit(e, 0);
 	} else {
-		err_inc(ERR_RINGBUF);
+		err_inc(BIOSTAT_ERR_RINGBUF);
 	}
 	for (cpu = 0; cpu < BIOSTAT_MAX_CPUS && cpu < nr_cpus; cpu++) {
 		c = bpf_map_lookup_percpu_elem(&counters, &idx, cpu);
@@ -893,7 +948,7 @@ static __always_inline int exit_enter(struct bio_set *bs)
  * for its bi_pool.  Only "allocs" is measured, and it means "submitted";
  * the tool says so.
  */
-static __always_inline int queue_enter(void *ctx, struct bio *bio)
+static __always_inline int bio_queue_enter(void *ctx, struct bio *bio)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct block_device *bdev;
@@ -925,7 +980,7 @@ static __always_inline int queue_enter(void *ctx, struct bio *bio)
 SEC("raw_tp/block_bio_queue")
 int BPF_PROG(rt_queue, struct bio *bio)
 {
-	return queue_enter(ctx, bio);
+	return bio_queue_enter(ctx, bio);
 }
 
 /* ================= fentry / fexit ================= */
@@ -935,14 +990,15 @@ int BPF_PROG(fe_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	     unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
 	/* fentry arguments are BTF pointers: plain loads, no helper calls */
-	return alloc_enter(bdev ? bdev->bd_dev : 0, gfp, bs, (__u64)bs->bio_slab);
+	return alloc_enter(bdev ? bdev->bd_dev : 0, gfp, bs, (__u64)bs->bio_slab,
+			   (__u64)ctx);
 }
 
 SEC("fexit/bio_alloc_bioset")
 int BPF_PROG(fx_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	     unsigned int opf, gfp_t gfp, struct bio_set *bs, struct bio *ret)
 {
-	return alloc_exit(ctx, (__u64)bs, ret);
+	return alloc_exit(ctx, (__u64)bs, ret, (__u64)ctx);
 }
 
 SEC("fentry/bio_alloc_clone")
@@ -972,6 +1028,13 @@ int BPF_PROG(fe_punt, struct bio_set *bs)
 	return punt_enter(ctx, bs);
 }
 
+SEC("fentry/queue_work_on")
+int BPF_PROG(fe_queue, int cpu, struct workqueue_struct *wq,
+	     struct work_struct *work)
+{
+	return queue_enter(ctx, work);
+}
+
 SEC("fentry/bio_alloc_rescue")
 int BPF_PROG(fe_rescue, struct work_struct *work)
 {
@@ -990,10 +1053,14 @@ int BPF_PROG(fe_submit, struct bio *bio)
 	return submit_enter(bio);
 }
 
-SEC("fentry/bioset_exit")
-int BPF_PROG(fe_exit, struct bio_set *bs)
+/*
+ * At the exit: bioset_exit() drains the rescue workqueue first, and a
+ * rescue that runs then must not find the set gone and make it again.
+ */
+SEC("fexit/bioset_exit")
+int BPF_PROG(fx_exit, struct bio_set *bs)
 {
-	return exit_enter(bs);
+	return exit_done(bs);
 }
 
 /* ================= kprobe / kretprobe fallbacks ================= */
@@ -1004,13 +1071,13 @@ int BPF_KPROBE(kp_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	       unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
 	return alloc_enter(bdev ? BPF_CORE_READ(bdev, bd_dev) : 0, gfp, bs,
-			   (__u64)BPF_CORE_READ(bs, bio_slab));
+			   (__u64)BPF_CORE_READ(bs, bio_slab), 0);
 }
 
 SEC("kretprobe")
 int BPF_KRETPROBE(kr_alloc, struct bio *ret)
 {
-	return alloc_exit(ctx, 0, ret);
+	return alloc_exit(ctx, 0, ret, 0);
 }
 
 SEC("kprobe")
@@ -1077,6 +1144,13 @@ int BPF_KPROBE(kp_punt, struct bio_set *bs)
 }
 
 SEC("kprobe")
+int BPF_KPROBE(kp_queue, int cpu, struct workqueue_struct *wq,
+	       struct work_struct *work)
+{
+	return queue_enter(ctx, work);
+}
+
+SEC("kprobe")
 int BPF_KPROBE(kp_rescue, struct work_struct *work)
 {
 	return rescue_enter(work);
@@ -1094,8 +1168,26 @@ int BPF_KPROBE(kp_submit, struct bio *bio)
 	return submit_enter(bio);
 }
 
+/* The set of the bioset_exit() in progress, for its kretprobe. */
 SEC("kprobe")
 int BPF_KPROBE(kp_exit, struct bio_set *bs)
 {
-	return exit_enter(bs);
+	struct task_state *st = task_get(true);
+
+	if (st)
+		st->exit_bs = (__u64)bs;
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kr_exit)
+{
+	struct task_state *st = task_get(false);
+	__u64 bs;
+
+	if (!st || !st->exit_bs)
+		return 0;
+	bs = st->exit_bs;
+	st->exit_bs = 0;
+	return exit_done((struct bio_set *)bs);
 }

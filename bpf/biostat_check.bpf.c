@@ -36,7 +36,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "biostat.h"
+#include "biostat_check.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -106,7 +106,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, BIOSTAT_CHECK_STACKS);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, BIOSTAT_MAX_STACK_DEPTH * sizeof(__u64));
+	__uint(value_size, BIOSTAT_CHECK_STACK_DEPTH * sizeof(__u64));
 } cstacks SEC(".maps");
 
 struct {

@@ -19,11 +19,13 @@
 #include <linux/ctype.h>
 #include <linux/device-mapper.h>
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
 #include <linux/log2.h>
 #include <linux/mempool.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #define DM_MSG_PREFIX "biopool"
 
@@ -32,13 +34,14 @@
 #define BIOPOOL_MIN_SPLIT_SECTORS	8
 
 /*
- * Wrapping the mempool's callbacks hides this pool from the element
- * poisoning that mm/mempool.c does when these are enabled, which would
- * then report false positives: no fault injection on such kernels.
+ * The slab cache of each set is its own (see "Fault injection"): never
+ * merged with another cache of the same size.
  */
-#define BIOPOOL_CAN_HOOK_POOL	(!IS_ENABLED(CONFIG_KASAN) && \
-				 !IS_ENABLED(CONFIG_SLUB_DEBUG_ON) && \
-				 !IS_ENABLED(CONFIG_DEBUG_SLAB))
+#ifdef SLAB_NO_MERGE
+#define BIOPOOL_SLAB_FLAGS	(SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE)
+#else
+#define BIOPOOL_SLAB_FLAGS	(SLAB_HWCACHE_ALIGN | SLAB_NOLEAKTRACE)
+#endif
 
 struct biopool_c {
 	struct dm_dev *dev;
@@ -49,15 +52,17 @@ struct biopool_c {
 
 	struct bio_set bs;
 
-	/* The bio_set mempool's own callbacks, while ours are installed. */
-	bool pool_hooked;
-	mempool_alloc_t *slab_alloc;
-	mempool_free_t *slab_free;
-	void *slab_data;
+	/* The set's own slab cache, and the shared one bioset_init() chose. */
+	struct kmem_cache *slab;
+	struct kmem_cache *shared_slab;
 
 	/* Fault injection: fail the next N slab allocations, or all. */
+	struct mutex fail_lock;		/* arming and disarming the probe */
+	struct kretprobe fail_probe;
+	bool probe_on;			/* fail_probe is (being) registered */
 	atomic64_t fail_remaining;
 	bool fail_always;
+	struct work_struct disarm_work;
 
 	/* Statistics; all but in_flight are cleared by "reset_stats". */
 	atomic64_t clones;
@@ -82,30 +87,145 @@ struct biopool_clone {
 };
 
 /*
- * Mempool callbacks that stand in for mempool_alloc_slab() and
- * mempool_free_slab().  The slab behind a bio_set is shared by every
- * bio_set with the same element size, so pool_data points at our context
- * and the original callbacks and pool_data are kept there.
+ * Fault injection.
+ *
+ * bioset_init() gives the set the bio-<size> slab cache that every bio_set
+ * of that size shares; the set gets a cache of its own instead, so that a
+ * failure can be injected into this set's allocations and no other's.
+ * Failures are injected where the slab allocator is called, whoever calls
+ * it: a kretprobe on kmem_cache_alloc() (kmem_cache_alloc_noprof() since
+ * 6.10), registered only while fail_alloc is armed, frees the object of a
+ * call on our cache and returns NULL instead.  So an allocation takes the
+ * path it takes when memory is short, on kernels whose bio_alloc_bioset()
+ * goes to the mempool first (6.x) as on those that try the slab cache
+ * directly and fall back to the mempool after a punt (7.x): the reserve,
+ * waits on an empty reserve, punts to the rescuer.
+ *
+ * Cost: while armed, every kmem_cache_alloc() in the system passes through
+ * the probe's entry handler (a pointer comparison for other caches).
+ * Limits: a call the kretprobe misses (more than maxactive of our
+ * allocations at once) is not failed and not counted; the probe needs
+ * CONFIG_KRETPROBES.
+ *
+ * The mempool's callbacks are ours: they allocate from the set's cache
+ * through mempool_alloc_slab() (so tracers see the slab call) and count
+ * the failures that happen for real while no probe is registered.  The
+ * mempool is set up with them from the start, so that its reserve is
+ * filled and emptied through the same callbacks (mempool poisoning
+ * depends on them).
  */
+struct biopool_probe_data {
+	bool inject;
+};
+
 static bool biopool_inject_failure(struct biopool_c *bc)
 {
 	if (READ_ONCE(bc->fail_always))
 		return true;
 	if (!atomic64_read(&bc->fail_remaining))
 		return false;
-	return atomic64_dec_if_positive(&bc->fail_remaining) >= 0;
+	if (atomic64_dec_if_positive(&bc->fail_remaining) < 0)
+		return false;
+	if (!atomic64_read(&bc->fail_remaining))
+		schedule_work(&bc->disarm_work);	/* the last one */
+	return true;
+}
+
+static struct biopool_c *biopool_of_probe(struct kretprobe_instance *ri)
+{
+	return container_of(get_kretprobe(ri), struct biopool_c, fail_probe);
+}
+
+/* kmem_cache_alloc(cache, gfp) entry: only our cache's calls return here. */
+static int biopool_slab_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct biopool_probe_data *d = (struct biopool_probe_data *)ri->data;
+	struct biopool_c *bc = biopool_of_probe(ri);
+
+	if ((struct kmem_cache *)regs_get_kernel_argument(regs, 0) != bc->slab)
+		return 1;
+	d->inject = biopool_inject_failure(bc);
+	return 0;
+}
+
+static int biopool_slab_return(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct biopool_probe_data *d = (struct biopool_probe_data *)ri->data;
+	struct biopool_c *bc = biopool_of_probe(ri);
+	void *object = (void *)regs_return_value(regs);
+
+	if (d->inject && object) {
+		kmem_cache_free(bc->slab, object);
+		regs_set_return_value(regs, 0);
+		object = NULL;
+	}
+	if (!object)
+		atomic64_inc(&bc->alloc_failed);
+	return 0;
+}
+
+/* Register the probe if it is not; fail_lock held. */
+static int biopool_arm(struct biopool_c *bc)
+{
+	static const char * const names[] = {
+		"kmem_cache_alloc_noprof", "kmem_cache_alloc",
+	};
+	struct kretprobe *rp = &bc->fail_probe;
+	unsigned int i;
+	int r = -ENOENT;
+
+	if (!IS_ENABLED(CONFIG_KRETPROBES))
+		return -EOPNOTSUPP;
+	if (bc->probe_on)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(names) && r == -ENOENT; i++) {
+		memset(rp, 0, sizeof(*rp));
+		rp->kp.symbol_name = names[i];
+		rp->entry_handler = biopool_slab_entry;
+		rp->handler = biopool_slab_return;
+		rp->data_size = sizeof(struct biopool_probe_data);
+		rp->maxactive = max_t(int, 64, 4 * num_possible_cpus());
+		/* from now on the probe counts the failures */
+		WRITE_ONCE(bc->probe_on, true);
+		r = register_kretprobe(rp);
+		if (r)
+			WRITE_ONCE(bc->probe_on, false);
+	}
+	return r;
+}
+
+/* Unregister the probe if nothing is left to inject; fail_lock held. */
+static void biopool_disarm(struct biopool_c *bc, bool force)
+{
+	if (!bc->probe_on)
+		return;
+	if (!force && (READ_ONCE(bc->fail_always) ||
+		       atomic64_read(&bc->fail_remaining)))
+		return;
+	unregister_kretprobe(&bc->fail_probe);
+	WRITE_ONCE(bc->probe_on, false);
+}
+
+static void biopool_disarm_work(struct work_struct *work)
+{
+	struct biopool_c *bc = container_of(work, struct biopool_c,
+					    disarm_work);
+
+	mutex_lock(&bc->fail_lock);
+	biopool_disarm(bc, false);
+	mutex_unlock(&bc->fail_lock);
 }
 
 static void *biopool_pool_alloc(gfp_t gfp_mask, void *pool_data)
 {
 	struct biopool_c *bc = pool_data;
-	void *element = NULL;
+	void *element = mempool_alloc_slab(gfp_mask, bc->slab);
 
-	if (!biopool_inject_failure(bc))
-		element = bc->slab_alloc(gfp_mask, bc->slab_data);
-	if (!element)
+	/* while the probe is on, it counts */
+	if (!element && !READ_ONCE(bc->probe_on))
 		atomic64_inc(&bc->alloc_failed);
-
 	return element;
 }
 
@@ -113,41 +233,53 @@ static void biopool_pool_free(void *element, void *pool_data)
 {
 	struct biopool_c *bc = pool_data;
 
-	bc->slab_free(element, bc->slab_data);
+	mempool_free_slab(element, bc->slab);
 }
 
 /*
- * Called after bioset_init(), so that the reserve is preallocated by the
- * real slab allocator, and before the target sees any bio.
+ * After bioset_init(): the set's own cache, and its mempool made again on
+ * it with our callbacks.  On failure the caller still calls bioset_exit().
  */
-static void biopool_hook_pool(struct biopool_c *bc)
+static int biopool_own_slab(struct biopool_c *bc)
 {
-	mempool_t *pool = &bc->bs.bio_pool;
+	static atomic_t biopool_slabs = ATOMIC_INIT(0);
+	struct bio_set *bs = &bc->bs;
+	char name[32];
+	int r;
 
-	if (!BIOPOOL_CAN_HOOK_POOL)
-		return;
+	snprintf(name, sizeof(name), "dm_biopool_%u",
+		 (unsigned int)atomic_inc_return(&biopool_slabs));
+	bc->slab = kmem_cache_create(name, kmem_cache_size(bs->bio_slab),
+				     ARCH_KMALLOC_MINALIGN, BIOPOOL_SLAB_FLAGS,
+				     NULL);
+	if (!bc->slab)
+		return -ENOMEM;
 
-	bc->slab_alloc = pool->alloc;
-	bc->slab_free = pool->free;
-	bc->slab_data = pool->pool_data;
-	pool->alloc = biopool_pool_alloc;
-	pool->free = biopool_pool_free;
-	pool->pool_data = bc;
-	bc->pool_hooked = true;
+	mempool_exit(&bs->bio_pool);
+	r = mempool_init(&bs->bio_pool, bc->pool_size, biopool_pool_alloc,
+			 biopool_pool_free, bc);
+	if (r) {
+		kmem_cache_destroy(bc->slab);
+		bc->slab = NULL;
+		return r;
+	}
+	bc->shared_slab = bs->bio_slab;
+	bs->bio_slab = bc->slab;
+	return 0;
 }
 
-/* Must run before bioset_exit(), when no bio of this set is in flight. */
-static void biopool_unhook_pool(struct biopool_c *bc)
+/* Undo biopool_own_slab() and bioset_init(); no bio of the set is left. */
+static void biopool_free_bioset(struct biopool_c *bc)
 {
-	mempool_t *pool = &bc->bs.bio_pool;
+	struct bio_set *bs = &bc->bs;
 
-	if (!bc->pool_hooked)
-		return;
-
-	pool->alloc = bc->slab_alloc;
-	pool->free = bc->slab_free;
-	pool->pool_data = bc->slab_data;
-	bc->pool_hooked = false;
+	if (bc->slab) {
+		/* the reserve goes back to our cache, with our callbacks */
+		mempool_exit(&bs->bio_pool);
+		bs->bio_slab = bc->shared_slab;
+	}
+	bioset_exit(bs);
+	kmem_cache_destroy(bc->slab);
 }
 
 /*
@@ -189,8 +321,19 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 		{1, BIOPOOL_MAX_POOL_SIZE, "Invalid pool_size (1..65536)"},
 		{0, 1U << 31, "Invalid split_sectors"},
 	};
-	bool seen_pool_size = false, seen_split = false;
-	unsigned int argc;
+	/* the key:value parameters */
+	struct {
+		const char *key;
+		const struct dm_arg *bounds;
+		unsigned int *value;
+		char *duplicate;
+		bool seen;
+	} kv[] = {
+		{ "pool_size", &_args[1], &bc->pool_size, "Duplicate pool_size" },
+		{ "split_sectors", &_args[2], &bc->split_sectors,
+		  "Duplicate split_sectors" },
+	};
+	unsigned int argc, i;
 	const char *arg, *value;
 	size_t len;
 	int r;
@@ -230,34 +373,26 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 		len = value - arg;
 		value++;
 
-		if (biopool_key_is(arg, len, "pool_size")) {
-			if (seen_pool_size) {
-				ti->error = "Duplicate pool_size";
-				return -EINVAL;
-			}
-			seen_pool_size = true;
-			r = biopool_parse_value(value, &_args[1],
-						&bc->pool_size, &ti->error);
-			if (r)
-				return r;
-		} else if (biopool_key_is(arg, len, "split_sectors")) {
-			if (seen_split) {
-				ti->error = "Duplicate split_sectors";
-				return -EINVAL;
-			}
-			seen_split = true;
-			r = biopool_parse_value(value, &_args[2],
-						&bc->split_sectors, &ti->error);
-			if (r)
-				return r;
-			if (bc->split_sectors &&
-			    (!is_power_of_2(bc->split_sectors) ||
-			     bc->split_sectors < BIOPOOL_MIN_SPLIT_SECTORS)) {
-				ti->error = "split_sectors must be 0 or a power of two >= 8";
-				return -EINVAL;
-			}
-		} else {
+		for (i = 0; i < ARRAY_SIZE(kv); i++)
+			if (biopool_key_is(arg, len, kv[i].key))
+				break;
+		if (i == ARRAY_SIZE(kv)) {
 			ti->error = "Unknown optional parameter";
+			return -EINVAL;
+		}
+		if (kv[i].seen) {
+			ti->error = kv[i].duplicate;
+			return -EINVAL;
+		}
+		kv[i].seen = true;
+		r = biopool_parse_value(value, kv[i].bounds, kv[i].value,
+					&ti->error);
+		if (r)
+			return r;
+		if (bc->split_sectors &&
+		    (!is_power_of_2(bc->split_sectors) ||
+		     bc->split_sectors < BIOPOOL_MIN_SPLIT_SECTORS)) {
+			ti->error = "split_sectors must be 0 or a power of two >= 8";
 			return -EINVAL;
 		}
 	}
@@ -299,6 +434,8 @@ static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	bc->pool_size = BIOPOOL_DEFAULT_POOL_SIZE;
+	mutex_init(&bc->fail_lock);
+	INIT_WORK(&bc->disarm_work, biopool_disarm_work);
 
 	path = dm_shift_arg(&as);
 	offset = dm_shift_arg(&as);
@@ -344,7 +481,11 @@ static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate bio_set";
 		goto bad_put;
 	}
-	biopool_hook_pool(bc);
+	r = biopool_own_slab(bc);
+	if (r) {
+		ti->error = "Cannot allocate the bio_set's slab cache";
+		goto bad_bioset;
+	}
 
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
@@ -355,6 +496,8 @@ static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = bc;
 	return 0;
 
+bad_bioset:
+	bioset_exit(&bc->bs);
 bad_put:
 	dm_put_device(ti, bc->dev);
 bad_free:
@@ -366,8 +509,12 @@ static void biopool_dtr(struct dm_target *ti)
 {
 	struct biopool_c *bc = ti->private;
 
-	biopool_unhook_pool(bc);
-	bioset_exit(&bc->bs);
+	/* no handler runs once the probe is unregistered: then the work */
+	mutex_lock(&bc->fail_lock);
+	biopool_disarm(bc, true);
+	mutex_unlock(&bc->fail_lock);
+	cancel_work_sync(&bc->disarm_work);
+	biopool_free_bioset(bc);
 	dm_put_device(ti, bc->dev);
 	kfree(bc);
 }
@@ -586,32 +733,37 @@ static const char *biopool_echo_cut(const char *s)
 static int biopool_message_fail_alloc(struct biopool_c *bc, const char *dev,
 				      unsigned int argc, char **argv)
 {
-	unsigned int n;
+	unsigned int n = 0;
+	bool always;
+	int r;
 
 	if (argc != 2) {
 		DMERR("%s: fail_alloc takes one argument, <count> or always",
 		      dev);
 		return -EINVAL;
 	}
-	if (!bc->pool_hooked) {
-		DMERR("%s: fail_alloc is not available on this kernel (KASAN or slab debugging)",
-		      dev);
-		return -EOPNOTSUPP;
-	}
-
-	if (!strcmp(argv[1], "always")) {
-		WRITE_ONCE(bc->fail_always, true);
-		return 0;
-	}
-	if (biopool_strtouint(argv[1], &n)) {
+	always = !strcmp(argv[1], "always");
+	if (!always && biopool_strtouint(argv[1], &n)) {
 		DMERR("%s: fail_alloc: invalid count '%.*s%s' (want 0..%u or always)",
 		      dev, biopool_echo_len(argv[1]), argv[1],
 		      biopool_echo_cut(argv[1]), UINT_MAX);
 		return -EINVAL;
 	}
 
-	atomic64_set(&bc->fail_remaining, n);
-	WRITE_ONCE(bc->fail_always, false);
+	mutex_lock(&bc->fail_lock);
+	if (always || n) {
+		r = biopool_arm(bc);
+		if (r) {
+			mutex_unlock(&bc->fail_lock);
+			DMERR("%s: fail_alloc: cannot probe the slab allocator (error %d%s)",
+			      dev, r, r == -EOPNOTSUPP ? ": no CONFIG_KRETPROBES" : "");
+			return r;
+		}
+	}
+	atomic64_set(&bc->fail_remaining, always ? 0 : n);
+	WRITE_ONCE(bc->fail_always, always);
+	biopool_disarm(bc, false);
+	mutex_unlock(&bc->fail_lock);
 	return 0;
 }
 

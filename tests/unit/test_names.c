@@ -4,7 +4,10 @@
  * what -d accepts, and naming bio_sets.
  */
 #include "unit.h"
-#include "names.h"
+#include "devices.h"
+#include "ksyms.h"
+#include "parse.h"
+#include "setname.h"
 
 #include <errno.h>
 #include <stdio.h>

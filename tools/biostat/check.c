@@ -5,22 +5,19 @@
  * allocated earlier from the same set, with a gfp mask that may sleep on
  * the set's mempool.  See bpf/biostat_check.bpf.c and biostat.8, CHECK MODE.
  *
+ * Its own command line, loading and the report of the sites found; the
+ * plumbing (messages, privileges, clocks, signals), devices, symbols and
+ * set names are those of biostat.
+ *
  * Exit status: 0 no violation, 1 cannot trace, 2 bad command line,
  * 3 at least one violation.
  */
 #include <argp.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -28,63 +25,53 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "biostat.h"
+#include "biostat_check.h"
 #include "biostat_check.skel.h"
 #include "check.h"
+#include "common.h"
+#include "devices.h"
 #include "json.h"
-#include "names.h"
+#include "parse.h"
+#include "setname.h"
+#include "symtab.h"
 
-enum { CK_OK = 0, CK_FAIL = 1, CK_USAGE = 2, CK_VIOLATION = 3 };
-
-static struct {
+struct check_opts {
 	double duration;	/* 0: until SIGINT/SIGTERM */
 	bool json, verbose;
 	const char *device;
-	__u32 kdev;
-} cenv;
+	int positional;
+};
 
-static volatile sig_atomic_t ck_exiting;
+struct site {
+	struct biostat_check_key k;
+	struct biostat_check_site v;
+};
 
-static void ck_sig(int sig)
-{
-	(void)sig;
-	ck_exiting = 1;
-}
+/* One run of biostat check. */
+struct check {
+	struct check_opts o;
+	__u32 kdev;		/* of -d, 0: every device */
+	struct devlists dl;
+	struct symtab syms;
+	struct biostat_check_bpf *skel;
+	struct bpf_link *links[8];
+	int nlinks;
+	struct site *sites;
+	size_t nsites;
+	__u64 cerrs[BIOSTAT_CERR_NR];
+	double start, stop;
+};
 
-static void ck_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void ck_usage(const char *fmt, ...)
-{
-	va_list ap;
+static const char *const cerr_names[BIOSTAT_CERR_NR] = {
+	[BIOSTAT_CERR_HELD_FULL] = "held_map_full",
+	[BIOSTAT_CERR_TASKSET_FULL] = "taskset_map_full",
+	[BIOSTAT_CERR_SITES_FULL] = "site_map_full",
+	[BIOSTAT_CERR_STACK] = "stack_unavailable",
+	[BIOSTAT_CERR_ALLOCS] = "allocations",
+	[BIOSTAT_CERR_NOSLEEP_HELD] = "nosleep_while_held",
+};
 
-	fputs("biostat check: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see biostat check --help)\n", stderr);
-	exit(CK_USAGE);
-}
-
-static void ck_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void ck_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("biostat check: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(CK_FAIL);
-}
-
-static int ck_libbpf_print(enum libbpf_print_level level, const char *fmt,
-			   va_list args)
-{
-	(void)level;
-	if (!cenv.verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
+/* ------------------------------------------------------------ arguments */
 
 static const char ck_doc[] =
 "Report tasks that allocate a bio from a bio_set while they still hold,\n"
@@ -114,30 +101,27 @@ static const struct argp_option ck_opts[] = {
 	{ 0 },
 };
 
-static int ck_positional;
-
 static error_t ck_parse(int key, char *arg, struct argp_state *state)
 {
+	struct check_opts *o = state->input;
+
 	switch (key) {
-	case 'j': cenv.json = true; break;
-	case 'v': cenv.verbose = true; break;
-	case 'd': cenv.device = arg; break;
+	case 'j': o->json = true; break;
+	case 'v': o->verbose = true; break;
+	case 'd': o->device = arg; break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "biostat check");
-		exit(CK_OK);
+		exit(EXIT_OK);
 	case ARGP_KEY_ARG:
-		if (ck_positional++ > 0)
-			ck_usage("unexpected argument '%s'", arg);
-		if (parse_interval(arg, &cenv.duration))
-			ck_usage("invalid duration '%s': a positive number of seconds", arg);
+		if (o->positional++ > 0)
+			die_usage("unexpected argument '%s'", arg);
+		if (parse_interval(arg, &o->duration))
+			die_usage("invalid duration '%s': a positive number of seconds", arg);
 		break;
 	case ARGP_KEY_ERROR: {
-		const char *bad = state->next > 0 && state->next <= state->argc ?
-				  state->argv[state->next - 1] : "?";
+		static const char *const with_arg[] = { "-d", "--device", NULL };
 
-		if (!strcmp(bad, "-d") || !strcmp(bad, "--device"))
-			ck_usage("option '%s' needs an argument", bad);
-		ck_usage("unknown option '%s'", bad);
+		die_option(state, with_arg);
 	}
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -145,13 +129,7 @@ static error_t ck_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static double ck_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* ------------------------------------------------------------ naming */
 
 /* "GFP_NOIO" etc. from the reclaim, IO and FS bits (same on 6.1 and 6.12). */
 static const char *gfp_name(__u32 gfp)
@@ -169,21 +147,13 @@ static const char *gfp_name(__u32 gfp)
 	return high ? "__GFP_HIGH" : "no reclaim";
 }
 
-struct site {
-	struct biostat_check_key k;
-	struct biostat_check_site v;
-};
-
-static struct ksyms *ks;
-static char *blk_list, *dm_list;
-
 /*
  * A frame that is no caller: BPF trampolines and programs.  On 6.1 the
  * fexit trampoline's address can fall inside a module's data symbols
  * (the trampoline image lives among the modules), so a frame that
  * resolves to anything but text is dropped too.
  */
-static bool skip_frame(__u64 addr)
+static bool skip_frame(const struct ksyms *ks, __u64 addr)
 {
 	const struct ksym *s;
 	uint64_t off;
@@ -201,17 +171,18 @@ static int get_stack(int fd, __s64 id, __u64 *ips)
 {
 	__u32 k = (__u32)id;
 
-	memset(ips, 0, BIOSTAT_MAX_STACK_DEPTH * sizeof(*ips));
+	memset(ips, 0, BIOSTAT_CHECK_STACK_DEPTH * sizeof(*ips));
 	if (id < 0 || bpf_map_lookup_elem(fd, &k, ips))
 		return -1;
 	return 0;
 }
 
-static void set_name(const struct site *s, const __u64 *second, bool have2,
-		     char *buf, size_t n)
+static void set_name(struct check *c, const struct site *s,
+		     const __u64 *second, bool have2, char *buf, size_t n)
 {
+	const struct ksyms *ks = symtab_ksyms(&c->syms);
 	const struct ksym *fsb = ksyms_by_name(ks, "fs_bio_set");
-	uint64_t caller[BIOSTAT_MAX_STACK_DEPTH];
+	uint64_t caller[BIOSTAT_CHECK_STACK_DEPTH];
 	struct set_desc d = {
 		.bs = s->k.bs,
 		.kdev = s->v.dev,
@@ -223,16 +194,16 @@ static void set_name(const struct site *s, const __u64 *second, bool have2,
 
 	if (have2) {
 		/* drop trampoline frames so the allocator comes first */
-		for (i = 0; i < BIOSTAT_MAX_STACK_DEPTH && second[i]; i++)
-			if (!skip_frame(second[i]))
+		for (i = 0; i < BIOSTAT_CHECK_STACK_DEPTH && second[i]; i++)
+			if (!skip_frame(ks, second[i]))
 				caller[j++] = second[i];
 		d.caller = caller;
 		d.ncaller = j;
 	}
-	describe_set(ks, dm_list, blk_list, &d, buf, n);
+	describe_set(ks, c->dl.dm, c->dl.blk, &d, buf, n);
 }
 
-static void dev_name(__u32 kdev, char *buf, size_t n)
+static void dev_name(const struct check *c, __u32 kdev, char *buf, size_t n)
 {
 	unsigned int ma = BIOSTAT_KDEV_MAJOR(kdev), mi = BIOSTAT_KDEV_MINOR(kdev);
 	char nm[128];
@@ -241,14 +212,15 @@ static void dev_name(__u32 kdev, char *buf, size_t n)
 		snprintf(buf, n, "-");
 		return;
 	}
-	if (!devlist_by_dev(dm_list, ma, mi, nm, sizeof(nm)) ||
-	    !devlist_by_dev(blk_list, ma, mi, nm, sizeof(nm)))
+	if (!devlist_by_dev(c->dl.dm, ma, mi, nm, sizeof(nm)) ||
+	    !devlist_by_dev(c->dl.blk, ma, mi, nm, sizeof(nm)))
 		snprintf(buf, n, "%s (%u:%u)", nm, ma, mi);
 	else
 		snprintf(buf, n, "%u:%u", ma, mi);
 }
 
-static void print_stack_text(const char *title, const __u64 *ips, bool ok)
+static void print_stack_text(const struct ksyms *ks, const char *title,
+			     const __u64 *ips, bool ok)
 {
 	char sym[256];
 	int i;
@@ -258,15 +230,16 @@ static void print_stack_text(const char *title, const __u64 *ips, bool ok)
 		printf("    (stack not available)\n");
 		return;
 	}
-	for (i = 0; i < BIOSTAT_MAX_STACK_DEPTH && ips[i]; i++) {
-		if (skip_frame(ips[i]))
+	for (i = 0; i < BIOSTAT_CHECK_STACK_DEPTH && ips[i]; i++) {
+		if (skip_frame(ks, ips[i]))
 			continue;
 		ksym_format(ks, ips[i], sym, sizeof(sym));
 		printf("    %s\n", sym);
 	}
 }
 
-static void json_stack(struct json *j, const char *key, const __u64 *ips, bool ok)
+static void json_stack(const struct ksyms *ks, struct json *j, const char *key,
+		       const __u64 *ips, bool ok)
 {
 	char sym[256];
 	int i;
@@ -277,13 +250,124 @@ static void json_stack(struct json *j, const char *key, const __u64 *ips, bool o
 		return;
 	}
 	json_arr_begin(j);
-	for (i = 0; i < BIOSTAT_MAX_STACK_DEPTH && ips[i]; i++) {
-		if (skip_frame(ips[i]))
+	for (i = 0; i < BIOSTAT_CHECK_STACK_DEPTH && ips[i]; i++) {
+		if (skip_frame(ks, ips[i]))
 			continue;
 		ksym_format(ks, ips[i], sym, sizeof(sym));
 		json_str(j, sym);
 	}
 	json_arr_end(j);
+}
+
+/* Does a violation concern the -d device (its own dev, or its set's name)? */
+static bool dev_matches(const struct check *c, const struct site *s,
+			const char *setname)
+{
+	char nm[128];
+	size_t l;
+
+	if (!c->o.device)
+		return true;
+	if (s->v.dev == c->kdev)
+		return true;
+	/* dm core's sets are allocated with no bdev: match "NAME:" prefixes */
+	if (!devlist_by_dev(c->dl.dm, BIOSTAT_KDEV_MAJOR(c->kdev),
+			    BIOSTAT_KDEV_MINOR(c->kdev), nm, sizeof(nm))) {
+		l = strlen(nm);
+		if (!strncmp(setname, nm, l) && setname[l] == ':')
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ tracing */
+
+static void check_attach(struct check *c)
+{
+	struct biostat_check_bpf *skel = c->skel;
+	struct bpf_program *must[] = {
+		skel->progs.ck_alloc, skel->progs.ck_submit,
+		skel->progs.ck_submit_exit, skel->progs.ck_put,
+		skel->progs.ck_clone,
+	};
+	/* blk-mq's own splits reach requests without submit_bio_noacct() */
+	struct bpf_program *may[] = {
+		skel->progs.ck_getrq, skel->progs.ck_backmerge,
+		skel->progs.ck_frontmerge,
+	};
+	int err;
+
+	_Static_assert(ARRAY_SIZE(must) + ARRAY_SIZE(may) <= ARRAY_SIZE(c->links),
+		       "a link for every program");
+	for (size_t i = 0; i < ARRAY_SIZE(must); i++) {
+		c->links[c->nlinks] = bpf_program__attach(must[i]);
+		if (!c->links[c->nlinks]) {
+			err = -errno;
+			die("cannot attach %s: %s; check mode needs fentry "
+			    "(this kernel refuses it or lacks the function)",
+			    bpf_program__name(must[i]), strerror(-err));
+		}
+		c->nlinks++;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(may); i++) {
+		c->links[c->nlinks] = bpf_program__attach(may[i]);
+		if (c->links[c->nlinks])
+			c->nlinks++;
+		else
+			warn("cannot attach %s (%s): bios split by blk-mq may be "
+			     "reported", bpf_program__name(may[i]), strerror(errno));
+	}
+}
+
+static void check_start(struct check *c)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	int err;
+
+	devlists_read(&c->dl);
+	if (c->o.device)
+		c->kdev = device_arg_kdev(&c->dl, c->o.device);
+	libbpf_set_print(libbpf_print_fn);
+	require_tracing();
+	symtab_init(&c->syms, true);
+	symtab_ksyms(&c->syms);
+	setrlimit(RLIMIT_MEMLOCK, &rl);	/* pre-5.11 kernels only */
+	c->skel = biostat_check_bpf__open();
+	if (!c->skel)
+		die_bpf(errno, "cannot open the BPF object");
+	err = biostat_check_bpf__load(c->skel);
+	if (err == -EPERM || err == -EACCES)
+		die("cannot load the fentry programs: %s; check mode needs "
+		    "root and a kernel that allows fentry on bio_alloc_bioset, "
+		    "submit_bio_noacct and bio_put (it has no kprobe or "
+		    "tracepoint fallback)", strerror(-err));
+	if (err)
+		die_bpf(err, "cannot load the BPF programs");
+	check_attach(c);
+}
+
+/* Until DURATION is over or a signal came. */
+static void check_wait(struct check *c)
+{
+	double end;
+
+	signals_setup();
+	c->skel->bss->enabled = true;
+	c->start = mono_now();
+	end = c->o.duration > 0 ? c->start + c->o.duration : 0;
+	fprintf(stderr, "Checking bio_set allocation order... %s\n",
+		end ? "" : "Hit Ctrl-C to end.");
+	while (!exit_requested()) {
+		double now = mono_now(), left = end ? end - now : 0.2;
+
+		if (end && left <= 0)
+			break;
+		if (left > 0.2)
+			left = 0.2;
+		usleep((useconds_t)(left * 1e6) + 1);
+	}
+	c->skel->bss->enabled = false;
+	c->stop = mono_now();	/* what was checked; naming the sites takes a while */
 }
 
 static int cmp_site(const void *a, const void *b)
@@ -295,42 +379,182 @@ static int cmp_site(const void *a, const void *b)
 	return x->v.first_ns < y->v.first_ns ? -1 : x->v.first_ns > y->v.first_ns;
 }
 
-/* Does a violation concern the -d device (its own dev, or its set's name)? */
-static bool dev_matches(const struct site *s, const char *setname)
+/* The violations map, sorted by set and first time; the "cerrs" sums. */
+static void check_collect(struct check *c)
 {
-	char nm[128];
-	size_t l;
+	int vfd = bpf_map__fd(c->skel->maps.violations);
+	int efd = bpf_map__fd(c->skel->maps.cerrs);
+	struct biostat_check_key key, next, *pkey = NULL;
+	int ncpu = libbpf_num_possible_cpus();
+	size_t cap = 0;
+	__u64 *pcpu;
 
-	if (!cenv.device)
-		return true;
-	if (s->v.dev == cenv.kdev)
-		return true;
-	/* dm core's sets are allocated with no bdev: match "NAME:" prefixes */
-	if (!devlist_by_dev(dm_list, BIOSTAT_KDEV_MAJOR(cenv.kdev),
-			    BIOSTAT_KDEV_MINOR(cenv.kdev), nm, sizeof(nm))) {
-		l = strlen(nm);
-		if (!strncmp(setname, nm, l) && setname[l] == ':')
-			return true;
+	while (!bpf_map_get_next_key(vfd, pkey, &next)) {
+		key = next;
+		pkey = &key;
+		if (c->nsites == cap) {
+			struct site *ns;
+
+			cap = cap ? cap * 2 : 16;
+			ns = realloc(c->sites, cap * sizeof(*ns));
+			if (!ns)
+				die("out of memory");
+			c->sites = ns;
+		}
+		c->sites[c->nsites].k = key;
+		if (!bpf_map_lookup_elem(vfd, &key, &c->sites[c->nsites].v))
+			c->nsites++;
 	}
-	return false;
+	if (c->nsites)
+		qsort(c->sites, c->nsites, sizeof(*c->sites), cmp_site);
+
+	pcpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*pcpu));
+	for (__u32 e = 0; pcpu && ncpu > 0 && e < BIOSTAT_CERR_NR; e++) {
+		if (bpf_map_lookup_elem(efd, &e, pcpu))
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			c->cerrs[e] += pcpu[cpu];
+	}
+	free(pcpu);
+	/* devices created while we ran: list them again for names */
+	devlists_read(&c->dl);
 }
 
-static void resolve_dev(void)
-{
-	unsigned int ma, mi;
-	struct stat st;
+/* ------------------------------------------------------------ report */
 
-	if (!cenv.device)
+static void site_json(struct check *c, struct json *j, const struct site *s,
+		      const char *name, const char *dev, const __u64 *ips1,
+		      bool ok1, const __u64 *ips2, bool ok2)
+{
+	const struct ksyms *ks = symtab_ksyms(&c->syms);
+	char hex[32];
+
+	json_reset(j);
+	json_obj_begin(j);
+	json_kv_str(j, "type", "violation");
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->k.bs);
+	json_kv_str(j, "bio_set", hex);
+	json_kv_str(j, "set", name);
+	json_kv_str(j, "dev", dev);
+	json_kv_str(j, "comm", s->v.comm);
+	json_kv_u64(j, "pid", s->v.pid);
+	json_kv_u64(j, "tid", s->v.tid);
+	snprintf(hex, sizeof(hex), "0x%x", s->v.gfp_first);
+	json_kv_str(j, "gfp_first", hex);
+	json_kv_str(j, "gfp_first_name", gfp_name(s->v.gfp_first));
+	snprintf(hex, sizeof(hex), "0x%x", s->v.gfp_second);
+	json_kv_str(j, "gfp_second", hex);
+	json_kv_str(j, "gfp_second_name", gfp_name(s->v.gfp_second));
+	json_kv_u64(j, "held", s->v.held);
+	json_kv_u64(j, "held_max", s->v.held_max);
+	json_kv_u64(j, "count", s->v.count);
+	json_kv_bool(j, "in_submit_bio", s->v.flags & BIOSTAT_CHECK_IN_SUBMIT);
+	json_kv_bool(j, "rescuer", s->v.flags & BIOSTAT_CHECK_RESCUER);
+	json_stack(ks, j, "stack_first", ips1, ok1);
+	json_stack(ks, j, "stack_second", ips2, ok2);
+	json_obj_end(j);
+	json_println(j, stdout);
+}
+
+static void site_text(struct check *c, const struct site *s, const char *name,
+		      const char *dev, const __u64 *ips1, bool ok1,
+		      const __u64 *ips2, bool ok2)
+{
+	const struct ksyms *ks = symtab_ksyms(&c->syms);
+
+	printf("VIOLATION bio_set %s (0x%llx) dev %s\n", name,
+	       (unsigned long long)s->k.bs, dev);
+	printf("  task %s pid %u tid %u: allocated with %u bio(s) from this set "
+	       "still held (at most %u), %llu time(s) at this site\n",
+	       s->v.comm, s->v.pid, s->v.tid, s->v.held, s->v.held_max,
+	       (unsigned long long)s->v.count);
+	printf("  gfp of the held bio: %s (0x%x); of the new one: %s (0x%x)%s%s\n",
+	       gfp_name(s->v.gfp_first), s->v.gfp_first,
+	       gfp_name(s->v.gfp_second), s->v.gfp_second,
+	       s->v.flags & BIOSTAT_CHECK_IN_SUBMIT ? "; inside ->submit_bio" : "",
+	       s->v.flags & BIOSTAT_CHECK_RESCUER ? "; set has a rescuer" :
+	       "; set has no rescuer");
+	print_stack_text(ks, "held bio allocated at", ips1, ok1);
+	print_stack_text(ks, "new bio allocated at", ips2, ok2);
+	printf("\n");
+}
+
+static void summary(const struct check *c, struct json *j, size_t shown,
+		    size_t nsets)
+{
+	const __u64 *e = c->cerrs;
+
+	if (!c->o.json) {
+		printf("%zu violation site(s) in %zu bio_set(s); %llu allocations checked "
+		       "in %.1f s (%llu made while holding, unable to sleep: not "
+		       "violations)\n", shown, nsets,
+		       (unsigned long long)e[BIOSTAT_CERR_ALLOCS], c->stop - c->start,
+		       (unsigned long long)e[BIOSTAT_CERR_NOSLEEP_HELD]);
+		for (int k = 0; k < BIOSTAT_CERR_ALLOCS; k++)
+			if (e[k])
+				printf("warning: %s: %llu (some bios or sites were not "
+				       "tracked)\n", cerr_names[k],
+				       (unsigned long long)e[k]);
 		return;
-	if (cenv.device[0] == '/' && !stat(cenv.device, &st)) {
-		if (!S_ISBLK(st.st_mode))
-			ck_usage("'%s' is not a block device", cenv.device);
-		ma = major(st.st_rdev);
-		mi = minor(st.st_rdev);
-	} else if (resolve_device_arg(cenv.device, dm_list, blk_list, &ma, &mi)) {
-		ck_usage("unknown device '%s'", cenv.device);
 	}
-	cenv.kdev = BIOSTAT_KDEV(ma, mi);
+	json_reset(j);
+	json_obj_begin(j);
+	json_kv_str(j, "type", "check_summary");
+	json_kv_double(j, "seconds", c->stop - c->start, 3);
+	json_kv_u64(j, "violations", shown);
+	json_kv_u64(j, "sets", nsets);
+	json_key(j, "drops");
+	json_obj_begin(j);
+	for (int k = 0; k < BIOSTAT_CERR_ALLOCS; k++)
+		json_kv_u64(j, cerr_names[k], e[k]);
+	json_obj_end(j);
+	json_kv_u64(j, "allocations", e[BIOSTAT_CERR_ALLOCS]);
+	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);
+	json_obj_end(j);
+	json_println(j, stdout);
+}
+
+/* Every site for the -d device; returns how many were shown. */
+static size_t check_report(struct check *c)
+{
+	__u64 ips1[BIOSTAT_CHECK_STACK_DEPTH], ips2[BIOSTAT_CHECK_STACK_DEPTH];
+	int sfd = bpf_map__fd(c->skel->maps.cstacks);
+	size_t shown = 0, nsets = 0;
+	struct json j;
+
+	json_init(&j);
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct site *s = &c->sites[i];
+		bool ok1 = !get_stack(sfd, s->k.stack_first, ips1);
+		bool ok2 = !get_stack(sfd, s->k.stack_second, ips2);
+		char name[160], dev[160];
+
+		set_name(c, s, ips2, ok2, name, sizeof(name));
+		if (!dev_matches(c, s, name))
+			continue;
+		if (!i || s->k.bs != c->sites[i - 1].k.bs)
+			nsets++;
+		shown++;
+		dev_name(c, s->v.dev, dev, sizeof(dev));
+		if (c->o.json)
+			site_json(c, &j, s, name, dev, ips1, ok1, ips2, ok2);
+		else
+			site_text(c, s, name, dev, ips1, ok1, ips2, ok2);
+	}
+	summary(c, &j, shown, nsets);
+	fflush(stdout);
+	json_free(&j);
+	return shown;
+}
+
+static void check_stop(struct check *c)
+{
+	while (c->nlinks > 0)
+		bpf_link__destroy(c->links[--c->nlinks]);
+	biostat_check_bpf__destroy(c->skel);
+	free(c->sites);
+	symtab_free(&c->syms);
+	devlists_free(&c->dl);
 }
 
 int check_main(int argc, char **argv)
@@ -341,243 +565,17 @@ int check_main(int argc, char **argv)
 		.args_doc = "[DURATION]",
 		.doc = ck_doc,
 	};
-	static const char *const cerr_names[BIOSTAT_CERR_NR] = {
-		"held_map_full", "taskset_map_full", "site_map_full",
-		"stack_unavailable", "allocations", "nosleep_while_held",
-	};
-	struct sigaction sa = { .sa_handler = ck_sig };
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	struct biostat_check_bpf *skel;
-	struct biostat_check_key key, next, *pkey = NULL;
-	__u64 errs[BIOSTAT_CERR_NR] = { 0 }, *pcpu;
-	__u64 ips1[BIOSTAT_MAX_STACK_DEPTH], ips2[BIOSTAT_MAX_STACK_DEPTH];
-	struct site *sites = NULL;
-	size_t nsites = 0, cap = 0, i, shown = 0, nsets = 0;
-	struct bpf_link *links[8];
-	struct json j;
-	double start, end, stop;
-	int ncpu, nlinks = 0, vfd, sfd, efd, err;
-	__u32 e;
+	struct check c = { 0 };
+	size_t shown;
 
-	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL))
-		ck_usage("invalid arguments");
-	build_dev_lists(&blk_list, &dm_list);
-	resolve_dev();
-	libbpf_set_print(ck_libbpf_print);
-
-	if (geteuid() != 0)
-		fprintf(stderr, "biostat check: warning: not root; tracing needs "
-			"CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)\n");
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		ck_fail("the kernel has no BTF (/sys/kernel/btf/vmlinux); check mode "
-			"needs CONFIG_DEBUG_INFO_BTF=y");
-	ks = ksyms_load("/proc/kallsyms");
-	if (!ks)
-		ck_fail("cannot read /proc/kallsyms: %s", strerror(errno));
-	if (ks->zero_addrs)
-		ck_fail("/proc/kallsyms shows no addresses (kptr_restrict); run as root");
-
-	setrlimit(RLIMIT_MEMLOCK, &rl);
-	skel = biostat_check_bpf__open();
-	if (!skel)
-		ck_fail("cannot open the BPF object: %s", strerror(errno));
-	err = biostat_check_bpf__load(skel);
-	if (err) {
-		biostat_check_bpf__destroy(skel);
-		if (err == -EPERM || err == -EACCES)
-			ck_fail("cannot load the fentry programs: %s; check mode needs "
-				"root and a kernel that allows fentry on bio_alloc_bioset, "
-				"submit_bio_noacct and bio_put (it has no kprobe or "
-				"tracepoint fallback)", strerror(-err));
-		ck_fail("cannot load the BPF programs: %s (run with -v for details)",
-			strerror(-err));
-	}
-	{
-		struct bpf_program *must[] = {
-			skel->progs.ck_alloc, skel->progs.ck_submit,
-			skel->progs.ck_submit_exit, skel->progs.ck_put,
-			skel->progs.ck_clone,
-		};
-		struct bpf_program *may[] = {
-			skel->progs.ck_getrq, skel->progs.ck_backmerge,
-			skel->progs.ck_frontmerge,
-		};
-
-		for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
-			links[nlinks] = bpf_program__attach(must[i]);
-			if (!links[nlinks]) {
-				err = -errno;
-				while (nlinks > 0)
-					bpf_link__destroy(links[--nlinks]);
-				biostat_check_bpf__destroy(skel);
-				ck_fail("cannot attach %s: %s; check mode needs fentry "
-					"(this kernel refuses it or lacks the function)",
-					bpf_program__name(must[i]), strerror(-err));
-			}
-			nlinks++;
-		}
-		for (i = 0; i < sizeof(may) / sizeof(may[0]); i++) {
-			links[nlinks] = bpf_program__attach(may[i]);
-			if (links[nlinks])
-				nlinks++;
-			else
-				fprintf(stderr, "biostat check: warning: cannot attach %s "
-					"(%s): bios split by blk-mq may be reported\n",
-					bpf_program__name(may[i]), strerror(errno));
-		}
-	}
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	skel->bss->enabled = true;
-	start = ck_now();
-	end = cenv.duration > 0 ? start + cenv.duration : 0;
-	fprintf(stderr, "Checking bio_set allocation order... %s\n",
-		end ? "" : "Hit Ctrl-C to end.");
-	while (!ck_exiting) {
-		double now = ck_now(), left = end ? end - now : 0.2;
-
-		if (end && left <= 0)
-			break;
-		if (left > 0.2)
-			left = 0.2;
-		usleep((useconds_t)(left * 1e6) + 1);
-	}
-	skel->bss->enabled = false;
-	stop = ck_now();	/* what was checked; naming the sites takes a while */
-
-	/* Devices created while we ran: list them again for names. */
-	build_dev_lists(&blk_list, &dm_list);
-
-	vfd = bpf_map__fd(skel->maps.violations);
-	sfd = bpf_map__fd(skel->maps.cstacks);
-	efd = bpf_map__fd(skel->maps.cerrs);
-	while (!bpf_map_get_next_key(vfd, pkey, &next)) {
-		key = next;
-		pkey = &key;
-		if (nsites == cap) {
-			struct site *ns;
-
-			cap = cap ? cap * 2 : 16;
-			ns = realloc(sites, cap * sizeof(*ns));
-			if (!ns)
-				ck_fail("out of memory");
-			sites = ns;
-		}
-		sites[nsites].k = key;
-		if (bpf_map_lookup_elem(vfd, &key, &sites[nsites].v))
-			continue;
-		nsites++;
-	}
-	if (nsites)
-		qsort(sites, nsites, sizeof(*sites), cmp_site);
-
-	ncpu = libbpf_num_possible_cpus();
-	pcpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*pcpu));
-	for (e = 0; pcpu && ncpu > 0 && e < BIOSTAT_CERR_NR; e++) {
-		if (bpf_map_lookup_elem(efd, &e, pcpu))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			errs[e] += pcpu[c];
-	}
-	free(pcpu);
-
-	json_init(&j);
-	for (i = 0; i < nsites; i++) {
-		const struct site *s = &sites[i];
-		bool ok1 = !get_stack(sfd, s->k.stack_first, ips1);
-		bool ok2 = !get_stack(sfd, s->k.stack_second, ips2);
-		char name[160], dev[160];
-
-		set_name(s, ips2, ok2, name, sizeof(name));
-		if (!dev_matches(s, name))
-			continue;
-		if (!i || s->k.bs != sites[i - 1].k.bs)
-			nsets++;
-		shown++;
-		dev_name(s->v.dev, dev, sizeof(dev));
-		if (cenv.json) {
-			char hex[32];
-
-			json_reset(&j);
-			json_obj_begin(&j);
-			json_kv_str(&j, "type", "violation");
-			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->k.bs);
-			json_kv_str(&j, "bio_set", hex);
-			json_kv_str(&j, "set", name);
-			json_kv_str(&j, "dev", dev);
-			json_kv_str(&j, "comm", s->v.comm);
-			json_kv_u64(&j, "pid", s->v.pid);
-			json_kv_u64(&j, "tid", s->v.tid);
-			snprintf(hex, sizeof(hex), "0x%x", s->v.gfp_first);
-			json_kv_str(&j, "gfp_first", hex);
-			json_kv_str(&j, "gfp_first_name", gfp_name(s->v.gfp_first));
-			snprintf(hex, sizeof(hex), "0x%x", s->v.gfp_second);
-			json_kv_str(&j, "gfp_second", hex);
-			json_kv_str(&j, "gfp_second_name", gfp_name(s->v.gfp_second));
-			json_kv_u64(&j, "held", s->v.held);
-			json_kv_u64(&j, "held_max", s->v.held_max);
-			json_kv_u64(&j, "count", s->v.count);
-			json_kv_bool(&j, "in_submit_bio", s->v.flags & BIOSTAT_CHECK_IN_SUBMIT);
-			json_kv_bool(&j, "rescuer", s->v.flags & BIOSTAT_CHECK_RESCUER);
-			json_stack(&j, "stack_first", ips1, ok1);
-			json_stack(&j, "stack_second", ips2, ok2);
-			json_obj_end(&j);
-			json_println(&j, stdout);
-			continue;
-		}
-		printf("VIOLATION bio_set %s (0x%llx) dev %s\n", name,
-		       (unsigned long long)s->k.bs, dev);
-		printf("  task %s pid %u tid %u: allocated with %u bio(s) from this set "
-		       "still held (at most %u), %llu time(s) at this site\n",
-		       s->v.comm, s->v.pid, s->v.tid, s->v.held, s->v.held_max,
-		       (unsigned long long)s->v.count);
-		printf("  gfp of the held bio: %s (0x%x); of the new one: %s (0x%x)%s%s\n",
-		       gfp_name(s->v.gfp_first), s->v.gfp_first,
-		       gfp_name(s->v.gfp_second), s->v.gfp_second,
-		       s->v.flags & BIOSTAT_CHECK_IN_SUBMIT ? "; inside ->submit_bio" : "",
-		       s->v.flags & BIOSTAT_CHECK_RESCUER ? "; set has a rescuer" :
-		       "; set has no rescuer");
-		print_stack_text("held bio allocated at", ips1, ok1);
-		print_stack_text("new bio allocated at", ips2, ok2);
-		printf("\n");
-	}
-	if (cenv.json) {
-		json_reset(&j);
-		json_obj_begin(&j);
-		json_kv_str(&j, "type", "check_summary");
-		json_kv_double(&j, "seconds", stop - start, 3);
-		json_kv_u64(&j, "violations", shown);
-		json_kv_u64(&j, "sets", nsets);
-		json_key(&j, "drops");
-		json_obj_begin(&j);
-		for (e = 0; e < BIOSTAT_CERR_ALLOCS; e++)
-			json_kv_u64(&j, cerr_names[e], errs[e]);
-		json_obj_end(&j);
-		json_kv_u64(&j, "allocations", errs[BIOSTAT_CERR_ALLOCS]);
-		json_kv_u64(&j, "nosleep_while_held", errs[BIOSTAT_CERR_NOSLEEP_HELD]);
-		json_obj_end(&j);
-		json_println(&j, stdout);
-	} else {
-		printf("%zu violation site(s) in %zu bio_set(s); %llu allocations checked "
-		       "in %.1f s (%llu made while holding, unable to sleep: not "
-		       "violations)\n", shown, nsets,
-		       (unsigned long long)errs[BIOSTAT_CERR_ALLOCS], stop - start,
-		       (unsigned long long)errs[BIOSTAT_CERR_NOSLEEP_HELD]);
-		for (e = 0; e < BIOSTAT_CERR_ALLOCS; e++)
-			if (errs[e])
-				printf("warning: %s: %llu (some bios or sites were not "
-				       "tracked)\n", cerr_names[e],
-				       (unsigned long long)errs[e]);
-	}
-	fflush(stdout);
-	json_free(&j);
-	while (nlinks > 0)
-		bpf_link__destroy(links[--nlinks]);
-	biostat_check_bpf__destroy(skel);
-	free(sites);
-	ksyms_free(ks);
-	free(blk_list);
-	free(dm_list);
-	return shown ? CK_VIOLATION : CK_OK;
+	msg_setup("biostat check", false);
+	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &c.o))
+		die_usage("invalid arguments");
+	msg_setup("biostat check", c.o.verbose);
+	check_start(&c);
+	check_wait(&c);
+	check_collect(&c);
+	shown = check_report(&c);
+	check_stop(&c);
+	return shown ? EXIT_VIOLATION : EXIT_OK;
 }

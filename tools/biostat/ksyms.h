@@ -1,16 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * names.h - turning kernel addresses and device numbers into names a user
- * recognises, and parsing what the user typed.  Everything here works on
- * text handed in by the caller (the contents of /proc/kallsyms, a listing
- * of block and dm devices), so it is unit tested without a kernel.
- *
- * Device listings are text, one device per line: "NAME MAJ:MIN".
- * biostat builds one from /sys/class/block (kernel names: vda, dm-2) and
- * one from /sys/block/dm-N/dm/name (device-mapper names: bp0).
+ * ksyms.h - kernel symbols from /proc/kallsyms: a whole table or a partial
+ * one, and lookups by address and by name.  Works on text handed in or on
+ * a file named by the caller, so it is unit tested without a kernel.
  */
-#ifndef BIOSTAT_NAMES_H
-#define BIOSTAT_NAMES_H
+#ifndef BIOSTAT_KSYMS_H
+#define BIOSTAT_KSYMS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,63 +87,5 @@ bool ksym_is_text(const struct ksym *s);
 
 /* "func+0x1a [mod]" or "0xffffffff..." when it does not resolve */
 void ksym_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t n);
-
-/* Strict "MAJ:MIN" (decimal, no sign, no spaces).  0 or -1. */
-int parse_majmin(const char *s, unsigned int *maj, unsigned int *min);
-
-/* Strict positive decimal number of seconds ("1", "0.5"); 0 or -1. */
-int parse_interval(const char *s, double *secs);
-
-/* Strict positive decimal integer within [1, max]; 0 or -1. */
-int parse_count(const char *s, long max, long *out);
-
-/* Device listings: 0 found, -1 not. */
-int devlist_by_name(const char *list, const char *name,
-		    unsigned int *maj, unsigned int *min);
-int devlist_by_dev(const char *list, unsigned int maj, unsigned int min,
-		   char *name, size_t n);
-
-/*
- * Resolve what the user gave to -d: "MAJ:MIN", "/dev/mapper/NAME",
- * "/dev/NAME", a device-mapper name, or a kernel block device name.
- * The device must appear in one of the listings.  0 or -1.
- * (biostat stat()s other paths, e.g. /dev/disk/by-id links, itself.)
- */
-int resolve_device_arg(const char *arg, const char *dm_list,
-		       const char *blk_list, unsigned int *maj,
-		       unsigned int *min);
-
-/* Everything known about one bio_set, to name it. */
-struct set_desc {
-	uint64_t bs;			/* its address */
-	uint32_t kdev;			/* device of its first allocation */
-	const uint64_t *caller;		/* stack of the first allocation */
-	unsigned int ncaller;
-	uint64_t fs_bio_set;		/* &fs_bio_set if known, else 0 */
-};
-
-/*
- * Name of a bio_set, in this order of preference:
- *  1. "fs_bio_set" when bs is the known address of fs_bio_set;
- *  2. the data symbol holding it: "blkdev_dio_pool", "sym+0x40",
- *     "sym[module]";
- *  3. for a set of a device-mapper device: "DMNAME:TARGET", TARGET from the
- *     module of the code that allocated (dm_biopool -> biopool, dm_mod ->
- *     dm-core, with "(io)"/"(tio)" for dm core's two sets);
- *  4. a request queue's split set: "KNAME:queue-split";
- *  5. the allocating function: "func[module]" or "func";
- *  6. the raw address "0xffff...".
- * Returns the rule number used (1..6).
- */
-int describe_set(const struct ksyms *ks, const char *dm_list,
-		 const char *blk_list, const struct set_desc *d,
-		 char *name, size_t n);
-
-/*
- * Index in caller[] of the first frame that is not block-layer allocation
- * plumbing or BPF/tracing machinery, or -1.
- */
-int first_caller_frame(const struct ksyms *ks, const uint64_t *caller,
-		       unsigned int ncaller);
 
 #endif

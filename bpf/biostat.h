@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * biostat.h - the ABI shared by biostat.bpf.c and the biostat tool.
+ * biostat.h - the ABI of bpf/biostat.bpf.c: what it and the biostat tool
+ * (tools/biostat) exchange through maps, .bss and the ring buffer.
  *
- * This is the only header both sides include.  The BPF side gets the
+ * This is the only header both sides include (biostat check has its own,
+ * biostat_check.h).  The BPF side gets the
  * __u32/__u64 types from vmlinux.h, the user side from <linux/types.h>;
  * include one of those first.
  *
@@ -31,21 +33,17 @@ enum biostat_event_type {
 	BIOSTAT_EV_PUNT = 3,	/* punt_bios_to_rescuer() ran */
 	BIOSTAT_EV_RESCUE = 4,	/* bio_alloc_rescue() ran */
 	BIOSTAT_EV_GONE = 5,	/* bioset_exit(): struct biostat_gone_event */
-	/* 16.. reserved for "biostat check" (issue 5); check mode reports
-	 * through its "violations" map, not through events */
 };
 
-/* Traced functions; index into the hook table on both sides. */
-enum biostat_hook {
-	BIOSTAT_HOOK_ALLOC_BIOSET,	/* bio_alloc_bioset entry + exit */
-	BIOSTAT_HOOK_ALLOC_CLONE,	/* bio_alloc_clone entry */
-	BIOSTAT_HOOK_MEMPOOL_SLAB,	/* mempool_alloc_slab exit (kprobe: + entry) */
-	BIOSTAT_HOOK_IO_SCHEDULE,	/* io_schedule_timeout entry */
-	BIOSTAT_HOOK_PUNT,		/* punt_bios_to_rescuer entry */
-	BIOSTAT_HOOK_RESCUE,		/* bio_alloc_rescue entry + exit */
-	BIOSTAT_HOOK_SUBMIT,		/* submit_bio_noacct entry */
-	BIOSTAT_HOOK_EXIT,		/* bioset_exit entry */
-	BIOSTAT_NR_HOOKS,
+
+/* Indexes of the per-CPU "errs" map: what the BPF side could not count. */
+enum biostat_err {
+	BIOSTAT_ERR_RINGBUF,	/* ring buffer full, event dropped */
+	BIOSTAT_ERR_TASKS_FULL,	/* per-task state not created (no memory, busy) */
+	BIOSTAT_ERR_DEPTH,	/* bio_alloc_bioset nested too deep */
+	BIOSTAT_ERR_WALK,	/* punt list longer than BIOSTAT_PUNT_WALK_MAX */
+	BIOSTAT_ERR_SETS_FULL,	/* too many bio_sets */
+	BIOSTAT_ERR_NR,
 };
 
 /*
@@ -128,53 +126,14 @@ struct biostat_gone_event {
 	struct biostat_counters c;	/* final totals, summed over CPUs */
 };
 
-/* ---- biostat check (bpf/biostat_check.bpf.c) ---- */
-
-#define BIOSTAT_CHECK_MAX_HELD		65536	/* unsubmitted bios tracked */
-#define BIOSTAT_CHECK_MAX_TASKSETS	16384	/* (task, set) pairs holding bios */
-#define BIOSTAT_CHECK_MAX_SITES		4096	/* distinct violations */
-#define BIOSTAT_CHECK_STACKS		8192	/* stack map entries */
-
-/* Indexes of the check object's "cerrs" map. */
-enum biostat_check_err {
-	BIOSTAT_CERR_HELD_FULL,		/* held-bio map full: bio not tracked */
-	BIOSTAT_CERR_TASKSET_FULL,	/* (task, set) map full */
-	BIOSTAT_CERR_SITES_FULL,	/* violation map full: site not recorded */
-	BIOSTAT_CERR_STACK,		/* stack id unavailable */
-	BIOSTAT_CERR_ALLOCS,		/* (not an error) allocations checked */
-	BIOSTAT_CERR_NOSLEEP_HELD,	/* (not an error) allocations made while
-					 * holding, with a mask that cannot sleep */
-	BIOSTAT_CERR_NR,
-};
-
-/* Key of the "violations" map: one per distinct (set, stack pair). */
-struct biostat_check_key {
-	__u64 bs;
-	__s64 stack_first;	/* where a still-held bio was allocated */
-	__s64 stack_second;	/* where the violating allocation was made */
-};
-
-struct biostat_check_site {
-	__u64 count;		/* violations seen at this site */
-	__u64 first_ns;		/* bpf_ktime_get_ns() of the first */
-	__u32 pid;		/* tgid of the first */
-	__u32 tid;
-	__u32 gfp_first;	/* gfp of the held bio's allocation */
-	__u32 gfp_second;	/* gfp of the violating allocation */
-	__u32 held;		/* bios held at the first violation */
-	__u32 held_max;		/* most bios held at any violation here */
-	__u32 dev;		/* kernel dev_t of the violating allocation */
-	__u32 flags;		/* BIOSTAT_CHECK_* */
-	char comm[BIOSTAT_TASK_COMM_LEN];
-};
-
-#define BIOSTAT_CHECK_IN_SUBMIT	(1U << 0)	/* made inside ->submit_bio */
-#define BIOSTAT_CHECK_RESCUER	(1U << 1)	/* the set has a rescuer */
-
-/* Kernel dev_t encoding (include/linux/kdev_t.h). */
-#define BIOSTAT_MINORBITS	20
-#define BIOSTAT_KDEV(ma, mi)	(((__u32)(ma) << BIOSTAT_MINORBITS) | (__u32)(mi))
-#define BIOSTAT_KDEV_MAJOR(d)	((__u32)(d) >> BIOSTAT_MINORBITS)
-#define BIOSTAT_KDEV_MINOR(d)	((__u32)(d) & ((1U << BIOSTAT_MINORBITS) - 1))
+/* The padding rule above, checked on both sides. */
+_Static_assert(sizeof(struct biostat_counters) % 8 == 0, "biostat_counters padding");
+_Static_assert(sizeof(struct biostat_set_info) % 8 == 0, "biostat_set_info padding");
+_Static_assert(sizeof(struct biostat_event) % 8 == 0, "biostat_event padding");
+_Static_assert(sizeof(struct biostat_gone_event) % 8 == 0, "biostat_gone_event padding");
+/* the tool reads the type of a record before it knows which one it is */
+_Static_assert(__builtin_offsetof(struct biostat_event, type) ==
+	       __builtin_offsetof(struct biostat_gone_event, type),
+	       "event records must share their type field");
 
 #endif /* BIOSTAT_H */

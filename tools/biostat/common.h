@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * common.h - plumbing every mode of biostat shares: exit codes, the one
+ * way to print a message or give up, libbpf's messages, the privilege
+ * policy, clocks and the signals that end a run.
+ */
+#ifndef BIOSTAT_COMMON_H
+#define BIOSTAT_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <bpf/libbpf.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* cannot trace */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_VIOLATION = 3,	/* biostat check saw a violation */
+};
+
+/* Messages start with prog ("biostat", "biostat check"); -v shows more. */
+void msg_setup(const char *prog, bool verbose);
+bool msg_verbose(void);
+
+/* "PROG: ..." and exit 1. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* "PROG: ... (see PROG --help)" and exit 2. */
+void die_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/*
+ * argp's ARGP_KEY_ERROR: the option that was wrong, as a usage message;
+ * with_arg (NULL terminated) lists the options that take an argument.
+ */
+struct argp_state;
+void die_option(const struct argp_state *state, const char *const *with_arg)
+	__attribute__((noreturn));
+/* "PROG: warning: ..." */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: ..." */
+void inform(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: ..." with -v only. */
+void verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* libbpf's own messages, shown with -v only (libbpf_set_print()). */
+int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
+		    va_list args);
+
+/* Give up on a BPF call that failed with err (negative or positive errno). */
+void die_bpf(int err, const char *what) __attribute__((noreturn));
+
+/*
+ * One privilege policy for every mode: the capabilities to load and attach
+ * tracing programs (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a
+ * kernel with BTF; dies with one line naming what is missing.
+ */
+void require_tracing(void);
+
+/* CLOCK_MONOTONIC in seconds. */
+double mono_now(void);
+/* Wall-clock time of a CLOCK_MONOTONIC time (seconds). */
+double mono_to_wall(double mono);
+/* "HH:MM:SS" or, with ms, "HH:MM:SS.mmm" (local time). */
+void fmt_time(double wall, char *buf, size_t n, bool ms);
+
+/* SIGINT and SIGTERM end the run: exit_requested() tells. */
+void signals_setup(void);
+bool exit_requested(void);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

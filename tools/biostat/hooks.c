@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hooks.c - the kernel functions biostat traces, with the programs that
+ * trace each one (a table), and loading and attaching them with
+ * fallbacks (see hooks.h).
+ *
+ * fentry everywhere unless BIOSTAT_HOOKS=kprobe.  A function missing from
+ * the kernel's BTF makes the load fail, and the load is retried with
+ * kprobes; names are not looked up in BTF here, which would parse the
+ * whole vmlinux BTF a second time (libbpf parses it to load).  A hook
+ * whose fentry fails to attach switches to a kprobe and everything is
+ * loaded again.
+ */
+#include "hooks.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "biostat.skel.h"
+#include "common.h"
+
+enum hook_mode { MODE_FENTRY, MODE_KPROBE };
+
+/*
+ * One traced function: its programs at entry and exit, in each mode.  A
+ * hook with fallback_for is used only where that function cannot be
+ * traced (it was inlined); every other hook is required.
+ */
+static const struct hook {
+	const char *func;
+	const char *purpose;		/* what is lost without it */
+	const char *fentry, *fexit;	/* program names, NULL: none */
+	const char *kprobe, *kretprobe;
+	const char *fallback_for;
+} hooks[] = {
+	{ "bio_alloc_bioset", "allocations", "fe_alloc", "fx_alloc", "kp_alloc", "kr_alloc", NULL },
+	{ "bio_alloc_clone", "clone owners", "fe_clone", NULL, "kp_clone", NULL, NULL },
+	/* fexit only; a kretprobe needs the entry probe for pool_data */
+	{ "mempool_alloc_slab", "reserve use and waits", NULL, "fx_slab", "kp_slab", "kr_slab", NULL },
+	{ "io_schedule_timeout", "waits", "fe_sched", NULL, "kp_sched", NULL, NULL },
+	{ "punt_bios_to_rescuer", "punts", "fe_punt", NULL, "kp_punt", NULL, NULL },
+	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
+	{ "queue_work_on", "punts", "fe_queue", NULL, "kp_queue", NULL,
+	  "punt_bios_to_rescuer" },
+	{ "bio_alloc_rescue", "rescues", "fe_rescue", "fx_rescue", "kp_rescue", "kr_rescue", NULL },
+	{ "submit_bio_noacct", "rescued bios", "fe_submit", NULL, "kp_submit", NULL, NULL },
+	/* at the exit: bioset_exit() drains the rescuer first */
+	{ "bioset_exit", "sets that go away", NULL, "fx_exit", "kp_exit", "kr_exit", NULL },
+};
+
+#define NR_HOOKS ARRAY_SIZE(hooks)
+_Static_assert(ARRAY_SIZE(hooks) <= TRACER_MAX_HOOKS, "a mode and two links per hook");
+
+static const char *hooks_env(void)
+{
+	const char *e = getenv("BIOSTAT_HOOKS");
+
+	return e && *e ? e : "auto";
+}
+
+void hooks_env_check(void)
+{
+	static const char *const ok[] = { "auto", "fentry", "kprobe", "tracepoint" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (!strcmp(hooks_env(), ok[i]))
+			return;
+	die_usage("BIOSTAT_HOOKS='%s': want auto, fentry, kprobe or tracepoint",
+		  hooks_env());
+}
+
+static bool kprobes_supported(void)
+{
+	if (!strcmp(hooks_env(), "fentry"))
+		return false;
+	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
+}
+
+static struct bpf_program *prog(struct biostat_bpf *skel, const char *name)
+{
+	return name ? bpf_object__find_program_by_name(skel->obj, name) : NULL;
+}
+
+static void autoload(struct biostat_bpf *skel, const char *name, bool on)
+{
+	struct bpf_program *p = prog(skel, name);
+
+	if (p)
+		bpf_program__set_autoload(p, on);
+}
+
+static struct bpf_link *keep(struct tracer *t, struct bpf_link *l)
+{
+	if (l && t->nlinks < TRACER_MAX_LINKS)
+		t->links[t->nlinks++] = l;
+	return l;
+}
+
+/* Links made here, not by the skeleton: destroyed before the object. */
+static void destroy(struct tracer *t)
+{
+	while (t->nlinks > 0)
+		bpf_link__destroy(t->links[--t->nlinks]);
+	biostat_bpf__destroy(t->skel);
+	t->skel = NULL;
+}
+
+static void open_and_set(struct tracer *t, const struct tracer_config *cfg)
+{
+	struct biostat_bpf *skel = biostat_bpf__open();
+
+	if (!skel)
+		die_bpf(errno, "cannot open the BPF object");
+	skel->rodata->targ_tgid = cfg->tgid;
+	skel->rodata->targ_dev = cfg->kdev;
+	skel->rodata->want_stacks = cfg->stacks;
+	skel->rodata->want_events = cfg->events;
+	skel->rodata->nr_cpus = (__u32)cfg->ncpus;
+	/* Table mode sends no events: a one-page ring buffer, not 2 MiB */
+	if (!cfg->events)
+		bpf_map__set_max_entries(skel->maps.events, (__u32)getpagesize());
+	bpf_program__set_autoload(skel->progs.rt_queue, t->submissions);
+	for (size_t h = 0; h < NR_HOOKS; h++) {
+		bool on = !t->submissions && !t->off[h];
+		bool fe = on && t->mode[h] == MODE_FENTRY;
+		bool kp = on && t->mode[h] == MODE_KPROBE;
+
+		autoload(skel, hooks[h].fentry, fe);
+		autoload(skel, hooks[h].fexit, fe);
+		autoload(skel, hooks[h].kprobe, kp);
+		autoload(skel, hooks[h].kretprobe, kp);
+	}
+	t->skel = skel;
+}
+
+/* Attach one hook; 0 or -errno. */
+static int attach_hook(struct tracer *t, size_t h)
+{
+	const struct hook *k = &hooks[h];
+	struct bpf_program *entry, *exit;
+
+	if (t->off[h])
+		return 0;
+	if (t->mode[h] == MODE_FENTRY) {
+		entry = prog(t->skel, k->fentry);
+		exit = prog(t->skel, k->fexit);
+		if (entry && !keep(t, bpf_program__attach(entry)))
+			return -errno;
+		if (exit && !keep(t, bpf_program__attach(exit)))
+			return -errno;
+		return 0;
+	}
+	entry = prog(t->skel, k->kprobe);
+	exit = prog(t->skel, k->kretprobe);
+	if (entry && !keep(t, bpf_program__attach_kprobe(entry, false, k->func)))
+		return -errno;
+	if (exit && !keep(t, bpf_program__attach_kprobe(exit, true, k->func)))
+		return -errno;
+	return 0;
+}
+
+static bool any_fentry(const struct tracer *t)
+{
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		if (!t->off[h] && t->mode[h] == MODE_FENTRY)
+			return true;
+	return false;
+}
+
+/* Use the fallbacks of a function that cannot be traced. */
+static void use_fallback(struct tracer *t, size_t missing)
+{
+	t->off[missing] = true;
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		if (hooks[h].fallback_for &&
+		    !strcmp(hooks[h].fallback_for, hooks[missing].func)) {
+			t->off[h] = false;
+			verbose("%s() cannot be traced (inlined): %s instead",
+				hooks[missing].func, hooks[h].func);
+		}
+}
+
+static bool has_fallback(size_t h)
+{
+	for (size_t k = 0; k < NR_HOOKS; k++)
+		if (hooks[k].fallback_for && !strcmp(hooks[k].fallback_for, hooks[h].func))
+			return true;
+	return false;
+}
+
+/*
+ * Functions with a fallback that have no BTF (fentry) or no symbol
+ * (kprobes); true when any was found.  Asked only when a load or attach
+ * failed, or for kprobes: each BTF question parses the vmlinux BTF.
+ */
+static bool find_missing(struct tracer *t, struct symtab *syms)
+{
+	bool found = false;
+
+	for (size_t h = 0; h < NR_HOOKS; h++) {
+		bool there;
+
+		if (t->off[h] || !has_fallback(h))
+			continue;
+		if (t->mode[h] == MODE_FENTRY)
+			there = libbpf_find_vmlinux_btf_id(hooks[h].func,
+							   BPF_TRACE_FENTRY) > 0;
+		else
+			there = symtab_has_func(syms, hooks[h].func);
+		if (!there) {
+			use_fallback(t, h);
+			found = true;
+		}
+	}
+	return found;
+}
+
+static void all_modes(struct tracer *t, enum hook_mode m)
+{
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		t->mode[h] = m;
+}
+
+/*
+ * Every hook with fentry or kprobes.  Returns false with *errp and *whatp
+ * set when fentry cannot be used and there is no kprobe to fall back to;
+ * dies on anything else.
+ */
+static bool load_full(struct tracer *t, const struct tracer_config *cfg,
+		      struct symtab *syms, int *errp, const char **whatp)
+{
+	bool kp = kprobes_supported();
+	size_t h;
+	int err;
+
+	if (!strcmp(hooks_env(), "kprobe") && kp) {
+		all_modes(t, MODE_KPROBE);
+		find_missing(t, syms);
+		for (h = 0; h < NR_HOOKS; h++)
+			if (!t->off[h] && !symtab_has_func(syms, hooks[h].func))
+				die("this kernel has no traceable %s() (needed for %s); "
+				    "biostat supports Linux 6.1 and later",
+				    hooks[h].func, hooks[h].purpose);
+	}
+	for (int attempt = 0; attempt <= (int)NR_HOOKS + 1; attempt++) {
+		open_and_set(t, cfg);
+		err = biostat_bpf__load(t->skel);
+		if (err) {
+			destroy(t);
+			if (find_missing(t, syms)) {
+				verbose("load failed (%s): retrying with fallbacks",
+					strerror(-err));
+				continue;
+			}
+			if (kp && any_fentry(t)) {
+				verbose("load with fentry failed (%s), retrying with kprobes",
+					strerror(-err));
+				all_modes(t, MODE_KPROBE);
+				find_missing(t, syms);
+				continue;
+			}
+			if (!kp && any_fentry(t)) {
+				*errp = err;
+				*whatp = "loading fentry programs";
+				return false;
+			}
+			die_bpf(err, "cannot load the BPF programs");
+		}
+		for (h = 0; h < NR_HOOKS; h++) {
+			err = attach_hook(t, h);
+			if (!err)
+				continue;
+			if (t->mode[h] == MODE_FENTRY && kp &&
+			    symtab_has_func(syms, hooks[h].func)) {
+				verbose("fentry on %s failed (%s), using a kprobe",
+					hooks[h].func, strerror(-err));
+				t->mode[h] = MODE_KPROBE;
+				break;
+			}
+			destroy(t);
+			if (t->mode[h] == MODE_FENTRY && !kp) {
+				*errp = err;
+				*whatp = hooks[h].func;
+				return false;
+			}
+			if (err == -EPERM || err == -EACCES)
+				die_bpf(err, "cannot attach");
+			die("cannot trace %s() (needed for %s): %s",
+			    hooks[h].func, hooks[h].purpose, strerror(-err));
+		}
+		if (h == NR_HOOKS)
+			return true;
+		destroy(t);
+	}
+	die("cannot attach the BPF programs");
+}
+
+/*
+ * Neither fentry nor kprobes: count bios per set as they are submitted
+ * (block_bio_queue raw tracepoint).  Says so loudly.
+ */
+static void load_submissions(struct tracer *t, const struct tracer_config *cfg,
+			     int full_err, const char *what)
+{
+	int err;
+
+	t->submissions = true;
+	open_and_set(t, cfg);
+	err = biostat_bpf__load(t->skel);
+	if (!err && !keep(t, bpf_program__attach(t->skel->progs.rt_queue)))
+		err = -errno;
+	if (err) {
+		destroy(t);
+		die("cannot trace: fentry refused (%s: %s), no kprobes in this "
+		    "kernel, and the block_bio_queue tracepoint failed too (%s)",
+		    what, strerror(-full_err), strerror(-err));
+	}
+	warn("this kernel refuses fentry (%s: %s) and has no kprobes; "
+	     "counting bios per bio_set at submission (block_bio_queue): "
+	     "ALLOC means submitted, reserve, waits, fails, punts and rescues "
+	     "are not measured", what, strerror(-full_err));
+}
+
+void tracer_start(struct tracer *t, const struct tracer_config *cfg,
+		  struct symtab *syms)
+{
+	const char *what = "";
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	all_modes(t, MODE_FENTRY);
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		t->off[h] = hooks[h].fallback_for != NULL;
+	if (!strcmp(hooks_env(), "tracepoint"))
+		load_submissions(t, cfg, -EPERM, "BIOSTAT_HOOKS=tracepoint");
+	else if (!load_full(t, cfg, syms, &err, &what))
+		load_submissions(t, cfg, err, what);
+}
+
+void tracer_describe(const struct tracer *t)
+{
+	for (size_t h = 0; h < NR_HOOKS && !t->submissions; h++)
+		if (!t->off[h])
+			verbose("%-24s %s", hooks[h].func,
+				t->mode[h] == MODE_FENTRY ? "fentry" : "kprobe");
+}
+
+bool tracer_uses(const struct tracer *t, const char *func)
+{
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		if (!strcmp(hooks[h].func, func))
+			return !t->submissions && !t->off[h];
+	return false;
+}
+
+uint64_t tracer_recursion_misses(const struct tracer *t)
+{
+	struct bpf_program *p;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
+void tracer_stop(struct tracer *t)
+{
+	if (t->skel)
+		destroy(t);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hooks.h - loading biostat's BPF object and attaching it: fentry/fexit
+ * where the kernel allows them, kprobes where it does not, and, on a
+ * kernel with neither, the block_bio_queue tracepoint alone (submissions
+ * mode).  The kernel functions traced are a table in hooks.c.
+ */
+#ifndef BIOSTAT_HOOKS_H
+#define BIOSTAT_HOOKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "symtab.h"
+
+struct biostat_bpf;
+struct bpf_link;
+
+/* What the BPF programs filter on, set before they are loaded. */
+struct tracer_config {
+	uint32_t tgid;		/* 0: every process */
+	uint32_t kdev;		/* 0: every device */
+	bool stacks;		/* -s: stacks of waits */
+	bool events;		/* -e: stream events */
+	int ncpus;
+};
+
+#define TRACER_MAX_HOOKS 16
+#define TRACER_MAX_LINKS (2 * TRACER_MAX_HOOKS + 1)
+
+struct tracer {
+	struct biostat_bpf *skel;
+	bool submissions;	/* only block_bio_queue is attached */
+	struct bpf_link *links[TRACER_MAX_LINKS];
+	int nlinks;
+	int mode[TRACER_MAX_HOOKS];	/* per hook: fentry or kprobe */
+	bool off[TRACER_MAX_HOOKS];	/* not used: a fallback, or missing */
+};
+
+/*
+ * Load and attach, falling back as above; dies with one message when
+ * nothing can trace.  BIOSTAT_HOOKS=auto|fentry|kprobe|tracepoint forces
+ * a choice (for testing the fallbacks; see biostat.8, ENVIRONMENT).
+ */
+void tracer_start(struct tracer *t, const struct tracer_config *cfg,
+		  struct symtab *syms);
+
+/* With -v: which function is traced how. */
+void tracer_describe(const struct tracer *t);
+
+/* The hook on that kernel function is attached. */
+bool tracer_uses(const struct tracer *t, const char *func);
+
+/*
+ * Runs of biostat's programs the kernel skipped because another of them
+ * was running on that CPU (bpf_prog_info.recursion_misses, summed): each
+ * is a count or a frame that may be missing.
+ */
+uint64_t tracer_recursion_misses(const struct tracer *t);
+
+void tracer_stop(struct tracer *t);
+
+/* Dies with a usage message when BIOSTAT_HOOKS holds something else. */
+void hooks_env_check(void);
+
+#endif

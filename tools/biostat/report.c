@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report.c - gathering one report record (see report.h): the window of
+ * each set, who each set is, the BPF side's losses, the stacks that waited.
+ * Nothing is printed here.
+ */
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "common.h"
+#include "hist.h"
+
+const char *const biostat_err_names[BIOSTAT_ERR_NR] = {
+	[BIOSTAT_ERR_RINGBUF] = "dropped_events",
+	[BIOSTAT_ERR_TASKS_FULL] = "task_map_full",
+	[BIOSTAT_ERR_DEPTH] = "nesting_too_deep",
+	[BIOSTAT_ERR_WALK] = "punt_list_truncated",
+	[BIOSTAT_ERR_SETS_FULL] = "set_map_full",
+};
+
+void set_ident_of(const struct uset *s, const struct devlists *dl,
+		  struct set_ident *id)
+{
+	__u32 d = s->have_info ? s->info.dev : 0;
+	unsigned int ma = BIOSTAT_KDEV_MAJOR(d), mi = BIOSTAT_KDEV_MINOR(d);
+
+	memset(id, 0, sizeof(*id));
+	id->bs = s->bs;
+	id->name = s->name;
+	id->known = s->have_info;
+	id->multi_dev = s->have_info && (s->info.flags & BIOSTAT_SET_MULTI_DEV);
+	id->rescuer = s->have_info && (s->info.flags & BIOSTAT_SET_RESCUER);
+	id->pool = s->have_info && s->info.pool_min >= 0 ? s->info.pool_min : -1;
+	id->has_dev = d != 0;
+	snprintf(id->devnum, sizeof(id->devnum), "%u:%u", ma, mi);
+	if (id->multi_dev)
+		snprintf(id->dev, sizeof(id->dev), "many");
+	else if (!d)
+		snprintf(id->dev, sizeof(id->dev), "-");
+	else
+		snprintf(id->dev, sizeof(id->dev), "%s", id->devnum);
+	if (d && devlist_by_dev(dl->blk, ma, mi, id->kname, sizeof(id->kname)))
+		id->kname[0] = '\0';
+	if (d && devlist_by_dev(dl->dm, ma, mi, id->dmname, sizeof(id->dmname)))
+		id->dmname[0] = '\0';
+}
+
+static void window_of(const struct uset *s, bool summary, struct window *w)
+{
+	static const struct biostat_counters zero;
+	const struct biostat_counters *c = &s->cur;
+	const struct biostat_counters *p = summary ? &zero : &s->prev;
+
+	w->allocs = counter_delta(c->allocs, p->allocs);
+	w->reserve = counter_delta(c->reserve, p->reserve);
+	w->waits = counter_delta(c->waits, p->waits);
+	w->wait_ns = counter_delta(c->wait_ns, p->wait_ns);
+	w->fails = counter_delta(c->fails, p->fails);
+	w->punts = counter_delta(c->punts, p->punts);
+	w->punted = counter_delta(c->punted, p->punted);
+	w->rescues = counter_delta(c->rescues, p->rescues);
+	w->rescued = counter_delta(c->rescued, p->rescued);
+	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
+		w->hist[i] = counter_delta(c->hist[i], p->hist[i]);
+	/* the maximum since start, or of the interval (settab_read()) */
+	w->wait_max_ns = summary ? c->wait_max_ns : s->ivl_wait_max_ns;
+}
+
+static bool window_active(const struct window *w)
+{
+	return w->allocs || w->reserve || w->waits || w->fails || w->punts ||
+	       w->punted || w->rescues || w->rescued;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct set_ident *x = &((const struct report_row *)a)->id;
+	const struct set_ident *y = &((const struct report_row *)b)->id;
+	int r = strcmp(x->name, y->name);
+
+	if (r)
+		return r;
+	return x->bs < y->bs ? -1 : (x->bs > y->bs);
+}
+
+static void read_errs(struct errs *e, uint64_t *out)
+{
+	uint64_t vals[e->ncpus];
+
+	for (__u32 k = 0; k < BIOSTAT_ERR_NR; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(e->fd, &k, vals))
+			continue;
+		for (int cpu = 0; cpu < e->ncpus; cpu++)
+			out[k] += vals[cpu];
+	}
+}
+
+void report_gather(struct report *r, struct settab *t, struct errs *e,
+		   bool summary, bool all)
+{
+	struct window w;
+
+	r->summary = summary;
+	r->submissions = t->submissions;
+	settab_read(t, !summary);
+	settab_refresh_names(t);
+	r->rows = calloc(t->n ? t->n : 1, sizeof(*r->rows));
+	if (!r->rows)
+		die("out of memory");
+	r->nrows = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct uset *s = &t->v[i];
+
+		window_of(s, summary, &w);
+		/* all: every live set; a gone one only for what it did */
+		if (!(all && (summary || !s->gone)) && !window_active(&w))
+			continue;
+		set_ident_of(s, t->dl, &r->rows[r->nrows].id);
+		r->rows[r->nrows++].w = w;
+	}
+	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
+
+	read_errs(e, r->errs_total);
+	for (int k = 0; k < BIOSTAT_ERR_NR; k++)
+		r->errs[k] = summary ? r->errs_total[k] :
+			     counter_delta(r->errs_total[k], e->last[k]);
+	r->misses_total = e->misses_now;
+	r->misses = summary ? e->misses_now : counter_delta(e->misses_now, e->misses_last);
+	if (!summary) {
+		memcpy(e->last, r->errs_total, sizeof(e->last));
+		e->misses_last = e->misses_now;
+	}
+}
+
+/* The frames of one stack worth showing, formatted. */
+static void stack_frames(struct settab *t, const __u64 *ips,
+			 struct report_stack *st)
+{
+	uint64_t a[BIOSTAT_MAX_STACK_DEPTH];
+	char sym[256];
+	size_t n = 0;
+
+	while (n < BIOSTAT_MAX_STACK_DEPTH && ips[n]) {
+		a[n] = ips[n];
+		n++;
+	}
+	symtab_need(t->syms, a, n);
+	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
+	if (!st->frames)
+		die("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		/* BPF trampolines, fentry sites */
+		if (ksym_is_trace_artifact(t->syms->ks, a[i]))
+			continue;
+		ksym_format(t->syms->ks, a[i], sym, sizeof(sym));
+		st->frames[st->nframes] = strdup(sym);
+		if (!st->frames[st->nframes++])
+			die("out of memory");
+	}
+}
+
+void report_gather_stacks(struct report *r, struct settab *t, int wait_fd,
+			  int stacks_fd)
+{
+	struct biostat_stack_key key, next, *pkey = NULL;
+	__u64 ips[BIOSTAT_MAX_STACK_DEPTH], count;
+	size_t cap = 0;
+
+	r->stacks_asked = true;
+	while (!bpf_map_get_next_key(wait_fd, pkey, &next)) {
+		struct report_stack *st;
+		struct uset *s;
+		__u32 id;
+
+		key = next;
+		pkey = &key;
+		if (bpf_map_lookup_elem(wait_fd, &key, &count))
+			continue;
+		s = settab_get(t, key.bs);
+		id = (__u32)key.stackid;
+		memset(ips, 0, sizeof(ips));
+		if (bpf_map_lookup_elem(stacks_fd, &id, ips))
+			continue;
+		if (r->nstacks == cap) {
+			cap = cap ? cap * 2 : 16;
+			st = realloc(r->stacks, cap * sizeof(*st));
+			if (!st)
+				die("out of memory");
+			r->stacks = st;
+		}
+		st = &r->stacks[r->nstacks++];
+		memset(st, 0, sizeof(*st));
+		st->count = count;
+		st->have_set = s != NULL;
+		if (s)
+			set_ident_of(s, t->dl, &st->id);
+		stack_frames(t, ips, st);
+	}
+}
+
+void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->nstacks; i++) {
+		for (size_t k = 0; k < r->stacks[i].nframes; k++)
+			free(r->stacks[i].frames[k]);
+		free(r->stacks[i].frames);
+	}
+	free(r->stacks);
+	free(r->rows);
+	r->stacks = NULL;
+	r->rows = NULL;
+	r->nrows = r->nstacks = 0;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * report.h - one record of what biostat reports: an interval's or the
+ * whole run's numbers per bio_set, what the BPF side could not count, and
+ * (summary with -s) the stacks that waited.  report.c gathers it; the
+ * table writer (report_text.c) and the JSON writer (report_json.c) render
+ * the same record, so the two views cannot disagree on what a column is.
+ */
+#ifndef BIOSTAT_REPORT_H
+#define BIOSTAT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "biostat.h"
+#include "json.h"
+#include "sets.h"
+
+/* Who a set is, as both writers show it. */
+struct set_ident {
+	uint64_t bs;
+	const char *name;
+	char dev[32];		/* "MAJ:MIN", "many" or "-" (tables) */
+	char devnum[32];	/* "MAJ:MIN" of the first allocation */
+	char kname[64];		/* kernel name of dev, "" unknown */
+	char dmname[128];	/* dm name of dev, "" if none */
+	bool has_dev;
+	bool multi_dev;
+	bool known;		/* the set's info was read */
+	int pool;		/* reserve size, -1 unknown */
+	bool rescuer;
+};
+
+/* Counts of one set over the window: an interval, or since start. */
+struct window {
+	uint64_t allocs, reserve, waits, wait_ns, wait_max_ns, fails, punts,
+		 punted, rescues, rescued;
+	uint64_t hist[BIOSTAT_HIST_SLOTS];
+};
+
+struct report_row {
+	struct set_ident id;
+	struct window w;
+};
+
+/* One kernel stack that waited, and how often (biostat -s). */
+struct report_stack {
+	struct set_ident id;
+	bool have_set;
+	uint64_t count;
+	char **frames;		/* formatted "func+0x1a [mod]" */
+	size_t nframes;
+};
+
+/* What the BPF side's "errs" map held last time (interval deltas). */
+struct errs {
+	int fd;
+	int ncpus;
+	uint64_t last[BIOSTAT_ERR_NR];
+	uint64_t misses_now;	/* recursion misses of the programs, now */
+	uint64_t misses_last;
+};
+
+struct report {
+	bool summary;		/* since start, not an interval */
+	bool submissions;	/* fallback: only allocs (submitted) measured */
+	bool hist;		/* -H */
+	bool timestamp;		/* -T */
+	bool after_events;	/* a stream of events came before (summary) */
+	double now;		/* CLOCK_MONOTONIC of the report */
+	double secs;		/* length of the window */
+	struct report_row *rows;
+	size_t nrows;
+	uint64_t errs[BIOSTAT_ERR_NR];	/* in the window */
+	uint64_t errs_total[BIOSTAT_ERR_NR];	/* since start */
+	uint64_t misses;		/* program runs skipped, in the window */
+	uint64_t misses_total;
+	struct report_stack *stacks;	/* NULL unless asked */
+	size_t nstacks;
+	bool stacks_asked;
+};
+
+/* Names of the "errs" indexes, as both writers show them. */
+extern const char *const biostat_err_names[BIOSTAT_ERR_NR];
+
+/*
+ * Gather the record: the sets with activity in the window (every live one
+ * with all), sorted by name.  Reads the counters first (settab_read()).
+ */
+void report_gather(struct report *r, struct settab *t, struct errs *e,
+		   bool summary, bool all);
+
+/* Add the stacks that waited ("wait_stacks" and "stacks" maps). */
+void report_gather_stacks(struct report *r, struct settab *t, int wait_fd,
+			  int stacks_fd);
+
+void report_free(struct report *r);
+
+/* Who a set is (also for events). */
+void set_ident_of(const struct uset *s, const struct devlists *dl,
+		  struct set_ident *id);
+
+/* The writers. */
+void report_text(const struct report *r);
+void report_json(struct json *j, const struct report *r);
+
+/*
+ * Start a JSON record: {"type":TYPE,"time":...,"ts":...[,"mode":...]}.
+ * mode is NULL for events.
+ */
+void json_record_begin(struct json *j, const char *type, double mono,
+		       const char *mode);
+/* Close it and write it as one line; dies without memory. */
+void json_record_end(struct json *j);
+
+#endif

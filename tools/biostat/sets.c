@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sets.c - the table of bio_sets: reading the BPF side's maps, naming each
+ * set once its first allocation is known, and the sets that went away
+ * (see sets.h).
+ */
+#include "sets.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "common.h"
+#include "setname.h"
+
+void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
+		 int ncpus)
+{
+	memset(t, 0, sizeof(*t));
+	t->syms = syms;
+	t->dl = dl;
+	t->ncpus = ncpus;
+	t->sets_fd = t->counters_fd = -1;
+	t->percpu = calloc((size_t)ncpus, sizeof(*t->percpu));
+	if (!t->percpu)
+		die("out of memory");
+}
+
+void settab_bind(struct settab *t, int sets_fd, int counters_fd,
+		 __u64 *ivl_gen, bool submissions)
+{
+	t->sets_fd = sets_fd;
+	t->counters_fd = counters_fd;
+	t->ivl_gen = ivl_gen;
+	t->submissions = submissions;
+}
+
+void settab_free(struct settab *t)
+{
+	free(t->v);
+	free(t->percpu);
+	t->v = NULL;
+	t->percpu = NULL;
+	t->n = t->cap = 0;
+}
+
+static void name_set(struct settab *t, struct uset *s)
+{
+	uint64_t caller[BIOSTAT_CALLER_DEPTH], addrs[BIOSTAT_CALLER_DEPTH + 1];
+	struct set_desc d = {
+		.bs = s->bs,
+		.kdev = s->have_info ? s->info.dev : 0,
+		.ncaller = BIOSTAT_CALLER_DEPTH,
+		.fs_bio_set = t->fs_bio_set,
+	};
+	size_t n = 0;
+
+	if (s->have_info && (s->info.flags & BIOSTAT_SET_HAVE_CALLER)) {
+		for (int i = 0; i < BIOSTAT_CALLER_DEPTH; i++)
+			caller[i] = s->info.caller[i];
+		d.caller = caller;
+	}
+	/*
+	 * Submission mode sees a bio where it is submitted: its device is the
+	 * one below the set's owner, so only symbols can name the set.
+	 */
+	if (t->submissions)
+		d.kdev = 0;
+	/*
+	 * A device created after the lists were read: refresh them, at most
+	 * once a second for a device they do not know, and always when the
+	 * set is younger than the lists (its dev_t may have been reused).
+	 */
+	if (d.kdev &&
+	    ((devlist_by_dev(t->dl->blk, BIOSTAT_KDEV_MAJOR(d.kdev),
+			     BIOSTAT_KDEV_MINOR(d.kdev), NULL, 0) &&
+	      mono_now() - t->dl->read_at > 1.0) ||
+	     (s->have_info && (double)s->info.first_ns / 1e9 >= t->dl->read_at)))
+		devlists_read(t->dl);
+	addrs[n++] = d.bs;
+	for (int i = 0; d.caller && i < BIOSTAT_CALLER_DEPTH; i++)
+		addrs[n++] = d.caller[i];
+	symtab_need(t->syms, addrs, n);
+	describe_set(t->syms->ks, t->dl->dm, t->dl->blk, &d, s->name,
+		     sizeof(s->name));
+	s->named_with_info = s->have_info;
+}
+
+static void refresh_info(struct settab *t, struct uset *s)
+{
+	if (s->have_info)
+		return;
+	if (!bpf_map_lookup_elem(t->sets_fd, &s->bs, &s->info))
+		s->have_info = true;
+	if (s->have_info || !s->name[0])
+		name_set(t, s);
+}
+
+void settab_refresh_names(struct settab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct uset *s = &t->v[i];
+
+		if (!s->gone && (!s->have_info || !s->named_with_info))
+			refresh_info(t, s);
+	}
+}
+
+/* The live set at bs, or NULL. */
+static struct uset *find_live(struct settab *t, __u64 bs)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].bs == bs && !t->v[i].gone)
+			return &t->v[i];
+	return NULL;
+}
+
+/* The set (bs, first_ns) that is already gone, or NULL. */
+static struct uset *find_gone(struct settab *t, __u64 bs, __u64 first_ns)
+{
+	for (size_t i = t->n; i-- > 0;) {
+		struct uset *s = &t->v[i];
+
+		if (s->bs == bs && s->gone && s->have_info &&
+		    s->info.first_ns == first_ns)
+			return s;
+	}
+	return NULL;
+}
+
+struct uset *settab_get(struct settab *t, __u64 bs)
+{
+	struct uset *s = find_live(t, bs);
+
+	if (s)
+		return s;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		struct uset *n = realloc(t->v, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		t->v = n;
+		t->cap = cap;
+	}
+	s = &t->v[t->n++];
+	memset(s, 0, sizeof(*s));
+	s->bs = bs;
+	refresh_info(t, s);
+	return s;
+}
+
+/*
+ * Before sets are named: one read of /proc/kallsyms for all the sets
+ * about to be, rather than one per set (a partial symbol table reads the
+ * file for each batch of addresses it has not been asked before).
+ */
+static void prefetch_symbols(struct settab *t)
+{
+	const size_t per = 1 + BIOSTAT_CALLER_DEPTH;
+	__u64 key, next, *pkey = NULL;
+	struct biostat_set_info info;
+	uint64_t *a = NULL;
+	size_t n = 0, cap = 0;
+
+	if (t->syms->full)
+		return;
+	while (!bpf_map_get_next_key(t->sets_fd, pkey, &next)) {
+		const struct uset *s;
+
+		key = next;
+		pkey = &key;
+		s = find_live(t, key);
+		if ((s && s->named_with_info) ||
+		    bpf_map_lookup_elem(t->sets_fd, &key, &info))
+			continue;
+		if (n + per > cap) {
+			uint64_t *m = realloc(a, (cap + 64 * per) * sizeof(*a));
+
+			if (!m)
+				break;	/* each set will ask on its own */
+			a = m;
+			cap += 64 * per;
+		}
+		a[n++] = key;
+		for (int i = 0; (info.flags & BIOSTAT_SET_HAVE_CALLER) &&
+				i < BIOSTAT_CALLER_DEPTH; i++)
+			a[n++] = info.caller[i];
+	}
+	if (n)
+		symtab_need(t->syms, a, n);
+	free(a);
+}
+
+/* The per-CPU counters of one set, summed; the maximum of the maxima. */
+static void sum_cpus(const struct settab *t, struct biostat_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		const struct biostat_counters *c = &t->percpu[cpu];
+
+		sum->allocs += c->allocs;
+		sum->reserve += c->reserve;
+		sum->waits += c->waits;
+		sum->wait_ns += c->wait_ns;
+		if (c->wait_max_ns > sum->wait_max_ns)
+			sum->wait_max_ns = c->wait_max_ns;
+		sum->fails += c->fails;
+		sum->punts += c->punts;
+		sum->punted += c->punted;
+		sum->rescues += c->rescues;
+		sum->rescued += c->rescued;
+		for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
+			sum->hist[i] += c->hist[i];
+	}
+}
+
+/* The longest wait that ended in interval gen, over every CPU. */
+static void take_interval_max(const struct settab *t, struct uset *s, __u64 gen)
+{
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		const struct biostat_counters *c = &t->percpu[cpu];
+
+		if (c->ivl_gen[gen & 1] == gen &&
+		    c->ivl_max_ns[gen & 1] > s->ivl_wait_max_ns)
+			s->ivl_wait_max_ns = c->ivl_max_ns[gen & 1];
+	}
+}
+
+void settab_read(struct settab *t, bool close_interval)
+{
+	__u64 key, next, *pkey = NULL, gen = 0;
+	struct biostat_set_info info;
+
+	for (size_t j = 0; j < t->n; j++)
+		t->v[j].seen = false;
+	if (close_interval && !t->submissions) {
+		gen = *t->ivl_gen;
+		*t->ivl_gen = gen + 1;
+	}
+	prefetch_symbols(t);
+	/* every set the BPF side has seen, and its counters by index */
+	while (!bpf_map_get_next_key(t->sets_fd, pkey, &next)) {
+		struct biostat_counters sum;
+		struct uset *s;
+
+		key = next;
+		pkey = &key;
+		if (bpf_map_lookup_elem(t->sets_fd, &key, &info) ||
+		    info.idx >= BIOSTAT_MAX_SETS ||
+		    bpf_map_lookup_elem(t->counters_fd, &info.idx, t->percpu))
+			continue;
+		sum_cpus(t, &sum);
+		s = find_live(t, key);
+		if (s && s->have_info && s->info.first_ns != info.first_ns) {
+			/* another set at its address: its end was not seen */
+			s->gone = true;
+			s = NULL;
+		}
+		if (!s && find_gone(t, key, info.first_ns))
+			continue;	/* its end came first; the entry goes next */
+		if (!s)
+			s = settab_get(t, key);
+		if (!s)
+			continue;
+		s->seen = true;
+		/* counters are zeroed as the set goes: keep what was read */
+		if (sum.allocs >= s->cur.allocs && sum.punts >= s->cur.punts)
+			s->cur = sum;
+		if (close_interval)
+			take_interval_max(t, s, gen);
+		if (!s->have_info)
+			refresh_info(t, s);
+	}
+	/* entries deleted by bioset_exit() whose record has not come (yet) */
+	if (!t->submissions)
+		for (size_t j = 0; j < t->n; j++)
+			if (!t->v[j].seen)
+				t->v[j].gone = true;
+}
+
+void settab_gone(struct settab *t, const struct biostat_gone_event *e)
+{
+	struct uset *s = find_live(t, e->bs);
+
+	if (s && s->have_info && s->info.first_ns != e->first_ns)
+		s = NULL;	/* not the one that went */
+	if (!s)
+		s = find_gone(t, e->bs, e->first_ns);	/* marked gone by a read */
+	if (!s) {
+		s = settab_get(t, e->bs);	/* went before we read it */
+		if (!s)
+			return;
+		if (!s->have_info) {
+			s->info.first_ns = e->first_ns;
+			s->info.dev = e->dev;
+			s->info.pool_min = -1;
+			s->have_info = true;
+			name_set(t, s);
+		}
+	}
+	/* the final totals; the interval fields stay as they were */
+	memcpy(&s->cur, &e->c, offsetof(struct biostat_counters, ivl_max_ns));
+	s->gone = true;
+}
+
+void settab_next_interval(struct settab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		t->v[i].prev = t->v[i].cur;
+		t->v[i].ivl_wait_max_ns = 0;
+	}
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sets.h - the bio_sets biostat knows: read from the BPF side's "sets" and
+ * "counters" maps, named (setname.h), kept after they go away for the
+ * summary.
+ *
+ * A set's identity is (bs, info.first_ns): when a set goes away
+ * (bioset_exit) another may be made at its address.  A set that went away
+ * stays in the table, marked gone.
+ */
+#ifndef BIOSTAT_SETS_H
+#define BIOSTAT_SETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include "biostat.h"
+#include "devices.h"
+#include "symtab.h"
+
+struct uset {
+	__u64 bs;
+	struct biostat_set_info info;
+	bool have_info;
+	bool named_with_info;
+	bool gone;		/* bioset_exit() ran, or its entry vanished */
+	bool seen;		/* found in the sets map in this pass */
+	char name[128];
+	struct biostat_counters cur, prev;
+	__u64 ivl_wait_max_ns;	/* longest wait of the interval */
+};
+
+struct settab {
+	struct uset *v;
+	size_t n, cap;
+	struct symtab *syms;
+	struct devlists *dl;
+	__u64 fs_bio_set;	/* its address if known, else 0 */
+	bool submissions;	/* fallback mode: only submissions are counted */
+	int ncpus;
+	struct biostat_counters *percpu;	/* ncpus values, for reading */
+	int sets_fd, counters_fd;
+	__u64 *ivl_gen;		/* the BPF side's interval number (.bss) */
+};
+
+/* Dies without memory. */
+void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
+		 int ncpus);
+/* The maps to read, once the BPF object is loaded. */
+void settab_bind(struct settab *t, int sets_fd, int counters_fd,
+		 __u64 *ivl_gen, bool submissions);
+void settab_free(struct settab *t);
+
+/* The live set at bs, made if new; NULL only without memory. */
+struct uset *settab_get(struct settab *t, __u64 bs);
+
+/*
+ * Read every set's per-CPU counters into ->cur.  close_interval: also end
+ * the BPF side's interval (ivl_gen) and take each set's longest wait of
+ * the interval that just ended into ->ivl_wait_max_ns.
+ */
+void settab_read(struct settab *t, bool close_interval);
+
+/* A set's final record (bioset_exit): it is gone from now on. */
+void settab_gone(struct settab *t, const struct biostat_gone_event *e);
+
+/* Name sets that were named before their info could be read. */
+void settab_refresh_names(struct settab *t);
+
+/* The interval is over: what was read becomes the base of the next. */
+void settab_next_interval(struct settab *t);
+
+#endif
