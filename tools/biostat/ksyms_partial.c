@@ -240,36 +240,42 @@ static int remember(struct ksyms *ks, const struct need *nd)
 	return 0;
 }
 
+/*
+ * Walk v[0..n) upwards (below: the last symbol of each gap, the nearest at
+ * or below each address is the latest of them) or downwards (the first
+ * symbol of each gap, the nearest above is the earliest), adding the best
+ * so far each time it changes.
+ */
+static void add_running_best(struct ksyms_parser *ps, const struct ksline *v,
+			     size_t n, bool below)
+{
+	const struct ksline *best = NULL;
+
+	for (size_t j = 0; j < n; j++) {
+		const struct ksline *c = below ? &v[j] : &v[n - 1 - j];
+		const struct ksline *prev = best;
+
+		if (c->pos.set &&
+		    (!best || (below ? kpos_after(c->pos.addr, c->pos.line, &best->pos) :
+				       kpos_before(c->pos.addr, c->pos.line, &best->pos))))
+			best = c;
+		if (best && best != prev)
+			ksline_add(ps, best);
+	}
+}
+
 /* Read the file once for nd and add what answers it: 0, or -1 with errno. */
 static int need_read(struct ksyms *ks, struct need *nd)
 {
 	struct ksyms_parser ps = { .ks = ks, .cap = ks->cap };
-	const struct ksline *best = NULL;
-	size_t i, k, n0 = ks->n;
+	size_t i, n0 = ks->n;
 
 	if (ksyms_each_line(ks->path, need_line, nd))
 		return -1;
 	/* at or below addrs[k]: the last symbol of gaps 0..k */
-	for (k = 0; k < nd->naddrs; k++) {
-		const struct ksline *prev = best;
-
-		if (nd->last[k].pos.set &&
-		    (!best || kpos_after(nd->last[k].pos.addr, nd->last[k].pos.line, &best->pos)))
-			best = &nd->last[k];
-		if (best && best != prev)
-			ksline_add(&ps, best);
-	}
+	add_running_best(&ps, nd->last, nd->naddrs, true);
 	/* above addrs[k]: the first symbol of gaps k+1..naddrs */
-	best = NULL;
-	for (k = nd->naddrs; k > 0; k--) {
-		const struct ksline *prev = best;
-
-		if (nd->first[k].pos.set &&
-		    (!best || kpos_before(nd->first[k].pos.addr, nd->first[k].pos.line, &best->pos)))
-			best = &nd->first[k];
-		if (best && best != prev)
-			ksline_add(&ps, best);
-	}
+	add_running_best(&ps, nd->first + 1, nd->naddrs, false);
 	for (i = 0; i < nd->nnames; i++)
 		if (nd->named[i].pos.set)
 			ksline_add(&ps, &nd->named[i]);
