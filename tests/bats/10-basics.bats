@@ -1,15 +1,10 @@
 #!/usr/bin/env bats
 # The walking skeleton: the module loads, devices come and go, data survives.
 
-load helpers
+load ../lib/init
 
-setup() {
-	common_setup
-}
-
-teardown() {
-	common_teardown
-}
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 @test "module loads and dmsetup targets lists biopool" {
 	run dmsetup targets
@@ -39,10 +34,8 @@ teardown() {
 	write_direct /tmp/data /dev/mapper/bp0 1M 32M 16M
 	write_direct /tmp/data /dev/mapper/bp0 12k 48M 15M
 	write_direct /tmp/data /dev/mapper/bp0 512 63M 1M
-	want=$(sha_file /tmp/data)
-	[ "$(sha_dev /dev/mapper/bp0 64)" = "$want" ]
 	# and the lower device holds exactly the same bytes
-	[ "$(sha_dev /dev/ram0 64)" = "$want" ]
+	assert_holds "$(sha_file /tmp/data)" 64 /dev/mapper/bp0 /dev/ram0
 }
 
 @test "a non-zero offset maps onto the right sectors of the lower device" {
@@ -50,8 +43,7 @@ teardown() {
 	dm_create bp0 "0 8192 biopool /dev/ram0 2048"
 	random_file /tmp/data 4
 	write_direct /tmp/data /dev/mapper/bp0 64k
-	got=$(dd if=/dev/ram0 bs=1M skip=1 count=4 iflag=direct status=none | sha256sum | cut -d' ' -f1)
-	[ "$got" = "$(sha_file /tmp/data)" ]
+	[ "$(sha_dev /dev/ram0 4 1)" = "$(sha_file /tmp/data)" ]
 }
 
 @test "a 2-deep stack (biopool on biopool) keeps data intact" {
@@ -61,9 +53,7 @@ teardown() {
 	random_file /tmp/data 64
 	write_direct /tmp/data /dev/mapper/bp1 1M 0 32M
 	write_direct /tmp/data /dev/mapper/bp1 4k 32M 32M
-	want=$(sha_file /tmp/data)
-	[ "$(sha_dev /dev/mapper/bp1 64)" = "$want" ]
-	[ "$(sha_dev /dev/ram0 64)" = "$want" ]
+	assert_holds "$(sha_file /tmp/data)" 64 /dev/mapper/bp1 /dev/ram0
 }
 
 @test "dmsetup table round-trips through dmsetup load" {
@@ -96,7 +86,7 @@ teardown() {
 		"0 $n biopool /dev/ram0 0 0 extra"
 	)
 	assert_tables_refused "${bad[@]}"
-	[ -z "$(ls /dev/mapper | grep -v '^control$')" ]
+	[ -z "$(find /dev/mapper -mindepth 1 ! -name control)" ]
 	kernel_log_since_mark | grep -q 'biopool'
 }
 

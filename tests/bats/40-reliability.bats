@@ -5,7 +5,7 @@
 # lower device failing or slow), and biostat (tools/biostat) running through
 # all of it.  The full set, with the same scenarios at
 # length, is tests/stress (make stress); memory pressure needs a guest with
-# little memory of its own: tests/stress/memory-pressure.sh.
+# little memory of its own: tests/stress/lowmem (make stress runs it in one).
 #
 # The scenarios are in tests/stress/reliability.bash; the generators and the
 # ioctl runners in tests/fuzz (build/fuzz/dmfuzz, built on the host and
@@ -14,9 +14,18 @@
 #   tests/vm/run --kernel K --include $PWD --include $PWD/build/fuzz -- \
 #       env SEED=N $PWD/tests/bats/run-suite ./40-reliability.bats
 
-load helpers
+load ../lib/init
 load ../stress/reliability
+# shellcheck disable=SC2034 # read by the scenarios
 REL_FIO=4
+
+setup_file() { seed_setup_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+@test "memory check: 5000 files left in a tmpfs, or 10 biopool devices, fail it; gone, they pass it" {
+	mem_check_trips 5000 10
+}
 
 @test "table fuzzing: 500 seeded tables, valid ones work and round-trip data, invalid ones are refused, nothing leaks" {
 	table_fuzz 500

@@ -6,56 +6,10 @@
 # with unsafe_alloc_order (a deliberate bug) it allocates every clone of a
 # split bio before it submits any, and the checker must say so.
 
-load helpers
+load ../lib/init
 
-bats_require_minimum_version 1.5.0
-
-setup() {
-	common_setup
-	CK_OUT=$BATS_TEST_TMPDIR/check.out
-	CK_ERR=$BATS_TEST_TMPDIR/check.err
-	ckpid=
-	ck2pid=
-}
-
-teardown() {
-	local p
-	for p in "$ckpid" "$ck2pid"; do
-		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-			kill -KILL "$p" 2>/dev/null || true
-			wait "$p" 2>/dev/null || true
-		fi
-	done
-	common_teardown
-}
-
-# check_start OUT ERR ARGS...: run "biostat check ARGS" in the background
-# until it traces; its pid in $!-like variable CKPID_LAST
-check_start() {
-	local out=$1 err=$2
-	shift 2
-	biostat check "$@" >"$out" 2>"$err" &
-	CKPID_LAST=$!
-	if ! wait_until 60 grep -q '^Checking' "$err"; then
-		cat "$err" >&2
-		return 1
-	fi
-}
-
-# check_stop PID: SIGINT, then its exit status in CK_RC
-check_stop() {
-	CK_RC=0
-	kill -INT "$1"
-	wait "$1" || CK_RC=$?
-}
-
-# fio_verify DEV SIZE: random writes of 4k..1M at iodepth 16, then verify
-fio_verify() {
-	fio --name=verify --filename="$1" --offset=0 --size="$2" \
-		--direct=1 --ioengine=libaio --iodepth=16 --rw=randwrite \
-		--bssplit=4k/20:16k/20:64k/20:256k/20:1m/20 --randrepeat=0 \
-		--verify=crc32c --verify_fatal=1 --output=/tmp/fio.log
-}
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 # show_violations FILE: one TAP comment line per violation in a JSON output
 show_violations() {
@@ -75,22 +29,20 @@ show_violations() {
 	loopdev=$(make_loop 32)
 	dm_create bp1 "$(biopool_table "$loopdev" split_sectors:8)"
 	dm_create bp2 "$(biopool_table /dev/mapper/bp1 split_sectors:8)"
-	check_start "$CK_OUT" "$CK_ERR" -j
-	ckpid=$CKPID_LAST
-	fio_verify /dev/mapper/bp2 16M
-	check_stop "$ckpid"
-	ckpid=
-	show_violations "$CK_OUT"
-	# 0: nothing at all; 3: only the kernel's own code (listed above)
-	[ "$CK_RC" = 0 ] || [ "$CK_RC" = 3 ]
-	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$CK_OUT"
-	run -0 jq -r 'select(.type == "violation") | .set' "$CK_OUT"
+	bs_start ck check -j
+	bs_started ck
+	fio_verify /dev/mapper/bp2 0 16M /tmp/fio.log --randrepeat=0
+	# 0: nothing at all; 3: only the kernel's own code (listed below)
+	bs_stop ck INT 0 3
+	show_violations "$(bs_out ck)"
+	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$(bs_out ck)"
+	run -0 jq -r 'select(.type == "violation") | .set' "$(bs_out ck)"
 	if grep -q 'biopool' <<<"$output"; then
 		echo "a biopool set was reported: $output" >&2
 		return 1
 	fi
-	if [ "$CK_RC" = 0 ]; then
-		[ "$(jq -r 'select(.type == "check_summary") | .violations' "$CK_OUT")" = 0 ]
+	if [ "$BS_RC" = 0 ]; then
+		[ "$(jq -r 'select(.type == "check_summary") | .violations' "$(bs_out ck)")" = 0 ]
 	fi
 }
 
@@ -98,24 +50,17 @@ show_violations() {
 	make_brd 32
 	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:256 split_sectors:8 unsafe_alloc_order)"
 	dmsetup table bp0 | grep -q unsafe_alloc_order
-	check_start "$CK_OUT" "$CK_ERR" -j
-	ckpid=$CKPID_LAST
-	check_start "$BATS_TEST_TMPDIR/text.out" "$BATS_TEST_TMPDIR/text.err" -d bp0
-	ck2pid=$CKPID_LAST
+	bs_start ck check -j
+	bs_start text check -d bp0
+	bs_started ck text
 
-	fio_verify /dev/mapper/bp0 16M
+	fio_verify /dev/mapper/bp0 0 16M /tmp/fio.log --randrepeat=0
 	random_file /tmp/ck.data 16
 	write_direct /tmp/ck.data /dev/mapper/bp0 1M
 
-	check_stop "$ckpid"
-	ckpid=
-	rc_json=$CK_RC
-	check_stop "$ck2pid"
-	ck2pid=
-	rc_text=$CK_RC
-	show_violations "$CK_OUT"
-	[ "$rc_json" = 3 ]
-	[ "$rc_text" = 3 ]
+	bs_stop ck INT 3
+	bs_stop text INT 3
+	show_violations "$(bs_out ck)"
 
 	# the biopool set of bp0, named after the device, with both stacks
 	jq -e -s '[.[] | select(.type == "violation" and .set == "bp0:biopool")] |
@@ -125,14 +70,14 @@ show_violations() {
 		all(.in_submit_bio) and all(.rescuer) and
 		all(.gfp_second_name == "GFP_NOIO") and
 		all([.stack_first[]] | any(test("^biopool_map"))) and
-		all([.stack_second[]] | any(test("^biopool_map")))' "$CK_OUT"
+		all([.stack_second[]] | any(test("^biopool_map")))' "$(bs_out ck)"
 
 	# the text report, filtered to the device
-	grep -q '^VIOLATION bio_set bp0:biopool ' "$BATS_TEST_TMPDIR/text.out"
-	grep -q 'held bio allocated at:' "$BATS_TEST_TMPDIR/text.out"
-	grep -q 'new bio allocated at:' "$BATS_TEST_TMPDIR/text.out"
-	grep -q 'biopool_map' "$BATS_TEST_TMPDIR/text.out"
-	run -0 grep '^VIOLATION' "$BATS_TEST_TMPDIR/text.out"
+	grep -q '^VIOLATION bio_set bp0:biopool ' "$(bs_out text)"
+	grep -q 'held bio allocated at:' "$(bs_out text)"
+	grep -q 'new bio allocated at:' "$(bs_out text)"
+	grep -q 'biopool_map' "$(bs_out text)"
+	run -0 grep '^VIOLATION' "$(bs_out text)"
 	if grep -v 'bp0' <<<"$output"; then
 		echo "-d bp0 let another device's violation through" >&2
 		return 1
@@ -144,7 +89,7 @@ show_violations() {
 }
 
 @test "check: the kernel's own code under dm-linear, dm-delay, brd and loop I/O (reported in TAP)" {
-	local loopdev l1 l2 l3 pids=() p
+	local loopdev l1 l2 l3 pids=()
 	modprobe dm-delay
 	make_brd 64 2
 	loopdev=$(make_loop 64)
@@ -157,27 +102,25 @@ show_violations() {
 	# alloc_multiple_bios() (GFP_NOWAIT first, then a mutex and GFP_NOIO);
 	# with 3 stripes the third clone is allocated while the second is held
 	dm_create str0 "0 $((3 * $(sectors "$l1"))) striped 3 8 $l1 0 $l2 0 $l3 0"
-	check_start "$CK_OUT" "$CK_ERR" -j
-	ckpid=$CKPID_LAST
+	bs_start ck check -j
+	bs_started ck
 	for d in /dev/mapper/lin0 /dev/mapper/dly0 /dev/ram0; do
 		fio --name=mix --filename="$d" --size=16M --direct=1 --ioengine=libaio \
 			--iodepth=16 --rw=randrw --bssplit=4k/30:64k/30:1m/40 \
-			--time_based --runtime=4 --output=/dev/null &
-		pids+=($!)
+			--time_based --runtime=4 --output=/dev/null 3>&- &
+		pids+=("fio:$d=$!")
 	done
 	# buffered I/O through the page cache and writeback on loop
-	dd if=/dev/urandom of="$loopdev" bs=1M count=32 seek=16 conv=fsync status=none &
-	pids+=($!)
+	dd if=/dev/urandom of="$loopdev" bs=1M count=32 seek=16 conv=fsync status=none 3>&- &
+	pids+=("dd=$!")
 	fio --name=flush --filename=/dev/mapper/str0 --size=16M --direct=1 \
 		--ioengine=psync --rw=randwrite --bs=16k --fsync=1 \
-		--time_based --runtime=4 --output=/dev/null &
-	pids+=($!)
+		--time_based --runtime=4 --output=/dev/null 3>&- &
+	pids+=("fio:str0=$!")
 	blkdiscard -o 32M -l 16M /dev/mapper/str0 || echo "# (blkdiscard on str0: unsupported)" >&3
-	for p in "${pids[@]}"; do wait "$p"; done
-	check_stop "$ckpid"
-	ckpid=
+	wait_pids "${pids[@]}"
+	bs_stop ck INT 0 3
 	echo "# kernel $(uname -r): biostat check over dm-linear(loop), dm-delay(brd), brd, loop:" >&3
-	show_violations "$CK_OUT"
-	[ "$CK_RC" = 0 ] || [ "$CK_RC" = 3 ]
-	jq -e 'select(.type == "check_summary") | .allocations > 0' "$CK_OUT"
+	show_violations "$(bs_out ck)"
+	jq -e 'select(.type == "check_summary") | .allocations > 0' "$(bs_out ck)"
 }

@@ -1,17 +1,11 @@
 #!/usr/bin/env bats
 # make bench works: a few seconds of bench/guest --quick, no thresholds.
 
-load helpers
+load ../lib/init
 
-setup() {
-	kmsg_mark
-}
-
-teardown() {
-	dm_cleanup
-	backing_cleanup
-	assert_kernel_log_clean
-}
+# bench/guest loads and unloads the modules itself
+setup() { kmsg_mark; }
+teardown() { common_teardown; }
 
 @test "bench/guest --quick runs every part and prints well-formed results" {
 	[ -x "$BATS_TEST_DIRNAME/../../build/bench/baseline" ] || skip "build/bench is not in the guest (run through tests/check)"

@@ -8,7 +8,6 @@
 # unsupported kernel.  scripts/fetch-kernel: 2 bad usage, 1 archive failure
 # (its header).  make: 2 when the Makefile refuses KERNELS ($(error)) or a
 # recipe fails.  bench/run: 2 bad usage, 1 a run failed (its header).
-# tests/stress/memory-pressure.sh: 2 for bad usage.
 
 bats_require_minimum_version 1.5.0
 
@@ -189,15 +188,6 @@ vmrun() {
 	[ "$status" -ne 0 ]
 	# the fetched kernel is still there
 	[ -f "$TOP/build/kernel/6.1/kernel.env" ]
-}
-
-@test "tests/stress/memory-pressure.sh: bad kernel, MEMORY or SEED" {
-	run --separate-stderr "$TOP/tests/stress/memory-pressure.sh" 5.10
-	refused 2 memory-pressure 'unsupported kernel'
-	MEMORY=lots run --separate-stderr "$TOP/tests/stress/memory-pressure.sh" 6.1
-	refused 2 memory-pressure 'MEMORY must be'
-	SEED=abc run --separate-stderr "$TOP/tests/stress/memory-pressure.sh" 6.1
-	refused 2 memory-pressure 'SEED must be'
 }
 
 @test "tests/check (make check, make stress): a bad SEED or kernel is bad usage" {

@@ -2,10 +2,15 @@
 # make stress: fuzzed tables and messages at length (issue 7).  The quick
 # slice of the same is tests/bats/40-reliability.bats; the scenarios are in
 # reliability.bash, the generators and runners in tests/fuzz.  SEED (default:
-# the date) is printed first; see reliability.bash for replaying a run.
+# the date) is printed first; replaying a run: seed_setup_file in
+# tests/lib/init.bash.
 
-load ../bats/helpers
+load ../lib/init
 load reliability
+
+setup_file() { seed_setup_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 @test "table fuzzing: 5000 seeded tables through the ioctl runner" {
 	table_fuzz 5000

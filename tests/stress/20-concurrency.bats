@@ -4,8 +4,12 @@
 # must happen, suspend/resume under fio, reload, messages, status, and fio
 # verify on a device that nobody touches.  Scenario: reliability.bash.
 
-load ../bats/helpers
+load ../lib/init
 load reliability
+
+setup_file() { seed_setup_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 @test "concurrency: create/remove, suspend/resume, reload, message, status and fio verify in parallel for 180 s" {
 	concurrency 180

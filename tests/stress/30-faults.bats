@@ -4,8 +4,12 @@
 # device swapped to dm-error and dm-flakey, dm-delay below exhausted pools.
 # Scenarios: reliability.bash.
 
-load ../bats/helpers
+load ../lib/init
 load reliability
+
+setup_file() { seed_setup_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 @test "faults: fail_alloc toggled at random on every layer of a 3-deep stack under fio verify for 120 s" {
 	fault_toggle 120

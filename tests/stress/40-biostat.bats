@@ -5,8 +5,12 @@
 # 64 MiB through an exhausted 3-deep stack at full rate.  Scenario:
 # reliability.bash.
 
-load ../bats/helpers
+load ../lib/init
 load reliability
+
+setup_file() { seed_setup_file; }
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 @test "biostat robustness: 10 rounds of device churn, 5 module reloads, 64 MiB through an exhausted stack" {
 	biostat_robustness 10 64

@@ -1,183 +1,17 @@
 # Reliability scenarios of dm-biopool (issue 7), shared by the quick seeded
 # slice that `make check` runs (tests/bats/40-reliability.bats) and the full
-# set of `make stress` (tests/stress/*.bats).  Each scenario takes its size
-# (lines, messages, seconds) as arguments, asserts on checksums, counters and
-# exit codes, and prints its figures as TAP comments ("# ...") on fd 3.
-#
-# Load after the shared helpers:  load helpers (or ../bats/helpers), then
-# load ../stress/reliability (or reliability).
-#
-# SEED (default: the date, in seconds) seeds the generators, fio and $RANDOM:
-# the same seed replays the same tables, messages, fault choices and fio
-# patterns (not the same interleavings).  tests/vm/run does not pass the
-# environment into the guest, so give it on the guest's command line:
-#   tests/vm/run --kernel 6.1 --include $PWD --include $PWD/build/fuzz -- \
-#       env SEED=123 $PWD/tests/bats/run-suite ./40-reliability.bats
-# shellcheck shell=bash
-
-# dmfuzz: on PATH, or in the checkout's build/fuzz (tests/vm/run leaves a
-# checkout's build directory out of the guest unless it is included by name:
-# --include $PWD/build/fuzz)
-DMFUZZ=${DMFUZZ:-$(command -v dmfuzz || echo "$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/fuzz/dmfuzz")}
-
-# The bats hooks of every file that loads this one (a file may define its
-# own after the load).
-setup_file() { rel_setup_file; }
-setup() { rel_setup; }
-teardown() { rel_teardown; }
-
-# rel_setup_file: pick and print the seed (call from setup_file)
-rel_setup_file() {
-	export SEED=${SEED:-$(date +%s)}
-	echo "# seed=$SEED (replay: env SEED=$SEED on the guest command line)" >&3
-}
-
-# rel_setup: per test: the shared setup, a reproducible $RANDOM
-rel_setup() {
-	common_setup
-	RANDOM=$SEED
-	REL_TMP=$BATS_TEST_TMPDIR
-	REL_T0=$(date +%s)
-}
-
-# rel_teardown: stop whatever a scenario left running, then the shared
-# teardown (devices, backing devices, kernel log)
-rel_teardown() {
-	[ -z "${REL_TMP:-}" ] || touch "$REL_TMP/stop"
-	bs_kill
-	hog_stop
-	common_teardown
-	phase teardown
-}
-
-# figure TEXT...: a result line in the TAP output
-figure() {
-	echo "# ${BATS_TEST_DESCRIPTION%%:*}: $* [$(($(date +%s) - REL_T0)) s]" >&3
-}
-
-# phase TEXT: with REL_TRACE set, the time since the test began, on fd 3
-phase() {
-	[ -z "${REL_TRACE:-}" ] || echo "#   +$(($(date +%s%N) / 1000000 - REL_T0 * 1000)) ms: $*" >&3
-}
+# set of `make stress` (tests/stress/*.bats, tests/stress/lowmem).  Only
+# scenarios: each takes its size (lines, messages, seconds) as arguments,
+# asserts on checksums, counters and exit codes, and prints its figures as
+# TAP comments ("# ...") on fd 3.  The helpers are in tests/lib; a file of
+# scenarios loads ../lib/init (or ../../lib/init) first, then this file,
+# and defines its hooks: setup_file() { seed_setup_file; }, setup() {
+# common_setup; }, teardown() { common_teardown; }.  Replaying a seed: see
+# seed_setup_file in tests/lib/init.bash.
+# shellcheck shell=bash disable=SC2154 # status, output: set by bats' run
 
 # MiB of each fio run's region (the quick slice makes it smaller)
 REL_FIO=${REL_FIO:-16}
-
-need_dmfuzz() {
-	if [ ! -x "$DMFUZZ" ]; then
-		echo "no dmfuzz in the guest: build it on the host (make -C tests/fuzz) and" \
-			"pass it in (tests/vm/run --include \$PWD/build/fuzz), or put it on PATH" >&2
-		return 1
-	fi
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# majmin DEV: "major:minor" of a block device
-majmin() {
-	local d
-	d=$(readlink -f "$1")
-	printf '%d:%d\n' "0x$(stat -c %t "$d")" "0x$(stat -c %T "$d")"
-}
-
-# bp_read NAME: the status fields of a biopool device into BP[key], with
-# one dmsetup call (bp_stat costs three processes, slow under TCG)
-declare -gA BP
-bp_read() {
-	local line kv
-	line=$(dmsetup status "$1") || return
-	BP=()
-	for kv in ${line#* biopool }; do BP[${kv%%=*}]=${kv#*=}; done
-	[ -n "${BP[pool_size]:-}" ]
-}
-
-# bp_idle NAME: nothing in flight and the whole reserve back in the pool
-bp_idle() {
-	bp_read "$1" && [ "${BP[in_flight]}" = 0 ] && [ "${BP[pool_free]}" = "${BP[pool_size]}" ]
-}
-
-# assert_bp_settled NAME...: idle (within 20 s), the whole reserve back in
-# the pool, no error counted
-assert_bp_settled() {
-	local d
-	for d in "$@"; do
-		wait_until 20 bp_idle "$d" || { echo "$d: $(dmsetup status "$d")" >&2; return 1; }
-		if [ "${BP[errors]}" != 0 ]; then
-			echo "$d counted errors: $(dmsetup status "$d")" >&2
-			return 1
-		fi
-	done
-}
-
-# bp_fields NAME KEY...: "key=value ..." of NAME, for figures
-bp_fields() {
-	local d=$1 k out=
-	shift
-	bp_read "$d"
-	for k in "$@"; do out="$out $k=${BP[$k]}"; done
-	echo "$d:$out"
-}
-
-# prefill DEV...: write every block once (brd allocates its pages on the
-# first write: memory snapshots taken afterwards do not count them)
-prefill() {
-	local d
-	for d in "$@"; do
-		dd if=/dev/zero of="$d" bs=1M oflag=direct status=none 2>/dev/null || true
-	done
-}
-
-# make_loop4k MIB: a loop device with 4096-byte logical blocks, over a
-# file that backing_cleanup removes; prints its path
-make_loop4k() {
-	local file
-	modprobe loop
-	file=$(mktemp /tmp/loop.XXXXXX)
-	truncate -s "${1}M" "$file"
-	losetup -f --show -b 4096 "$file"
-}
-
-# ---- fio -------------------------------------------------------------------------
-
-# fio_once DEV OFFSET SIZE SEED LOG: random writes of 4k..1M at iodepth 16
-# over [OFFSET, OFFSET+SIZE), then every block read back and verified
-fio_once() {
-	fio --name=rel --filename="$1" --offset="$2" --size="$3" --randseed="$4" \
-		--direct=1 --ioengine=libaio --iodepth=16 --rw=randwrite \
-		--bssplit=4k/20:16k/20:64k/20:256k/20:1m/20 \
-		--verify=crc32c --verify_fatal=1 --output="$5" >/dev/null 2>&1
-}
-
-# fio_loop DEV OFFSET SIZE STOPFILE OUT: fio_once again and again until
-# STOPFILE exists (at least once); OUT gets "runs bytes".  Fails on the
-# first run that does not verify, with its log on stderr.
-fio_loop() {
-	local dev=$1 off=$2 size=$3 stop=$4 out=$5 runs=0 bytes
-	bytes=$(numfmt --from=iec "$size")
-	while :; do
-		if ! fio_once "$dev" "$off" "$size" $((SEED + runs)) "$out.log"; then
-			echo "fio on $dev failed in run $((runs + 1)):" >&2
-			cat "$out.log" >&2
-			echo "$runs $((runs * bytes))" >"$out"
-			return 1
-		fi
-		runs=$((runs + 1))
-		echo "$runs $((runs * bytes))" >"$out"
-		[ -e "$stop" ] && return 0
-	done
-}
-
-# wait_pids NAME=PID...: wait for each; fail naming those that failed
-wait_pids() {
-	local p failed=
-	for p in "$@"; do
-		wait "${p#*=}" || failed="$failed ${p%%=*}"
-	done
-	if [ -n "$failed" ]; then
-		echo "failed:$failed" >&2
-		return 1
-	fi
-}
 
 # ---- table fuzzing ---------------------------------------------------------------
 
@@ -187,27 +21,25 @@ wait_pids() {
 # the kernel log of each chunk fits in the ring buffer), the kernel log
 # checked after each chunk, then no device, no holder and no memory left.
 table_fuzz() {
-	local count=$1 chunk=${2:-250} lo out=$REL_TMP/run.out i=0 refused lines
+	local count=$1 chunk=${2:-250} lo out=$BATS_TEST_TMPDIR/run.out i=0 refused lines t v iv io b l
 	local tried=0 valid=0 invalid=0 ios=0 bytes=0 longest=0 f devs=()
 	need_dmfuzz
 	make_brd 16 2
-	lo=$(make_loop4k 8)
+	lo=$(make_loop 8 4096)
 	dm_create fzbase "$(biopool_table /dev/ram1 pool_size:2 split_sectors:16)"
 	prefill /dev/ram0 /dev/mapper/fzbase "$lo"
 	phase setup
 
-	devs=(--dev "/dev/ram0:$(sectors /dev/ram0):512:$(majmin /dev/ram0)"
-		--dev "$lo:$(sectors "$lo"):4096:$(majmin "$lo")"
-		--dev "/dev/mapper/fzbase:$(sectors /dev/mapper/fzbase):512:$(majmin /dev/mapper/fzbase)")
-	"$DMFUZZ" gen-tables --seed "$SEED" --count "$count" "${devs[@]}" >"$REL_TMP/tables"
-	[ "$(grep -c '^[VI]	' "$REL_TMP/tables")" -eq "$count" ]
+	devs=(--dev "$(fuzz_dev /dev/ram0)" --dev "$(fuzz_dev "$lo")" --dev "$(fuzz_dev /dev/mapper/fzbase)")
+	"$DMFUZZ" gen-tables --seed "$SEED" --count "$count" "${devs[@]}" >"$BATS_TEST_TMPDIR/tables"
+	[ "$(grep -c '^[VI]	' "$BATS_TEST_TMPDIR/tables")" -eq "$count" ]
 	# for a replay on the host (printed when the test fails)
 	echo "dmfuzz gen-tables --seed $SEED --count $count ${devs[*]}" >&2
-	tail -n +2 "$REL_TMP/tables" | split -l "$chunk" - "$REL_TMP/chunk."
+	tail -n +2 "$BATS_TEST_TMPDIR/tables" | split -l "$chunk" - "$BATS_TEST_TMPDIR/chunk."
 	# (after the files above: they live in a tmpfs, in memory)
-	mem_snapshot "$REL_TMP/mem.before"
+	mem_snapshot "$BATS_TEST_TMPDIR/mem.before"
 	phase snapshot
-	for f in "$REL_TMP"/chunk.*; do
+	for f in "$BATS_TEST_TMPDIR"/chunk.*; do
 		kmsg_mark
 		if ! "$DMFUZZ" run-tables --batch 16 --prefix "fz${i}_" <"$f" >"$out" 2>"$out.err"; then
 			cat "$out" "$out.err" >&2
@@ -224,10 +56,10 @@ table_fuzz() {
 			echo "$refused tables refused and only $lines device-mapper lines in the kernel log" >&2
 			return 1
 		fi
-		set -- $(sed -n 's/.* tried=\([0-9]*\) valid=\([0-9]*\) invalid=\([0-9]*\) .* ios_verified=\([0-9]*\) bytes_verified=\([0-9]*\) longest_line=\([0-9]*\) .*/\1 \2 \3 \4 \5 \6/p' "$out")
-		tried=$((tried + $1)) valid=$((valid + $2)) invalid=$((invalid + $3))
-		ios=$((ios + $4)) bytes=$((bytes + $5))
-		[ "$6" -gt "$longest" ] && longest=$6
+		read -r t v iv io b l < <(sed -n 's/.* tried=\([0-9]*\) valid=\([0-9]*\) invalid=\([0-9]*\) .* ios_verified=\([0-9]*\) bytes_verified=\([0-9]*\) longest_line=\([0-9]*\) .*/\1 \2 \3 \4 \5 \6/p' "$out")
+		tried=$((tried + t)) valid=$((valid + v)) invalid=$((invalid + iv))
+		ios=$((ios + io)) bytes=$((bytes + b))
+		[ "$l" -gt "$longest" ] && longest=$l
 		echo "chunk $i: $(head -n 1 "$out")" >&2
 		phase "chunk $i"
 	done
@@ -238,18 +70,20 @@ table_fuzz() {
 	[ "$(dmsetup ls | awk '{ print $1 }')" = fzbase ]
 	[ -z "$(ls /sys/block/ram0/holders)" ]
 	[ -z "$(ls "/sys/block/${lo#/dev/}/holders")" ]
-	[ "$(ls /sys/block/ram1/holders)" = "dm-$(dmsetup info -c --noheadings -o minor fzbase | tr -d ' ')" ]
-	[ -z "$(ls "/sys/block/dm-$(dmsetup info -c --noheadings -o minor fzbase | tr -d ' ')/holders")" ]
-	assert_bp_settled fzbase
+	[ "$(ls /sys/block/ram1/holders)" = "$(dm_kname fzbase)" ]
+	[ -z "$(ls "$(dm_sysfs fzbase)/holders")" ]
+	assert_bp_idle fzbase
 	phase checks
-	assert_mem_returned "$REL_TMP/mem.before"
+	assert_mem_returned "$BATS_TEST_TMPDIR/mem.before"
+	figure "memory: grew most: $(mem_grown "$BATS_TEST_TMPDIR/mem.before" "$BATS_TEST_TMPDIR/mem.before.after")"
 	phase "memory compared"
 	dmsetup remove fzbase
 	figure "tables tried=$tried valid=$valid invalid=$invalid; valid ones verified by" \
 		"$ios O_DIRECT round trips, $bytes bytes; longest line $longest bytes;" \
-		"no device or holder left; memory back within bounds (free memory -4 MiB," \
-		"SUnreclaim +1 MiB, bio-* caches exact, kmalloc caches +64 objects, +1024 for 8-32 bytes)"
-	figure "invalid classes: $(awk -F'\t' '$1 == "I" { n[$2]++ } END { for (c in n) printf "%s=%d ", c, n[c] }' "$REL_TMP/tables")"
+		"no device or holder left; memory back within bounds (free memory -$MEM_FREE_KB kB," \
+		"SUnreclaim +$MEM_UNRECLAIM_KB kB, VmallocUsed +$MEM_VMALLOC_KB kB, Percpu +$MEM_PERCPU_KB kB," \
+		"bio-* caches exact, every other cache +$MEM_OBJ_BYTES bytes or +$MEM_OBJS objects)"
+	figure "invalid classes: $(awk -F'\t' '$1 == "I" { n[$2]++ } END { for (c in n) printf "%s=%d ", c, n[c] }' "$BATS_TEST_TMPDIR/tables")"
 }
 
 # table_fuzz_dmsetup COUNT: the same generator, through dmsetup create,
@@ -259,16 +93,15 @@ table_fuzz_dmsetup() {
 	local count=$1 lo v cls exp table name i=0 ok=0 bad=0 len bs
 	need_dmfuzz
 	make_brd 16
-	lo=$(make_loop4k 8)
-	head -c 4096 /dev/urandom >"$REL_TMP/blk"
+	lo=$(make_loop 8 4096)
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/blk"
 	"$DMFUZZ" gen-tables --seed "$SEED" --count "$count" \
-		--dev "/dev/ram0:$(sectors /dev/ram0):512:$(majmin /dev/ram0)" \
-		--dev "$lo:$(sectors "$lo"):4096:$(majmin "$lo")" >"$REL_TMP/tables"
+		--dev "$(fuzz_dev /dev/ram0)" --dev "$(fuzz_dev "$lo")" >"$BATS_TEST_TMPDIR/tables"
 	while IFS=$'\t' read -r v cls exp table; do
 		[ "$v" = V ] || [ "$v" = I ] || continue
 		i=$((i + 1))
 		name=ds$i
-		if dmsetup create "$name" --table "$table" 2>"$REL_TMP/err"; then
+		if dmsetup create "$name" --table "$table" 2>"$BATS_TEST_TMPDIR/err"; then
 			if [ "$v" = I ]; then
 				echo "line $i ($cls): invalid table accepted by dmsetup create: $table" >&2
 				return 1
@@ -277,22 +110,24 @@ table_fuzz_dmsetup() {
 			read -r _ len _ <<<"$table"
 			bs=4096
 			[ "$len" -ge 8 ] || bs=512 # a one-sector device (512-byte blocks only)
-			dd if="$REL_TMP/blk" of="/dev/mapper/$name" bs="$bs" count=1 oflag=direct conv=notrunc status=none
-			cmp <(dd if="/dev/mapper/$name" bs="$bs" count=1 iflag=direct status=none) <(head -c "$bs" "$REL_TMP/blk")
+			dd if="$BATS_TEST_TMPDIR/blk" of="/dev/mapper/$name" bs="$bs" count=1 oflag=direct conv=notrunc status=none
+			cmp <(dd if="/dev/mapper/$name" bs="$bs" count=1 iflag=direct status=none) <(head -c "$bs" "$BATS_TEST_TMPDIR/blk")
 			dmsetup remove "$name"
 			ok=$((ok + 1))
 		else
 			if [ "$v" = V ]; then
-				echo "line $i ($cls, $exp): valid table refused: $(cat "$REL_TMP/err"): $table" >&2
+				echo "line $i ($cls, $exp): valid table refused: $(cat "$BATS_TEST_TMPDIR/err"): $table" >&2
 				return 1
 			fi
 			bad=$((bad + 1))
 		fi
-		run dmsetup info "$name"
-		[ "$status" -ne 0 ]
-	done <"$REL_TMP/tables"
+		if dmsetup info "$name" >/dev/null 2>&1; then
+			echo "line $i: $name left behind" >&2
+			return 1
+		fi
+	done <"$BATS_TEST_TMPDIR/tables"
 	[ "$i" -eq "$count" ]
-	[ -z "$(dmsetup ls | grep -v '^No devices found')" ]
+	[ -z "$(dm_names)" ]
 	figure "dmsetup create: $i tables, $ok valid ones created, written, read back and removed, $bad invalid ones refused"
 }
 
@@ -304,47 +139,41 @@ table_fuzz_dmsetup() {
 # log checked after each hundred (refusals are logged, some 1 KiB long: the
 # ring buffer would overflow); then the data and the counters
 message_fuzz() {
-	local count=$1 spread=$2 n stop=$REL_TMP/stop fio_pid runs bytes out=$REL_TMP/msg.out d f
-	local tried=0 valid=0 invalid=0 reaching=0 counts=0 always=0 resets=0
+	local count=$1 spread=$2 n stop=$BATS_TEST_TMPDIR/stop fio_pid runs bytes out=$BATS_TEST_TMPDIR/msg.out f
+	local tried=0 valid=0 invalid=0 reaching=0 counts=0 always=0 resets=0 t v iv r c a rs
 	need_dmfuzz
 	make_brd 64
-	dm_create mf1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
-	dm_create mf2 "$(biopool_table /dev/mapper/mf1 pool_size:2 split_sectors:16)"
-	dm_create mf3 "$(biopool_table /dev/mapper/mf2 pool_size:4 split_sectors:64)"
+	make_stack mf /dev/ram0 1:8 2:16 4:64
 	n=$(sectors /dev/mapper/mf3)
-	"$DMFUZZ" gen-messages --seed "$SEED" --count "$count" --sectors "$n" --devs 3 >"$REL_TMP/msgs"
-	[ "$(grep -c '^[VI]	' "$REL_TMP/msgs")" -eq "$count" ]
-	head -n 1 "$REL_TMP/msgs" >&2
-	tail -n +2 "$REL_TMP/msgs" | split -l 100 - "$REL_TMP/mchunk."
+	"$DMFUZZ" gen-messages --seed "$SEED" --count "$count" --sectors "$n" --devs 3 >"$BATS_TEST_TMPDIR/msgs"
+	[ "$(grep -c '^[VI]	' "$BATS_TEST_TMPDIR/msgs")" -eq "$count" ]
+	head -n 1 "$BATS_TEST_TMPDIR/msgs" >&2
+	tail -n +2 "$BATS_TEST_TMPDIR/msgs" | split -l 100 - "$BATS_TEST_TMPDIR/mchunk."
 
-	fio_loop /dev/mapper/mf3 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio" 3>&- &
+	fio_loop /dev/mapper/mf3 0 "${REL_FIO}M" "$stop" "$BATS_TEST_TMPDIR/fio" 3>&- &
 	fio_pid=$!
-	for f in "$REL_TMP"/mchunk.*; do
+	for f in "$BATS_TEST_TMPDIR"/mchunk.*; do
 		kmsg_mark
 		if ! "$DMFUZZ" run-messages --spread-ms "$spread" mf1 mf2 mf3 <"$f" >"$out" 2>"$out.err" ||
 			! kmsg_mark_seen || ! assert_kernel_log_clean; then
-			touch "$stop"
 			cat "$out" "$out.err" >&2
-			wait "$fio_pid" || true
-			return 1
+			return 1 # (teardown stops fio)
 		fi
-		set -- $(sed -n 's/.* tried=\([0-9]*\) valid=\([0-9]*\) invalid=\([0-9]*\) invalid_reaching_target=\([0-9]*\) fail_alloc_count=\([0-9]*\) fail_alloc_always=\([0-9]*\) reset_stats=\([0-9]*\) .*/\1 \2 \3 \4 \5 \6 \7/p' "$out")
-		tried=$((tried + $1)) valid=$((valid + $2)) invalid=$((invalid + $3)) reaching=$((reaching + $4))
-		counts=$((counts + $5)) always=$((always + $6)) resets=$((resets + $7))
+		read -r t v iv r c a rs < <(sed -n 's/.* tried=\([0-9]*\) valid=\([0-9]*\) invalid=\([0-9]*\) invalid_reaching_target=\([0-9]*\) fail_alloc_count=\([0-9]*\) fail_alloc_always=\([0-9]*\) reset_stats=\([0-9]*\) .*/\1 \2 \3 \4 \5 \6 \7/p' "$out")
+		tried=$((tried + t)) valid=$((valid + v)) invalid=$((invalid + iv)) reaching=$((reaching + r))
+		counts=$((counts + c)) always=$((always + a)) resets=$((resets + rs))
 		# each message that reached the target and was refused said why
-		if [ "$(kernel_log_since_mark | grep -c 'device-mapper: biopool: ')" -lt "$4" ]; then
-			echo "$4 messages refused by the target, fewer reasons in the kernel log" >&2
-			touch "$stop"
-			wait "$fio_pid" || true
+		if [ "$(kernel_log_since_mark | grep -c 'device-mapper: biopool: ')" -lt "$r" ]; then
+			echo "$r messages refused by the target, fewer reasons in the kernel log" >&2
 			return 1
 		fi
 	done
 	touch "$stop"
-	for d in mf1 mf2 mf3; do dmsetup message "$d" 0 fail_alloc 0; done
+	bp_fail_alloc 0 mf1 mf2 mf3
 	wait_pids fio="$fio_pid"
 	[ "$tried" -eq "$count" ]
-	read -r runs bytes <"$REL_TMP/fio"
-	assert_bp_settled mf1 mf2 mf3
+	read -r runs bytes <"$BATS_TEST_TMPDIR/fio"
+	assert_bp_idle -r mf1 mf2 mf3
 	[ "$(sha_dev /dev/mapper/mf3 "$REL_FIO")" = "$(sha_dev /dev/ram0 "$REL_FIO")" ]
 	dmsetup remove mf3 mf2 mf1
 	figure "messages tried=$tried valid=$valid (fail_alloc N: $counts, fail_alloc always: $always, reset_stats: $resets) invalid=$invalid ($reaching refused by the target with a reason logged, the rest by dm core), each checked against the status before and after; meanwhile fio wrote and verified $runs x $REL_FIO MiB ($bytes bytes) with no error"
@@ -364,7 +193,7 @@ conc_opts() {
 # biopool stacked on a device under fio, and the refusals that must happen:
 # remove of an open device, rmmod with devices
 conc_create_remove() {
-	local end=$1 out=$2 i=0 refusals=0 name fd data=$REL_TMP/cr.data n k
+	local end=$1 out=$2 i=0 refusals=0 name fd data=$BATS_TEST_TMPDIR/cr.data n k
 	# (each loop below runs at least once, however late it starts)
 	head -c 64k /dev/urandom >"$data"
 	n=$(sectors /dev/ram2)
@@ -427,7 +256,7 @@ conc_reload() {
 
 # rewrite 1 MiB slots of rl with the reference data and read them back
 conc_rl_writer() {
-	local end=$1 out=$2 i=0 k data=$REL_TMP/rl.data
+	local end=$1 out=$2 i=0 k data=$BATS_TEST_TMPDIR/rl.data
 	while :; do
 		k=$((RANDOM % 4))
 		dd if="$data" of=/dev/mapper/rl bs=1M skip="$k" seek="$k" count=1 oflag=direct conv=notrunc status=none ||
@@ -451,6 +280,7 @@ conc_messages() {
 		2) m="fail_alloc $((RANDOM % 500))" ;;
 		3) m=reset_stats ;;
 		esac
+		# shellcheck disable=SC2086 # the message's words
 		dmsetup message "$d" 0 $m || { echo "message $d '$m'" >&2; return 1; }
 		i=$((i + 1))
 		echo "$i" >"$out"
@@ -482,48 +312,47 @@ conc_status() {
 # concurrency SECONDS: the loops above and two fio loops for SECONDS, each
 # waited for by pid; then data, counters, holders and the kernel log
 concurrency() {
-	local secs=$1 end stop=$REL_TMP/stop pids=() f l
+	local secs=$1 end stop=$BATS_TEST_TMPDIR/stop pids=() l
 	make_brd 32 4
-	dm_create cf1 "$(biopool_table /dev/ram0 pool_size:2 split_sectors:16)"
-	dm_create cf2 "$(biopool_table /dev/mapper/cf1 pool_size:1 split_sectors:64)"
+	make_stack cf /dev/ram0 2:16 1:64
 	dm_create og "$(biopool_table /dev/ram1 pool_size:4 split_sectors:8)"
 	dm_create rl "$(biopool_table /dev/ram3 split_sectors:8)"
-	random_file "$REL_TMP/rl.data" 4
-	write_direct "$REL_TMP/rl.data" /dev/mapper/rl 1M
+	random_file "$BATS_TEST_TMPDIR/rl.data" 4
+	write_direct "$BATS_TEST_TMPDIR/rl.data" /dev/mapper/rl 1M
 	prefill /dev/ram2
 	phase setup
 
 	end=$(($(date +%s%N) + secs * 1000000000))
-	fio_loop /dev/mapper/cf2 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio.cf" 3>&- &
+	fio_loop /dev/mapper/cf2 0 "${REL_FIO}M" "$stop" "$BATS_TEST_TMPDIR/fio.cf" 3>&- &
 	pids+=(fio_cf2=$!)
-	fio_loop /dev/mapper/og 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio.og" 3>&- &
+	fio_loop /dev/mapper/og 0 "${REL_FIO}M" "$stop" "$BATS_TEST_TMPDIR/fio.og" 3>&- &
 	pids+=(fio_og=$!)
 	for l in create_remove suspend_resume reload rl_writer messages status; do
-		(RANDOM=$((SEED + ${#pids[@]})) && "conc_$l" "$end" "$REL_TMP/n.$l") 3>&- &
+		# shellcheck disable=SC2030 # each loop its own sequence
+		(RANDOM=$((SEED + ${#pids[@]})) && "conc_$l" "$end" "$BATS_TEST_TMPDIR/n.$l") 3>&- &
 		pids+=("$l=$!")
 	done
 	# the control loops end at the deadline, the fio loops after the run
 	# in progress then
-	wait_pids "${pids[@]:2}" || { touch "$stop"; wait_pids "${pids[@]:0:2}" || true; return 1; }
+	wait_pids "${pids[@]:2}" # (when one failed, teardown stops the fio loops)
 	phase "control loops done"
 	touch "$stop"
 	wait_pids "${pids[@]:0:2}"
 	phase "fio loops done"
 
-	for f in cf1 cf2 og rl; do dmsetup message "$f" 0 fail_alloc 0; done
-	assert_bp_settled cf1 cf2 og rl
+	bp_fail_alloc 0 cf1 cf2 og rl
+	assert_bp_idle -r cf1 cf2 og rl
 	[ "$(sha_dev /dev/mapper/cf2 "$REL_FIO")" = "$(sha_dev /dev/ram0 "$REL_FIO")" ]
 	[ "$(sha_dev /dev/mapper/og "$REL_FIO")" = "$(sha_dev /dev/ram1 "$REL_FIO")" ]
-	[ "$(sha_dev /dev/mapper/rl 4)" = "$(sha_file "$REL_TMP/rl.data")" ]
-	[ "$(sha_dev /dev/ram3 4)" = "$(sha_file "$REL_TMP/rl.data")" ]
+	assert_holds "$(sha_file "$BATS_TEST_TMPDIR/rl.data")" 4 /dev/mapper/rl /dev/ram3
 	[ -z "$(ls /sys/block/ram2/holders)" ]
 	[ "$(dmsetup ls | awk '{ print $1 }' | sort | tr '\n' ' ')" = "cf1 cf2 og rl " ]
 	phase checks
 	dmsetup remove cf2 cf1 og rl
 	for l in create_remove suspend_resume reload rl_writer messages status; do
-		[ -s "$REL_TMP/n.$l" ] || { echo "loop $l never completed an iteration" >&2; return 1; }
+		[ -s "$BATS_TEST_TMPDIR/n.$l" ] || { echo "loop $l never completed an iteration" >&2; return 1; }
 	done
-	figure "${secs}s: create/remove+write+read $(cut -d' ' -f1 "$REL_TMP/n.create_remove") (expected refusals $(cut -d' ' -f2 "$REL_TMP/n.create_remove")), suspend/resume $(cat "$REL_TMP/n.suspend_resume"), reload $(cat "$REL_TMP/n.reload"), 1 MiB rewrite+verify $(cat "$REL_TMP/n.rl_writer"), messages $(cat "$REL_TMP/n.messages"), status rounds $(cat "$REL_TMP/n.status"); fio verify runs: $(cut -d' ' -f1 "$REL_TMP/fio.cf") on the suspended stack, $(cut -d' ' -f1 "$REL_TMP/fio.og") on the other device ($(($(cut -d' ' -f2 "$REL_TMP/fio.cf") + $(cut -d' ' -f2 "$REL_TMP/fio.og"))) bytes verified)"
+	figure "${secs}s: create/remove+write+read $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/n.create_remove") (expected refusals $(cut -d' ' -f2 "$BATS_TEST_TMPDIR/n.create_remove")), suspend/resume $(cat "$BATS_TEST_TMPDIR/n.suspend_resume"), reload $(cat "$BATS_TEST_TMPDIR/n.reload"), 1 MiB rewrite+verify $(cat "$BATS_TEST_TMPDIR/n.rl_writer"), messages $(cat "$BATS_TEST_TMPDIR/n.messages"), status rounds $(cat "$BATS_TEST_TMPDIR/n.status"); fio verify runs: $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/fio.cf") on the suspended stack, $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/fio.og") on the other device ($(($(cut -d' ' -f2 "$BATS_TEST_TMPDIR/fio.cf") + $(cut -d' ' -f2 "$BATS_TEST_TMPDIR/fio.og"))) bytes verified)"
 }
 
 # ---- faults under load -------------------------------------------------------------
@@ -534,20 +363,18 @@ concurrency() {
 # then for SECONDS fail_alloc set on one layer after the other to always,
 # 0 or a random count; fio must verify every run and the data match below
 fault_toggle() {
-	local secs=$1 stop=$REL_TMP/stop fio_pid tog_pid d runs bytes
+	local secs=$1 stop=$BATS_TEST_TMPDIR/stop fio_pid tog_pid d runs bytes
 	make_brd 32
-	dm_create fa1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
-	dm_create fa2 "$(biopool_table /dev/mapper/fa1 pool_size:1 split_sectors:16)"
-	dm_create fa3 "$(biopool_table /dev/mapper/fa2 pool_size:1 split_sectors:64)"
-	fio_loop /dev/mapper/fa3 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio" 3>&- &
+	make_stack fa /dev/ram0 1:8 1:16 1:64
+	fio_loop /dev/mapper/fa3 0 "${REL_FIO}M" "$stop" "$BATS_TEST_TMPDIR/fio" 3>&- &
 	fio_pid=$!
-	_failing() { bp_read "$1" && [ "${BP[alloc_failed]}" -gt 0 ]; }
 	for d in fa1 fa2 fa3; do
 		dmsetup message "$d" 0 fail_alloc always
-		wait_until 60 _failing "$d" || { touch "$stop"; wait "$fio_pid" || true; return 1; }
+		wait_until 60 bp_stat_ge "$d" alloc_failed 1 # (when not, teardown stops fio)
 		dmsetup message "$d" 0 fail_alloc 0
 	done
 	phase "each layer failed allocations"
+	# shellcheck disable=SC2031 # the RANDOM of this file's test
 	(
 		end=$(($(date +%s%N) + secs * 1000000000)) n=3 layers=(fa1 fa2 fa3)
 		while [ "$(date +%s%N)" -lt "$end" ]; do
@@ -558,20 +385,20 @@ fault_toggle() {
 			esac
 			dmsetup message "${layers[n % 3]}" 0 fail_alloc "$m" || exit 1
 			n=$((n + 1))
-			echo "$n" >"$REL_TMP/toggles"
+			echo "$n" >"$BATS_TEST_TMPDIR/toggles"
 			sleep 0.0$((RANDOM % 10)) # pacing, not synchronisation
 		done
 	) 3>&- &
 	tog_pid=$!
-	wait_pids toggler="$tog_pid" || { touch "$stop"; wait "$fio_pid" || true; return 1; }
-	for d in fa1 fa2 fa3; do dmsetup message "$d" 0 fail_alloc 0; done
+	wait_pids toggler="$tog_pid"
+	bp_fail_alloc 0 fa1 fa2 fa3
 	touch "$stop"
 	wait_pids fio="$fio_pid"
 	phase "fio done"
-	assert_bp_settled fa1 fa2 fa3
+	assert_bp_idle fa1 fa2 fa3
 	[ "$(sha_dev /dev/mapper/fa3 "$REL_FIO")" = "$(sha_dev /dev/ram0 "$REL_FIO")" ]
-	read -r runs bytes <"$REL_TMP/fio"
-	figure "$(cat "$REL_TMP/toggles") fail_alloc messages (3 always until seen failing, then random toggles for ${secs}s); $(bp_fields fa1 alloc_failed splits); $(bp_fields fa2 alloc_failed splits); $(bp_fields fa3 alloc_failed splits) (alloc_failed: injected slab failures); fio verify runs $runs ($bytes bytes), no error"
+	read -r runs bytes <"$BATS_TEST_TMPDIR/fio"
+	figure "$(cat "$BATS_TEST_TMPDIR/toggles") fail_alloc messages (3 always until seen failing, then random toggles for ${secs}s); $(bp_fields fa1 alloc_failed splits); $(bp_fields fa2 alloc_failed splits); $(bp_fields fa3 alloc_failed splits) (alloc_failed: injected slab failures); fio verify runs $runs ($bytes bytes), no error"
 	dmsetup remove fa3 fa2 fa1
 }
 
@@ -584,33 +411,25 @@ swap_lower() {
 
 # writer_until_error SLOT: rewrite 1 MiB at 256 KiB slot SLOT of e2 again
 # and again; end 0 on the first I/O error, 2 if none came within 120 s.
-# Writes a count of completed rewrites to $REL_TMP/w.SLOT.
+# Writes a count of completed rewrites to $BATS_TEST_TMPDIR/w.SLOT.
 writer_until_error() {
 	local n=0 end=$(($(date +%s) + 120))
-	echo 0 >"$REL_TMP/w.$1"
+	echo 0 >"$BATS_TEST_TMPDIR/w.$1"
 	while [ "$(date +%s)" -lt "$end" ]; do
-		if ! dd if="$REL_TMP/d1" of=/dev/mapper/e2 bs=256k skip="$1" seek="$1" count=4 \
-			oflag=direct conv=notrunc status=none 2>"$REL_TMP/w.$1.err"; then
-			grep -q 'Input/output error' "$REL_TMP/w.$1.err"
+		if ! dd if="$BATS_TEST_TMPDIR/d1" of=/dev/mapper/e2 bs=256k skip="$1" seek="$1" count=4 \
+			oflag=direct conv=notrunc status=none 2>"$BATS_TEST_TMPDIR/w.$1.err"; then
+			grep -q 'Input/output error' "$BATS_TEST_TMPDIR/w.$1.err"
 			return
 		fi
 		n=$((n + 1))
-		echo "$n" >"$REL_TMP/w.$1"
+		echo "$n" >"$BATS_TEST_TMPDIR/w.$1"
 	done
 	return 2
 }
 
 writers_started() {
 	local f
-	for f in "$REL_TMP"/w.{16,20,24,28}; do [ "$(cat "$f" 2>/dev/null)" -gt 0 ] || return 1; done
-}
-
-# assert_eio STATUS OUTPUT: the command failed with EIO (and did not time out)
-assert_eio() {
-	if [ "$1" -eq 0 ] || [ "$1" -eq 124 ] || [[ $2 != *"Input/output error"* ]]; then
-		echo "want an I/O error, got status $1: $2" >&2
-		return 1
-	fi
+	for f in "$BATS_TEST_TMPDIR"/w.{16,20,24,28}; do [ "$(cat "$f" 2>/dev/null)" -gt 0 ] || return 1; done
 }
 
 # fault_lower_swap [flakey]: the device under a 2-deep stack (e1 pool 1
@@ -620,19 +439,18 @@ assert_eio() {
 # back whole, the data written before stays intact and the other device
 # never notices
 fault_lower_swap() {
-	local n stop=$REL_TMP/stop fio_pid pids=() i rewrites=0 eios=0 runs bytes sha4 sha8
+	local n stop=$BATS_TEST_TMPDIR/stop fio_pid pids=() i rewrites=0 eios=0 runs bytes sha4 sha8
 	make_brd 16 2
 	n=$(sectors /dev/ram0)
 	dm_create lw "0 $n linear /dev/ram0 0"
-	dm_create e1 "$(biopool_table /dev/mapper/lw pool_size:1 split_sectors:8)"
-	dm_create e2 "$(biopool_table /dev/mapper/e1 pool_size:2 split_sectors:64)"
+	make_stack e /dev/mapper/lw 1:8 2:64
 	dm_create og "$(biopool_table /dev/ram1 pool_size:2 split_sectors:16)"
-	random_file "$REL_TMP/d1" 8
-	sha4=$(dd if="$REL_TMP/d1" bs=1M count=4 status=none | sha256sum | cut -d' ' -f1)
-	sha8=$(sha_file "$REL_TMP/d1")
-	write_direct "$REL_TMP/d1" /dev/mapper/e2 1M 0 4M
+	random_file "$BATS_TEST_TMPDIR/d1" 8
+	sha4=$(sha_file "$BATS_TEST_TMPDIR/d1" 4)
+	sha8=$(sha_file "$BATS_TEST_TMPDIR/d1")
+	write_direct "$BATS_TEST_TMPDIR/d1" /dev/mapper/e2 1M 0 4M
 	[ "$(sha_dev /dev/mapper/e2 4)" = "$sha4" ]
-	fio_loop /dev/mapper/og 0 "${REL_FIO}M" "$stop" "$REL_TMP/fio" 3>&- &
+	fio_loop /dev/mapper/og 0 "${REL_FIO}M" "$stop" "$BATS_TEST_TMPDIR/fio" 3>&- &
 	fio_pid=$!
 	phase setup
 
@@ -647,20 +465,18 @@ fault_lower_swap() {
 	swap_lower "0 $n error"
 	wait_pids "${pids[@]}"
 	phase "writers got EIO"
-	for i in 16 20 24 28; do rewrites=$((rewrites + $(cat "$REL_TMP/w.$i"))); done
+	for i in 16 20 24 28; do rewrites=$((rewrites + $(cat "$BATS_TEST_TMPDIR/w.$i"))); done
 	eios=4
 	run timeout 60 dd if=/dev/mapper/e2 of=/dev/null bs=64k count=16 iflag=direct
 	assert_eio "$status" "$output"
-	run timeout 60 dd if="$REL_TMP/d1" of=/dev/mapper/e2 bs=1M count=2 seek=4 skip=4 oflag=direct conv=notrunc
+	run timeout 60 dd if="$BATS_TEST_TMPDIR/d1" of=/dev/mapper/e2 bs=1M count=2 seek=4 skip=4 oflag=direct conv=notrunc
 	assert_eio "$status" "$output"
 	# again with every slab allocation failing: errors travel up through
 	# exhausted pools
-	dmsetup message e1 0 fail_alloc always
-	dmsetup message e2 0 fail_alloc always
-	run timeout 60 dd if="$REL_TMP/d1" of=/dev/mapper/e2 bs=1M count=2 seek=4 skip=4 oflag=direct conv=notrunc
+	bp_fail_alloc always e1 e2
+	run timeout 60 dd if="$BATS_TEST_TMPDIR/d1" of=/dev/mapper/e2 bs=1M count=2 seek=4 skip=4 oflag=direct conv=notrunc
 	assert_eio "$status" "$output"
-	dmsetup message e1 0 fail_alloc 0
-	dmsetup message e2 0 fail_alloc 0
+	bp_fail_alloc 0 e1 e2
 	eios=$((eios + 3))
 	wait_until 20 bp_idle e1
 	[ "${BP[errors]}" -gt 0 ]
@@ -669,7 +485,7 @@ fault_lower_swap() {
 	phase "window 1 checked"
 	swap_lower "0 $n linear /dev/ram0 0"
 	[ "$(sha_dev /dev/mapper/e2 4)" = "$sha4" ]
-	write_direct "$REL_TMP/d1" /dev/mapper/e2 1M 4M 4M
+	write_direct "$BATS_TEST_TMPDIR/d1" /dev/mapper/e2 1M 4M 4M
 	[ "$(sha_dev /dev/mapper/e2 8)" = "$sha8" ]
 
 	# window 2: dm-flakey, always down, failing writes only; reads pass
@@ -692,8 +508,8 @@ fault_lower_swap() {
 	phase "fio done"
 	wait_until 20 bp_idle e1
 	wait_until 20 bp_idle e2
-	assert_bp_settled og
-	read -r runs bytes <"$REL_TMP/fio"
+	assert_bp_idle og
+	read -r runs bytes <"$BATS_TEST_TMPDIR/fio"
 	figure "dm-error${1:+ and dm-flakey} windows: $eios commands got EIO as they must, 4 of them writers caught in flight by the swap (after $rewrites good 1 MiB rewrites); errors counted $(bp_fields e1 errors), $(bp_fields e2 errors); data written before and after intact; the other device: $runs fio verify runs ($bytes bytes), no error"
 	dmsetup remove e2 e1 lw og
 }
@@ -707,33 +523,31 @@ fault_delay_exhausted() {
 	make_brd 16
 	n=$(sectors /dev/ram0)
 	dm_create dl "0 $n delay /dev/ram0 0 $delay"
-	dm_create d1 "$(biopool_table /dev/mapper/dl pool_size:1 split_sectors:64)"
-	dm_create d2 "$(biopool_table /dev/mapper/d1 pool_size:1 split_sectors:256)"
-	dmsetup message d1 0 fail_alloc always
-	dmsetup message d2 0 fail_alloc always
-	head -c "${kib}K" /dev/urandom >"$REL_TMP/data"
-	echo 0 >"$REL_TMP/maxin"
+	make_stack d /dev/mapper/dl 1:64 1:256
+	bp_fail_alloc always d1 d2
+	head -c "${kib}K" /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	echo 0 >"$BATS_TEST_TMPDIR/maxin"
 	(
 		max=0
-		while [ ! -e "$REL_TMP/stop" ]; do
+		while [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
 			bp_read d1
 			[ "${BP[in_flight]}" -gt "$max" ] && max=${BP[in_flight]}
-			echo "$max" >"$REL_TMP/maxin"
+			echo "$max" >"$BATS_TEST_TMPDIR/maxin"
 		done
 	) 3>&- &
 	sampler_pid=$!
 	t0=$(now_ms)
 	q=$((kib / 4 / 64)) # 64 KiB blocks per writer (whole blocks: dd drops O_DIRECT for a partial one)
 	for i in 0 1 2 3; do
-		timeout 300 dd if="$REL_TMP/data" of=/dev/mapper/d2 bs=64k skip=$((i * q)) seek=$((i * q)) count="$q" \
+		timeout 300 dd if="$BATS_TEST_TMPDIR/data" of=/dev/mapper/d2 bs=64k skip=$((i * q)) seek=$((i * q)) count="$q" \
 			oflag=direct conv=notrunc status=none 3>&- &
 		pids+=("w$i=$!")
 	done
 	wait_pids "${pids[@]}"
 	t1=$(now_ms)
-	touch "$REL_TMP/stop"
+	touch "$BATS_TEST_TMPDIR/stop"
 	wait_pids sampler="$sampler_pid"
-	maxin=$(cat "$REL_TMP/maxin")
+	maxin=$(cat "$BATS_TEST_TMPDIR/maxin")
 	bp_read d1
 	clones=${BP[clones]}
 	[ "$maxin" -le 1 ] || { echo "d1 had $maxin clones in flight with a one-element pool" >&2; return 1; }
@@ -741,79 +555,15 @@ fault_delay_exhausted() {
 	# the clones waited their DELAY_MS below one after the other
 	[ $((t1 - t0)) -ge $((clones * delay * 9 / 10)) ] ||
 		{ echo "$clones clones in $((t1 - t0)) ms: they did not wait for the one element" >&2; return 1; }
-	dmsetup message d1 0 fail_alloc 0
-	dmsetup message d2 0 fail_alloc 0
-	cmp <(dd if=/dev/mapper/d2 bs=64k count=$((kib / 64)) iflag=direct status=none) "$REL_TMP/data"
-	cmp <(dd if=/dev/ram0 bs=64k count=$((kib / 64)) iflag=direct status=none) "$REL_TMP/data"
-	assert_bp_settled d1 d2
+	bp_fail_alloc 0 d1 d2
+	cmp <(dd if=/dev/mapper/d2 bs=64k count=$((kib / 64)) iflag=direct status=none) "$BATS_TEST_TMPDIR/data"
+	cmp <(dd if=/dev/ram0 bs=64k count=$((kib / 64)) iflag=direct status=none) "$BATS_TEST_TMPDIR/data"
+	assert_bp_idle d1 d2
 	figure "$kib KiB by 4 writers over dm-delay $delay ms, both pools exhausted: $clones clones on d1, at most $maxin in flight, $((t1 - t0)) ms (>= clones x $delay ms); slab failures $(bp_fields d1 alloc_failed), $(bp_fields d2 alloc_failed); data intact"
 	dmsetup remove d2 d1 dl
 }
 
 # ---- memory pressure -------------------------------------------------------------
-
-# hogs hold anonymous memory: dd reads /dev/zero into one buffer of the
-# size asked, then blocks for good writing it into a FIFO nobody reads
-HOG_PIDS=()
-hog_start() { # MIB
-	local fifo=$REL_TMP/hog.fifo pid
-	if [ ! -p "$fifo" ]; then
-		mkfifo "$fifo"
-		sleep 100000 <>"$fifo" 3>&- &
-		HOG_PIDS+=("$!")
-	fi
-	choom -n 1000 -- dd if=/dev/zero of="$fifo" bs="${1}M" count=1 status=none 2>/dev/null 3>&- &
-	pid=$!
-	HOG_PIDS+=("$pid")
-	# until its buffer is in memory (or the OOM killer took it)
-	wait_until 60 hog_settled "$pid" "$1"
-}
-
-# hog_settled PID MIB: its buffer is resident, or it is gone (OOM killer)
-hog_settled() {
-	local rss
-	[ -d "/proc/$1" ] || return 0
-	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	[ "${rss:-0}" -ge $(($2 * 1024 * 95 / 100)) ]
-}
-
-hog_stop() {
-	local p
-	{
-		for p in "${HOG_PIDS[@]}"; do kill -9 "$p" || true; done
-		for p in "${HOG_PIDS[@]}"; do wait "$p" || true; done
-	} 2>/dev/null
-	HOG_PIDS=()
-}
-
-mem_available_mib() { awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo; }
-
-vmstat_sum() { # PATTERN: sum of the /proc/vmstat counters matching it
-	awk -v p="$1" '$1 ~ p { s += $2 } END { print s + 0 }' /proc/vmstat
-}
-
-# low_wmark_mib: the sum of the zones' low watermarks; below it kswapd runs
-low_wmark_mib() { awk '$1 == "low" { s += $2 } END { print int(s * 4 / 1024) }' /proc/zoneinfo; }
-
-mem_free_mib() { awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo; }
-
-# protect_all: every process there is now (the guest's plumbing, bats and
-# its helpers) out of the OOM killer's reach; what starts later is not
-protect_all() {
-	local f
-	for f in /proc/[0-9]*/oom_score_adj; do echo -1000 >"$f" 2>/dev/null || true; done
-}
-
-# protect_ancestors: this process and all its ancestors out of the OOM
-# killer's reach (the hogs are its first choice; without this, once they are
-# gone it would take bats or the guest's command shell)
-protect_ancestors() {
-	local p=$BASHPID
-	while [ "${p:-1}" -gt 1 ]; do
-		echo -1000 >"/proc/$p/oom_score_adj" 2>/dev/null || true
-		p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-	done
-}
 
 # mp_fio NAME DIRECT OFFSET SIZE RW [FIO-OPTION...]: a writing fio job on
 # mp2 with crc32c verification; again with --verify_only=1, it regenerates
@@ -821,10 +571,9 @@ protect_ancestors() {
 mp_fio() {
 	local name=$1 direct=$2 off=$3 size=$4 rw=$5
 	shift 5
-	fio --name="$name" --filename=/dev/mapper/mp2 --direct="$direct" --offset="$off" --size="$size" \
-		--rw="$rw" --randseed="$SEED" --ioengine=psync --bssplit=4k/30:64k/40:1m/30 \
-		--verify=crc32c --verify_fatal=1 --end_fsync=1 "$@" --output="$REL_TMP/fio.$name.log" \
-		>/dev/null 2>&1 || { cat "$REL_TMP/fio.$name.log" >&2; return 1; }
+	fio_verify /dev/mapper/mp2 "$off" "$size" "$BATS_TEST_TMPDIR/fio.$name.log" --direct="$direct" \
+		--rw="$rw" --randseed="$SEED" --ioengine=psync --iodepth=1 --bssplit=4k/30:64k/40:1m/30 \
+		--end_fsync=1 "$@"
 }
 
 # memory_pressure MARGIN_MIB SIZE_MIB: a 2-deep stack with small pools
@@ -852,8 +601,7 @@ memory_pressure() {
 	q=$((size / 4))
 	make_brd "$size"
 	prefill /dev/ram0
-	dm_create mp1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:64)"
-	dm_create mp2 "$(biopool_table /dev/mapper/mp1 pool_size:2 split_sectors:128)"
+	make_stack mp /dev/ram0 1:64 2:128
 	low=$(low_wmark_mib)
 	free=$(mem_free_mib)
 	oom0=$(vmstat_sum '^oom_kill$')
@@ -890,19 +638,19 @@ memory_pressure() {
 	hog_stop
 	ooms=$(($(vmstat_sum '^oom_kill$') - oom0))
 	local bsview="biostat not built"
-	if [ ${#BS_PIDS[@]} -gt 0 ]; then
-		bs_stop
+	if [ -n "${BS_PID[mp]:-}" ]; then
+		bs_stop mp
 		# its view of the same pools: reserve elements used, waits
-		bsview="biostat: $(tail -n 1 "$REL_TMP/bs.mp.out" | jq -r '[.sets[] | select(.name | test("^mp[12]:biopool$")) | "\(.name) reserve=\(.reserve) waits=\(.waits)"] | join(", ")')"
+		bsview="biostat: $(bs_summary mp | jq -r '[.sets[] | select(.name | test("^mp[12]:biopool$")) | "\(.name) reserve=\(.reserve) waits=\(.waits)"] | join(", ")')"
 		# a reserve element is only taken after a slab allocation failed
 		local d r f
 		for d in mp1 mp2; do
-			r=$(tail -n 1 "$REL_TMP/bs.mp.out" | jq "[.sets[] | select(.name == \"$d:biopool\") | .reserve] | add // 0")
+			r=$(bs_set_field mp "$d" reserve)
 			f=$(bp_stat "$d" alloc_failed)
 			[ "$r" -le "$f" ] || { echo "$d: biostat counts $r reserve allocations, the target only $f slab failures" >&2; return 1; }
 		done
 	fi
-	assert_bp_settled mp1 mp2
+	assert_bp_idle mp1 mp2
 	[ "$(sha_dev /dev/mapper/mp2 "$size")" = "$(sha_dev /dev/ram0 "$size")" ]
 	[ $((scan1 - scan0)) -gt 0 ] || { echo "no page was scanned for reclaim: no pressure" >&2; return 1; }
 	figure "$hogs hogs took MemFree to within $margin MiB of the low watermark ($low MiB) or to the first OOM kill; $((3 * q)) MiB buffered + $q MiB O_DIRECT written and verified twice ($((2 * size)) MiB read back), $free MiB free at the end: reclaim scanned $((scan1 - scan0)) pages, $((stall1 - stall0)) direct-reclaim stalls, $ooms OOM kills (hogs only); slab allocations that failed for real: $(bp_fields mp1 alloc_failed), $(bp_fields mp2 alloc_failed) (the reserve was used when > 0); $bsview"
@@ -910,60 +658,6 @@ memory_pressure() {
 }
 
 # ---- biostat robustness -----------------------------------------------------------
-
-BS_PIDS=()
-
-# bs_start NAME ARGS...: biostat ARGS in the background, output in
-# $REL_TMP/bs.NAME.{out,err}; bs_started NAME...: wait until each says it
-# traces (start them all first: each takes seconds to read kallsyms)
-bs_start() {
-	local name=$1
-	shift
-	biostat "$@" >"$REL_TMP/bs.$name.out" 2>"$REL_TMP/bs.$name.err" 3>&- &
-	BS_PIDS+=("$name=$!")
-}
-
-bs_started() {
-	local name
-	for name in "$@"; do
-		wait_until 60 grep -qE '^(Tracing|Checking)' "$REL_TMP/bs.$name.err" ||
-			{ cat "$REL_TMP/bs.$name.err" >&2; return 1; }
-	done
-}
-
-bs_alive() {
-	local p
-	for p in "${BS_PIDS[@]}"; do
-		kill -0 "${p#*=}" 2>/dev/null || { echo "biostat ${p%%=*} died: $(cat "$REL_TMP/bs.${p%%=*}.err")" >&2; return 1; }
-	done
-}
-
-# bs_stop: SIGINT to each; each must exit 0
-bs_stop() {
-	local p rc failed=
-	for p in "${BS_PIDS[@]}"; do kill -INT "${p#*=}" 2>/dev/null || true; done
-	for p in "${BS_PIDS[@]}"; do
-		rc=0
-		wait "${p#*=}" || rc=$?
-		[ "$rc" = 0 ] || failed="$failed ${p%%=*}:exit=$rc"
-	done
-	BS_PIDS=()
-	[ -z "$failed" ] || { echo "biostat exits:$failed" >&2; return 1; }
-}
-
-# bs_last_interval: the names of the sets in the last interval of the
-# "table" instance (biostat -a -j), one per line
-bs_last_interval() {
-	grep '"type":"interval"' "$REL_TMP/bs.table.out" | tail -n 1 | jq -r '.sets[].name'
-}
-
-bs_names() { bs_last_interval | grep -qx "$1:biopool"; }
-bs_dropped() {
-	if bs_last_interval | grep -q "^$1:"; then return 1; fi
-}
-bs_event_for() { grep '"type":"event"' "$REL_TMP/bs.events.out" | jq -r .name | grep -qx "$1:biopool"; }
-
-bpf_objects() { echo "$(bpftool -j prog show | jq length) $(bpftool -j map show | jq length)"; }
 
 # biostat_robustness ROUNDS MIB: biostat in table (-a -j 0.5), events (-e -j),
 # check and plain table modes at once while, ROUNDS times, a biopool device
@@ -987,12 +681,12 @@ biostat_robustness() {
 	for r in $(seq "$rounds"); do
 		name=rb$r
 		dm_create "$name" "0 $n biopool /dev/ram0 0 2 pool_size:1 split_sectors:8"
-		dmsetup message "$name" 0 fail_alloc always
+		bp_fail_alloc always "$name"
 		dd if=/dev/urandom of="/dev/mapper/$name" bs=64k count=16 oflag=direct status=none
-		wait_until 30 bs_names "$name" || { echo "round $r: $name not named; last interval: $(bs_last_interval | tr '\n' ' ')" >&2; return 1; }
-		wait_until 30 bs_event_for "$name" || { echo "round $r: no event named $name:biopool" >&2; return 1; }
+		wait_until 30 bs_names table "$name" || { echo "round $r: $name not named; last interval: $(bs_last_interval table | tr '\n' ' ')" >&2; return 1; }
+		wait_until 30 bs_event_for events "$name" || { echo "round $r: no event named $name:biopool" >&2; return 1; }
 		dmsetup remove "$name"
-		wait_until 30 bs_dropped "$name" || { echo "round $r: $name still listed after its removal: $(bs_last_interval | tr '\n' ' ')" >&2; return 1; }
+		wait_until 30 bs_dropped table "$name" || { echo "round $r: $name still listed after its removal: $(bs_last_interval table | tr '\n' ' ')" >&2; return 1; }
 		if [ $((r % 2)) = 0 ]; then
 			rmmod dm_biopool || { echo "rmmod dm_biopool failed while biostat runs" >&2; return 1; }
 			modprobe dm-biopool
@@ -1002,38 +696,42 @@ biostat_robustness() {
 		phase "round $r"
 	done
 	# the exhausted stack at full rate
-	dm_create bs1 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
-	dm_create bs2 "$(biopool_table /dev/mapper/bs1 pool_size:1 split_sectors:16)"
-	dm_create bs3 "$(biopool_table /dev/mapper/bs2 pool_size:1 split_sectors:64)"
-	for name in bs1 bs2 bs3; do dmsetup message "$name" 0 fail_alloc always; done
-	random_file "$REL_TMP/data" "$mib"
-	local pids=() i q=$((mib / 4))
-	for i in 0 1 2 3; do
-		write_direct "$REL_TMP/data" /dev/mapper/bs3 1M "$((i * q))M" "${q}M" 3>&- &
-		pids+=("w$i=$!")
-	done
-	wait_pids "${pids[@]}"
-	[ "$(sha_dev /dev/mapper/bs3 "$mib")" = "$(sha_file "$REL_TMP/data")" ]
-	for name in bs1 bs2 bs3; do wait_until 30 bs_names "$name"; done
+	make_stack bs /dev/ram0 1:8 1:16 1:64
+	bp_fail_alloc always bs1 bs2 bs3
+	random_file "$BATS_TEST_TMPDIR/data" "$mib"
+	parallel_write "$BATS_TEST_TMPDIR/data" /dev/mapper/bs3 "$mib"
+	[ "$(sha_dev /dev/mapper/bs3 "$mib")" = "$(sha_file "$BATS_TEST_TMPDIR/data")" ]
+	for name in bs1 bs2 bs3; do wait_until 30 bs_names table "$name"; done
 	bs_alive
 	phase "full rate done"
-	bs_stop
-	tail -n 1 "$REL_TMP/bs.table.out" | jq -e '.type == "summary"' >/dev/null
-	grep -q '^Summary: ' "$REL_TMP/bs.plain.out"
-	events=$(grep -c '"type":"event"' "$REL_TMP/bs.events.out" || true)
-	_bpf_gone() { [ "$(bpf_objects)" = "$base" ]; }
-	wait_until 20 _bpf_gone || { echo "BPF programs and maps left: $(bpf_objects), before: $base" >&2; bpftool prog show >&2; return 1; }
-	for name in bs3 bs2 bs1; do dmsetup message "$name" 0 fail_alloc 0; done
+	bs_stop_all
+	tail -n 1 "$(bs_out table)" | jq -e '.type == "summary"' >/dev/null
+	grep -q '^Summary: ' "$(bs_out plain)"
+	events=$(grep -c '"type":"event"' "$(bs_out events)" || true)
+	wait_until 20 bpf_objects_are "$base" || { echo "BPF programs and maps left: $(bpf_objects), before: $base" >&2; bpftool prog show >&2; return 1; }
+	bp_fail_alloc 0 bs3 bs2 bs1
 	dmsetup remove bs3 bs2 bs1
 	figure "$rounds devices created, named, driven into their reserve and removed under 4 biostats (table, events, check, plain), $reloads module unloads and reloads, $mib MiB through an exhausted stack at full rate; $events events; all exited 0 on SIGINT and left no BPF program or map (before/after: $base)"
 }
 
-# bs_kill: for teardown: whatever biostat is left
-bs_kill() {
-	local p
-	{
-		for p in "${BS_PIDS[@]}"; do kill -KILL "${p#*=}" || true; done
-		for p in "${BS_PIDS[@]}"; do wait "${p#*=}" || true; done
-	} 2>/dev/null
-	BS_PIDS=()
+# ---- the memory check itself ------------------------------------------------------
+
+# mem_check_trips FILES DEVICES: assert_mem_returned must fail when, after a
+# snapshot, FILES empty files are left in a tmpfs (one dentry and one inode
+# each: FILES objects in two caches, nothing a bound in kB would see), and
+# again when DEVICES biopool devices are left; and pass once they are gone
+mem_check_trips() {
+	local files=$1 ndevs=$2 i dir=$BATS_TEST_TMPDIR/leak before=$BATS_TEST_TMPDIR/mem.before
+	make_brd 16
+	mkdir "$dir"
+	mem_snapshot "$before"
+	(cd "$dir" && seq "$files" | xargs touch)
+	assert_mem_kept "$before" '^dentry: .* bound'
+	figure "$files files left in a tmpfs: ${#MEM_KEPT[@]} bounds exceeded: ${MEM_KEPT[*]}"
+	rm -r "$dir"
+	for ((i = 0; i < ndevs; i++)); do dm_create "leak$i" "0 8 biopool /dev/ram0 0"; done
+	assert_mem_kept "$before" '^bio-.* bound \+0$'
+	figure "$ndevs biopool devices left: ${#MEM_KEPT[@]} bounds exceeded: ${MEM_KEPT[*]:0:4} ..."
+	for ((i = 0; i < ndevs; i++)); do dmsetup remove "leak$i"; done
+	assert_mem_returned "$before"
 }

@@ -8,15 +8,16 @@
 # but 32 MiB (32..128 MiB).  Scenario: ../reliability.bash.  Not in the tests/stress/*.bats
 # glob: it wants its own guest.
 
-load ../../bats/helpers
+load ../../lib/init
 load ../reliability
 
-# the hooks of reliability.bash, and the guest's plumbing out of the OOM
-# killer's reach
+# the guest's plumbing out of the OOM killer's reach
 setup_file() {
-	rel_setup_file
+	seed_setup_file
 	protect_all
 }
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 @test "memory pressure: free memory held 16 MiB above the low watermark, a RAM disk of what memory is available through small pools verifies" {
 	memory_pressure 16 auto

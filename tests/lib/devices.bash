@@ -1,0 +1,224 @@
+# tests/lib/devices.bash: block devices, device-mapper devices and biopool
+# stacks: backing devices (brd, loop) made and removed, dm devices created
+# and all removed, biopool tables and stacks, the fault-injection release,
+# the status line of a biopool device read (bp_read, bp_stat) and the idle
+# predicate and assertion on it, refusal of bad tables, and where the table
+# fuzzer (dmfuzz) is.  Loaded by init.bash.
+# shellcheck shell=bash
+
+# ---- backing devices ---------------------------------------------------------
+
+# make_brd MIB [COUNT]: COUNT (default 1) RAM disks of MIB each: /dev/ram0...
+make_brd() {
+	local mib=$1 count=${2:-1}
+	if grep -q '^brd ' /proc/modules; then rmmod brd; fi
+	modprobe brd rd_nr="$count" rd_size=$((mib * 1024)) max_part=0
+	wait_until 5 test -b /dev/ram$((count - 1))
+}
+
+# make_loop MIB [BLOCK_SIZE]: a loop device (logical blocks of BLOCK_SIZE
+# bytes, default 512) over a sparse file in /tmp; prints its path
+make_loop() {
+	local mib=$1 file
+	modprobe loop
+	file=$(mktemp /tmp/loop.XXXXXX)
+	truncate -s "${mib}M" "$file"
+	losetup -f --show -b "${2:-512}" "$file"
+}
+
+# backing_cleanup: loop devices, RAM disks and null_blk devices go away
+backing_cleanup() {
+	losetup -D 2>/dev/null || true
+	rm -f /tmp/loop.*
+	if grep -q '^brd ' /proc/modules; then rmmod brd; fi
+	if grep -q '^null_blk ' /proc/modules; then
+		rmdir /sys/kernel/config/nullb/* 2>/dev/null || true
+		rmmod null_blk
+	fi
+}
+
+# sectors DEV: size of DEV in 512-byte sectors
+sectors() { blockdev --getsz "$1"; }
+
+# majmin DEV: "major:minor" of a block device
+majmin() {
+	local d
+	d=$(readlink -f "$1")
+	printf '%d:%d\n' "0x$(stat -c %t "$d")" "0x$(stat -c %T "$d")"
+}
+
+# dm_sysfs NAME: /sys/dev/block/<major>:<minor> of a dm device
+dm_sysfs() { echo "/sys/dev/block/$(majmin "/dev/mapper/$1")"; }
+
+# dm_kname NAME: the kernel's name of a dm device (dm-N)
+dm_kname() { basename "$(readlink -f "$(dm_sysfs "$1")")"; }
+
+# ---- device-mapper -------------------------------------------------------------
+
+load_biopool() {
+	modprobe dm-mod
+	modprobe dm-biopool
+}
+
+# dm_create NAME TABLE: create a dm device and its /dev/mapper node
+dm_create() {
+	local name=$1 table=$2
+	dmsetup create "$name" --table "$table" || return
+	[ -b "/dev/mapper/$name" ] || dmsetup mknodes "$name"
+	[ -b "/dev/mapper/$name" ]
+}
+
+# dm_names [TARGET]: the names of the dm devices (with a TARGET in their table)
+dm_names() {
+	dmsetup ls ${1:+--target "$1"} 2>/dev/null | awk '$1 != "No" { print $1 }'
+}
+
+# dm_cleanup: remove every dm device (top of a stack first), stop test I/O
+dm_cleanup() {
+	local d
+	pkill -x fio 2>/dev/null || true
+	bp_release_all
+	for _ in 1 2 3 4 5 6; do
+		[ -z "$(dm_names)" ] && break
+		for d in $(dm_names); do
+			dmsetup resume "$d" 2>/dev/null
+			dmsetup remove "$d" 2>/dev/null
+		done
+	done
+	dmsetup remove_all 2>/dev/null || true
+}
+
+# assert_tables_refused TABLE...: dmsetup create refuses each table and
+# leaves no device behind
+assert_tables_refused() {
+	local t
+	for t in "$@"; do
+		if dmsetup create bad --table "$t" >/dev/null 2>&1; then
+			echo "accepted: $t" >&2
+			return 1
+		fi
+		if dmsetup info bad >/dev/null 2>&1; then
+			echo "left behind by: $t" >&2
+			return 1
+		fi
+	done
+}
+
+# ---- biopool devices and stacks ------------------------------------------------------
+
+# biopool_table DEV [OPT...]: a table line mapping all of DEV through biopool,
+# with the optional parameters given (counted for the table)
+biopool_table() {
+	local dev=$1
+	shift
+	if [ $# -gt 0 ]; then
+		echo "0 $(sectors "$dev") biopool $dev 0 $# $*"
+	else
+		echo "0 $(sectors "$dev") biopool $dev 0"
+	fi
+}
+
+# make_stack PREFIX LOWER POOL:SPLIT...: one biopool layer per POOL:SPLIT
+# (pool_size, split_sectors), PREFIX1 on LOWER at the bottom, PREFIX2 on
+# PREFIX1 and so on up.  The exhausted stack of most tests is
+# `make_stack bp /dev/ram0 1:8 1:16 1:64`: every layer splits what it gets.
+make_stack() {
+	local prefix=$1 lower=$2 n=0 layer
+	shift 2
+	for layer in "$@"; do
+		n=$((n + 1))
+		dm_create "$prefix$n" "$(biopool_table "$lower" "pool_size:${layer%:*}" "split_sectors:${layer#*:}")" || return
+		lower=/dev/mapper/$prefix$n
+	done
+}
+
+# bp_fail_alloc VALUE NAME...: the fail_alloc message (always, 0 or a
+# count) to each biopool device named
+bp_fail_alloc() {
+	local v=$1 d
+	shift
+	for d in "$@"; do dmsetup message "$d" 0 fail_alloc "$v" || return; done
+}
+
+# bp_release_all: no more injected failures on any biopool device, so that
+# a writer stuck on an exhausted pool can finish (for teardown: quiet)
+bp_release_all() {
+	local d
+	for d in $(dm_names biopool); do
+		dmsetup message "$d" 0 fail_alloc 0 2>/dev/null || true
+	done
+}
+
+# bp_read NAME: the status fields of a biopool device into BP[key], with
+# one dmsetup call
+declare -gA BP
+bp_read() {
+	local line kv
+	line=$(dmsetup status "$1") || return
+	BP=()
+	for kv in ${line#* biopool }; do BP[${kv%%=*}]=${kv#*=}; done
+	[ -n "${BP[pool_size]:-}" ]
+}
+
+# bp_stat NAME KEY: one key=value field of a biopool device's status line
+bp_stat() { bp_read "$1" && echo "${BP[$2]}"; }
+
+# predicates for wait_until, which runs them again on every poll
+bp_stat_is() { [ "$(bp_stat "$1" "$2")" = "$3" ]; }
+bp_stat_ge() { [ "$(bp_stat "$1" "$2")" -ge "$3" ]; }
+
+# bp_idle NAME: nothing in flight and the whole reserve back in the pool
+bp_idle() {
+	bp_read "$1" && [ "${BP[in_flight]}" = 0 ] && [ "${BP[pool_free]}" = "${BP[pool_size]}" ]
+}
+
+# bp_fields NAME KEY...: "NAME: key=value ..." of NAME, for figures
+bp_fields() {
+	local d=$1 k out=
+	shift
+	bp_read "$d"
+	for k in "$@"; do out="$out $k=${BP[$k]}"; done
+	echo "$d:$out"
+}
+
+# assert_bp_idle [-r] NAME...: each is idle within 30 s (bp_idle), counted
+# no error and completed every clone it made (completed = clones; not
+# with -r: reset_stats raced with I/O, completions of clones made before
+# it count after it)
+assert_bp_idle() {
+	local d counted=1
+	if [ "${1:-}" = -r ]; then
+		counted=
+		shift
+	fi
+	for d in "$@"; do
+		if ! wait_until 30 bp_idle "$d"; then
+			echo "$d not idle: $(dmsetup status "$d")" >&2
+			return 1
+		fi
+		if [ "${BP[errors]}" != 0 ] || { [ -n "$counted" ] && [ "${BP[completed]}" != "${BP[clones]}" ]; }; then
+			echo "$d: $(dmsetup status "$d")" >&2
+			return 1
+		fi
+	done
+}
+
+# ---- the table and message fuzzer ------------------------------------------------------
+
+# dmfuzz: on PATH, or in the checkout's build/fuzz (tests/vm/run leaves a
+# checkout's build directory out of the guest unless it is included by name:
+# --include $PWD/build/fuzz)
+DMFUZZ=${DMFUZZ:-$(command -v dmfuzz || echo "$(cd "$BP_LIB/../.." && pwd)/build/fuzz/dmfuzz")}
+
+need_dmfuzz() {
+	if [ ! -x "$DMFUZZ" ]; then
+		echo "no dmfuzz in the guest: build it on the host (make -C tests/fuzz) and" \
+			"pass it in (tests/vm/run --include \$PWD/build/fuzz), or put it on PATH" >&2
+		return 1
+	fi
+}
+
+# fuzz_dev DEV: DEV as dmfuzz gen-tables takes it (--dev PATH:SECTORS:LBS:MAJ:MIN)
+fuzz_dev() {
+	echo "$1:$(sectors "$1"):$(blockdev --getss "$1"):$(majmin "$1")"
+}
