@@ -13,7 +13,7 @@
 #   make clean      remove build/
 #
 # KERNELS selects the kernels (default: those with DEFAULT yes in
-# kernels.conf, today 6.1 6.12; 7.2 is selected with KERNELS=7.2);
+# kernels.conf: 6.1 6.12 7.2);
 # KVER_6_1=6.1.0-56, KVER_6_12=6.12.117+deb12 or KVER_7_2=7.2.13+deb14 pins
 # a version instead of the newest one.  kernels.conf lists the supported
 # kernels and what differs between them.
@@ -24,6 +24,9 @@ ifeq ($(strip $(SUPPORTED_KERNELS)),)
 $(error kernels.conf lists no kernels)
 endif
 KERNELS ?= $(DEFAULT_KERNELS)
+# vmlinux.h for the CO-RE objects comes from this kernel's BTF if it is
+# fetched (else from the last of KERNELS); the one object is tested on all
+BTF_KERNEL ?= 6.12
 BUILD   := $(CURDIR)/build
 PREFIX  ?= /usr/local
 MODSRC  := kernel/dm-biopool
@@ -54,11 +57,10 @@ module: kernels
 	@for k in $(KERNELS); do scripts/build-module $$k || exit 1; done
 
 # BPF objects and biostat: CO-RE, so one binary for every kernel; vmlinux.h
-# comes from the BTF of the last default kernel in kernels.conf (6.12), if
-# fetched, else from the last of KERNELS.
+# from BTF_KERNEL's BTF (above).
 biostat: kernels
 	@if [ -f tools/biostat/Makefile ]; then \
-		. $(BUILD)/kernel/$(lastword $(DEFAULT_KERNELS))/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
+		. $(BUILD)/kernel/$(BTF_KERNEL)/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
 		$(MAKE) -s -C tools/biostat BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
@@ -68,7 +70,7 @@ fuzz:
 
 unit-test: kernels
 	@if [ -f tools/biostat/Makefile ]; then \
-		. $(BUILD)/kernel/$(lastword $(DEFAULT_KERNELS))/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
+		. $(BUILD)/kernel/$(BTF_KERNEL)/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
 		$(MAKE) -s -C tools/biostat test BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
