@@ -58,8 +58,8 @@ struct biopool_c {
 
 	/* Fault injection: fail the next N slab allocations, or all. */
 	struct mutex fail_lock;		/* arming and disarming the probe */
-	struct kretprobe fail_probe;
-	bool probe_on;			/* fail_probe is (being) registered */
+	struct list_head armed_node;	/* on biopool_armed, RCU */
+	bool probe_on;			/* armed: the probe sees our calls */
 	atomic64_t fail_remaining;
 	bool fail_always;
 	struct work_struct disarm_work;
@@ -94,30 +94,28 @@ struct biopool_clone {
  * failure can be injected into this set's allocations and no other's.
  * Failures are injected where the slab allocator is called, whoever calls
  * it: a kretprobe on kmem_cache_alloc() (kmem_cache_alloc_noprof() since
- * 6.10), registered only while fail_alloc is armed, frees the object of a
- * call on our cache and returns NULL instead.  So an allocation takes the
+ * 6.10) frees the object of a call on the cache of a device that is armed
+ * (fail_alloc) and returns NULL instead.  So an allocation takes the
  * path it takes when memory is short, on kernels whose bio_alloc_bioset()
  * goes to the mempool first (6.x) as on those that try the slab cache
  * directly and fall back to the mempool after a punt (7.x): the reserve,
  * waits on an empty reserve, punts to the rescuer.
  *
- * Cost: while armed, every kmem_cache_alloc() in the system passes through
- * the probe's entry handler (a pointer comparison for other caches).
+ * Cost: from the first fail_alloc until the module is unloaded, every
+ * kmem_cache_alloc() in the system passes through the probe's entry
+ * handler: one atomic read while no device is armed, a walk of the armed
+ * devices while one is.
  * Limits: a call the kretprobe misses (more than maxactive of our
  * allocations at once) is not failed and not counted; the probe needs
  * CONFIG_KRETPROBES.
  *
  * The mempool's callbacks are ours: they allocate from the set's cache
  * through mempool_alloc_slab() (so tracers see the slab call) and count
- * the failures that happen for real while no probe is registered.  The
+ * the failures that happen for real while the device is not armed.  The
  * mempool is set up with them from the start, so that its reserve is
  * filled and emptied through the same callbacks (mempool poisoning
  * depends on them).
  */
-struct biopool_probe_data {
-	bool inject;
-};
-
 static bool biopool_inject_failure(struct biopool_c *bc)
 {
 	if (READ_ONCE(bc->fail_always))
@@ -131,29 +129,53 @@ static bool biopool_inject_failure(struct biopool_c *bc)
 	return true;
 }
 
-static struct biopool_c *biopool_of_probe(struct kretprobe_instance *ri)
-{
-	return container_of(get_kretprobe(ri), struct biopool_c, fail_probe);
-}
+struct biopool_probe_data {
+	struct biopool_c *bc;
+	bool inject;
+};
 
-/* kmem_cache_alloc(cache, gfp) entry: only our cache's calls return here. */
+/*
+ * One kretprobe for the module, registered the first time a device is
+ * armed and kept until the module goes: registering and unregistering a
+ * probe on the slab allocator at each message would patch one of the
+ * kernel's hottest functions over and over.  Armed devices are on an RCU
+ * list; with none armed the entry handler returns at once.
+ */
+static DEFINE_MUTEX(biopool_probe_lock);	/* the probe and the list */
+static LIST_HEAD(biopool_armed);
+static atomic_t biopool_nr_armed = ATOMIC_INIT(0);
+static struct kretprobe biopool_probe;
+static bool biopool_probe_registered;
+
+/* kmem_cache_alloc(cache, gfp) entry: only armed caches' calls return here. */
 static int biopool_slab_entry(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	struct biopool_probe_data *d = (struct biopool_probe_data *)ri->data;
-	struct biopool_c *bc = biopool_of_probe(ri);
+	struct kmem_cache *cache;
+	struct biopool_c *bc;
 
-	if ((struct kmem_cache *)regs_get_kernel_argument(regs, 0) != bc->slab)
+	if (!atomic_read(&biopool_nr_armed))
 		return 1;
-	d->inject = biopool_inject_failure(bc);
-	return 0;
+	cache = (struct kmem_cache *)regs_get_kernel_argument(regs, 0);
+	rcu_read_lock();
+	list_for_each_entry_rcu(bc, &biopool_armed, armed_node) {
+		if (bc->slab == cache) {
+			d->bc = bc;
+			d->inject = biopool_inject_failure(bc);
+			rcu_read_unlock();
+			return 0;
+		}
+	}
+	rcu_read_unlock();
+	return 1;
 }
 
 static int biopool_slab_return(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
 	struct biopool_probe_data *d = (struct biopool_probe_data *)ri->data;
-	struct biopool_c *bc = biopool_of_probe(ri);
+	struct biopool_c *bc = d->bc;
 	void *object = (void *)regs_return_value(regs);
 
 	if (d->inject && object) {
@@ -166,19 +188,19 @@ static int biopool_slab_return(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/* Register the probe if it is not; fail_lock held. */
-static int biopool_arm(struct biopool_c *bc)
+/* Register the module's probe if it is not; biopool_probe_lock held. */
+static int biopool_register_probe(void)
 {
 	static const char * const names[] = {
 		"kmem_cache_alloc_noprof", "kmem_cache_alloc",
 	};
-	struct kretprobe *rp = &bc->fail_probe;
+	struct kretprobe *rp = &biopool_probe;
 	unsigned int i;
 	int r = -ENOENT;
 
 	if (!IS_ENABLED(CONFIG_KRETPROBES))
 		return -EOPNOTSUPP;
-	if (bc->probe_on)
+	if (biopool_probe_registered)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(names) && r == -ENOENT; i++) {
 		memset(rp, 0, sizeof(*rp));
@@ -187,16 +209,32 @@ static int biopool_arm(struct biopool_c *bc)
 		rp->handler = biopool_slab_return;
 		rp->data_size = sizeof(struct biopool_probe_data);
 		rp->maxactive = max_t(int, 64, 4 * num_possible_cpus());
-		/* from now on the probe counts the failures */
-		WRITE_ONCE(bc->probe_on, true);
 		r = register_kretprobe(rp);
-		if (r)
-			WRITE_ONCE(bc->probe_on, false);
 	}
+	biopool_probe_registered = !r;
 	return r;
 }
 
-/* Unregister the probe if nothing is left to inject; fail_lock held. */
+/* Put the device on the armed list; its fail_lock held. */
+static int biopool_arm(struct biopool_c *bc)
+{
+	int r;
+
+	if (bc->probe_on)
+		return 0;
+	mutex_lock(&biopool_probe_lock);
+	r = biopool_register_probe();
+	if (!r) {
+		/* from now on the probe counts the failures */
+		WRITE_ONCE(bc->probe_on, true);
+		list_add_rcu(&bc->armed_node, &biopool_armed);
+		atomic_inc(&biopool_nr_armed);
+	}
+	mutex_unlock(&biopool_probe_lock);
+	return r;
+}
+
+/* Off the armed list if nothing is left to inject; fail_lock held. */
 static void biopool_disarm(struct biopool_c *bc, bool force)
 {
 	if (!bc->probe_on)
@@ -204,7 +242,12 @@ static void biopool_disarm(struct biopool_c *bc, bool force)
 	if (!force && (READ_ONCE(bc->fail_always) ||
 		       atomic64_read(&bc->fail_remaining)))
 		return;
-	unregister_kretprobe(&bc->fail_probe);
+	mutex_lock(&biopool_probe_lock);
+	list_del_rcu(&bc->armed_node);
+	atomic_dec(&biopool_nr_armed);
+	mutex_unlock(&biopool_probe_lock);
+	/* no entry handler looks at the device any more */
+	synchronize_rcu();
 	WRITE_ONCE(bc->probe_on, false);
 }
 
@@ -824,6 +867,8 @@ static int __init dm_biopool_init(void)
 static void __exit dm_biopool_exit(void)
 {
 	dm_unregister_target(&biopool_target);
+	if (biopool_probe_registered)
+		unregister_kretprobe(&biopool_probe);
 }
 
 module_init(dm_biopool_init);
