@@ -93,21 +93,24 @@ struct biopool_clone {
  * of that size shares; the set gets a cache of its own instead, so that a
  * failure can be injected into this set's allocations and no other's.
  * Failures are injected where the slab allocator is called, whoever calls
- * it: a kretprobe on kmem_cache_alloc() (kmem_cache_alloc_noprof() since
- * 6.10) frees the object of a call on the cache of a device that is armed
- * (fail_alloc) and returns NULL instead.  So an allocation takes the
- * path it takes when memory is short, on kernels whose bio_alloc_bioset()
- * goes to the mempool first (6.x) as on those that try the slab cache
- * directly and fall back to the mempool after a punt (7.x): the reserve,
- * waits on an empty reserve, punts to the rescuer.
+ * it: a kprobe on kmem_cache_alloc() (kmem_cache_alloc_noprof() since
+ * 6.10) sends a call on the cache of an armed device (fail_alloc) to a
+ * function that returns NULL, as livepatch sends a call to a new function:
+ * the allocator does not run at all.  So an allocation takes the path it
+ * takes when memory is short, on kernels whose bio_alloc_bioset() goes to
+ * the mempool first (6.x) as on those that try the slab cache directly and
+ * fall back to the mempool after a punt (7.x): the reserve, waits on an
+ * empty reserve, punts to the rescuer.  A plain kprobe keeps nothing per
+ * call: no return probe, no per-task state, nothing to wait for when a
+ * device goes.
  *
  * Cost: from the first fail_alloc until the module is unloaded, every
- * kmem_cache_alloc() in the system passes through the probe's entry
- * handler: one atomic read while no device is armed, a walk of the armed
- * devices while one is.
- * Limits: a call the kretprobe misses (more than maxactive of our
- * allocations at once) is not failed and not counted; the probe needs
- * CONFIG_KRETPROBES.
+ * kmem_cache_alloc() in the system passes through the probe's handler:
+ * one atomic read while no device is armed, a walk of the armed devices
+ * while one is.
+ * alloc_failed counts the failures injected, and the real ones that the
+ * mempool's callback sees while its device is not armed; a real failure
+ * of 7.x's direct slab call (outside the mempool) is not seen.
  *
  * The mempool's callbacks are ours: they allocate from the set's cache
  * through mempool_alloc_slab() (so tracers see the slab call) and count
@@ -129,63 +132,60 @@ static bool biopool_inject_failure(struct biopool_c *bc)
 	return true;
 }
 
-struct biopool_probe_data {
-	struct biopool_c *bc;
-	bool inject;
-};
-
 /*
- * One kretprobe for the module, registered the first time a device is
- * armed and kept until the module goes: registering and unregistering a
- * probe on the slab allocator at each message would patch one of the
- * kernel's hottest functions over and over.  Armed devices are on an RCU
- * list; with none armed the entry handler returns at once.
+ * One kprobe for the module, registered the first time a device is armed
+ * and kept until the module goes: registering and unregistering a probe
+ * on the slab allocator at each message would patch one of the kernel's
+ * hottest functions over and over.  Armed devices are on an RCU list;
+ * with none armed the handler returns at once.
  */
 static DEFINE_MUTEX(biopool_probe_lock);	/* the probe and the list */
 static LIST_HEAD(biopool_armed);
 static atomic_t biopool_nr_armed = ATOMIC_INIT(0);
-static struct kretprobe biopool_probe;
+static struct kprobe biopool_probe;
 static bool biopool_probe_registered;
 
-/* kmem_cache_alloc(cache, gfp) entry: only armed caches' calls return here. */
-static int biopool_slab_entry(struct kretprobe_instance *ri,
-			      struct pt_regs *regs)
+/* Where a failed call goes instead of kmem_cache_alloc(); same prototype. */
+static noinline void *biopool_failed_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	struct biopool_probe_data *d = (struct biopool_probe_data *)ri->data;
+	return NULL;
+}
+
+/* kmem_cache_alloc(cache, gfp) entry: an armed cache's call may fail. */
+static int biopool_slab_pre(struct kprobe *p, struct pt_regs *regs)
+{
 	struct kmem_cache *cache;
 	struct biopool_c *bc;
+	bool fail = false;
 
 	if (!atomic_read(&biopool_nr_armed))
-		return 1;
+		return 0;
 	cache = (struct kmem_cache *)regs_get_kernel_argument(regs, 0);
 	rcu_read_lock();
 	list_for_each_entry_rcu(bc, &biopool_armed, armed_node) {
 		if (bc->slab == cache) {
-			d->bc = bc;
-			d->inject = biopool_inject_failure(bc);
-			rcu_read_unlock();
-			return 0;
+			fail = biopool_inject_failure(bc);
+			if (fail)
+				atomic64_inc(&bc->alloc_failed);
+			break;
 		}
 	}
 	rcu_read_unlock();
+	if (!fail)
+		return 0;
+	/* the call returns from biopool_failed_alloc(), to its caller */
+	instruction_pointer_set(regs, (unsigned long)biopool_failed_alloc);
 	return 1;
 }
 
-static int biopool_slab_return(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
+/*
+ * A post handler, though nothing is done after the call: a probe with one
+ * is never optimised into a jump, and on ftrace it is attached with
+ * FTRACE_OPS_FL_IPMODIFY, which a handler that changes regs->ip needs.
+ */
+static void biopool_slab_post(struct kprobe *p, struct pt_regs *regs,
+			      unsigned long flags)
 {
-	struct biopool_probe_data *d = (struct biopool_probe_data *)ri->data;
-	struct biopool_c *bc = d->bc;
-	void *object = (void *)regs_return_value(regs);
-
-	if (d->inject && object) {
-		kmem_cache_free(bc->slab, object);
-		regs_set_return_value(regs, 0);
-		object = NULL;
-	}
-	if (!object)
-		atomic64_inc(&bc->alloc_failed);
-	return 0;
 }
 
 /* Register the module's probe if it is not; biopool_probe_lock held. */
@@ -194,22 +194,20 @@ static int biopool_register_probe(void)
 	static const char * const names[] = {
 		"kmem_cache_alloc_noprof", "kmem_cache_alloc",
 	};
-	struct kretprobe *rp = &biopool_probe;
+	struct kprobe *kp = &biopool_probe;
 	unsigned int i;
 	int r = -ENOENT;
 
-	if (!IS_ENABLED(CONFIG_KRETPROBES))
+	if (!IS_ENABLED(CONFIG_KPROBES) || !IS_ENABLED(CONFIG_X86_64))
 		return -EOPNOTSUPP;
 	if (biopool_probe_registered)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(names) && r == -ENOENT; i++) {
-		memset(rp, 0, sizeof(*rp));
-		rp->kp.symbol_name = names[i];
-		rp->entry_handler = biopool_slab_entry;
-		rp->handler = biopool_slab_return;
-		rp->data_size = sizeof(struct biopool_probe_data);
-		rp->maxactive = max_t(int, 64, 4 * num_possible_cpus());
-		r = register_kretprobe(rp);
+		memset(kp, 0, sizeof(*kp));
+		kp->symbol_name = names[i];
+		kp->pre_handler = biopool_slab_pre;
+		kp->post_handler = biopool_slab_post;
+		r = register_kprobe(kp);
 	}
 	biopool_probe_registered = !r;
 	return r;
@@ -799,7 +797,7 @@ static int biopool_message_fail_alloc(struct biopool_c *bc, const char *dev,
 		if (r) {
 			mutex_unlock(&bc->fail_lock);
 			DMERR("%s: fail_alloc: cannot probe the slab allocator (error %d%s)",
-			      dev, r, r == -EOPNOTSUPP ? ": no CONFIG_KRETPROBES" : "");
+			      dev, r, r == -EOPNOTSUPP ? ": needs CONFIG_KPROBES on x86_64" : "");
 			return r;
 		}
 	}
@@ -867,8 +865,11 @@ static int __init dm_biopool_init(void)
 static void __exit dm_biopool_exit(void)
 {
 	dm_unregister_target(&biopool_target);
-	if (biopool_probe_registered)
-		unregister_kretprobe(&biopool_probe);
+	if (biopool_probe_registered) {
+		unregister_kprobe(&biopool_probe);
+		/* no task is left in biopool_failed_alloc() */
+		synchronize_rcu_tasks();
+	}
 }
 
 module_init(dm_biopool_init);

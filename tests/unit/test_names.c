@@ -472,6 +472,14 @@ static void test_describe_set(void)
 		0xffffffffc0200478ULL,		/* __map_bio */
 		0,
 	};
+	/* 6.1: a trampoline not in kallsyms, resolving to a module's text */
+	const uint64_t stray[] = {
+		0xffffffffc0300048ULL,		/* "crypt_map+0x8": the trampoline */
+		0xffffffff81400009ULL,		/* bio_alloc_bioset+0x9 */
+		0xffffffff81400423ULL,		/* bio_alloc_clone+0x23 */
+		0xffffffffc0100122ULL,		/* biopool_map+0x122 */
+		0,
+	};
 	const uint64_t dmio[] = { 0xffffffff81400450ULL, 0xffffffffc0200050ULL, 0 };
 	const uint64_t dmtio[] = { 0xffffffffc0200250ULL, 0 };
 	const uint64_t crypt[] = { 0xffffffff814000d1ULL, 0xffffffffc0300040ULL };
@@ -527,6 +535,19 @@ static void test_describe_set(void)
 	CHECK_STR(name_of(ks, 0xffffffff82300000ULL, 0, NULL, 0, 0, &rule),
 		  "0xffffffff82300000");
 	CHECK(first_caller_frame(ks, biopool, 6) == 3);
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 1), stray, 5, 0, &rule),
+		  "bp1:biopool");
+	CHECK(alloc_frames_start(ks, stray, 5) == 1);
+	CHECK(first_caller_frame(ks, stray, 5) == 3);
+	CHECK(alloc_frames_start(ks, bcache, 2) == 0);
+	CHECK(alloc_frames_start(ks, dmtio, 2) == 0);
+	/* compiler-made copies keep their function's name */
+	CHECK(func_name_is("bio_submit_split.part.0", "bio_submit_split"));
+	CHECK(func_name_is("alloc_io.isra.0", "alloc_io"));
+	CHECK(func_name_is("bio_split.constprop.0.cold", "bio_split"));
+	CHECK(func_name_is("bio_split", "bio_split"));
+	CHECK(!func_name_is("bio_split_rw", "bio_split"));
+	CHECK(!func_name_is("bio_spli", "bio_split"));
 	CHECK(first_caller_frame(ks, plumbing_only, 2) == -1);
 	CHECK(first_caller_frame(ks, biopool, 0) == -1);
 	ksyms_free(ks);

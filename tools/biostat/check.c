@@ -149,9 +149,10 @@ static const char *gfp_name(__u32 gfp)
 
 /*
  * A frame that is no caller: BPF trampolines and programs.  On 6.1 the
- * fexit trampoline's address can fall inside a module's data symbols
- * (the trampoline image lives among the modules), so a frame that
- * resolves to anything but text is dropped too.
+ * fexit trampoline's address can fall inside a module's symbols (the
+ * trampoline image lives among the modules, and is not in kallsyms), so
+ * the stacks start at the first allocation function (alloc_frames_start())
+ * and a frame that resolves to anything but text is dropped too.
  */
 static bool skip_frame(const struct ksyms *ks, __u64 addr)
 {
@@ -165,6 +166,16 @@ static bool skip_frame(const struct ksyms *ks, __u64 addr)
 		return true;
 	return s->mod && (!strcmp(s->mod, "__builtin__ftrace") ||
 			  !strcmp(s->mod, "bpf"));
+}
+
+/* Where a recorded stack starts for the reader: see alloc_frames_start(). */
+static int stack_start(const struct ksyms *ks, const __u64 *ips)
+{
+	uint64_t v[BIOSTAT_CHECK_STACK_DEPTH];
+
+	for (int i = 0; i < BIOSTAT_CHECK_STACK_DEPTH; i++)
+		v[i] = ips[i];
+	return alloc_frames_start(ks, v, BIOSTAT_CHECK_STACK_DEPTH);
 }
 
 static int get_stack(int fd, __s64 id, __u64 *ips)
@@ -194,7 +205,8 @@ static void set_name(struct check *c, const struct site *s,
 
 	if (have2) {
 		/* drop trampoline frames so the allocator comes first */
-		for (i = 0; i < BIOSTAT_CHECK_STACK_DEPTH && second[i]; i++)
+		for (i = (unsigned int)stack_start(ks, second);
+		     i < BIOSTAT_CHECK_STACK_DEPTH && second[i]; i++)
 			if (!skip_frame(ks, second[i]))
 				caller[j++] = second[i];
 		d.caller = caller;
@@ -230,7 +242,8 @@ static void print_stack_text(const struct ksyms *ks, const char *title,
 		printf("    (stack not available)\n");
 		return;
 	}
-	for (i = 0; i < BIOSTAT_CHECK_STACK_DEPTH && ips[i]; i++) {
+	for (i = stack_start(ks, ips); i < BIOSTAT_CHECK_STACK_DEPTH && ips[i];
+	     i++) {
 		if (skip_frame(ks, ips[i]))
 			continue;
 		ksym_format(ks, ips[i], sym, sizeof(sym));
@@ -250,7 +263,8 @@ static void json_stack(const struct ksyms *ks, struct json *j, const char *key,
 		return;
 	}
 	json_arr_begin(j);
-	for (i = 0; i < BIOSTAT_CHECK_STACK_DEPTH && ips[i]; i++) {
+	for (i = stack_start(ks, ips); i < BIOSTAT_CHECK_STACK_DEPTH && ips[i];
+	     i++) {
 		if (skip_frame(ks, ips[i]))
 			continue;
 		ksym_format(ks, ips[i], sym, sizeof(sym));

@@ -28,10 +28,21 @@ static const char *const queue_split[] = {
 	"bio_split_rw", "bio_split_discard", "bio_split_write_zeroes", NULL,
 };
 
+/*
+ * A kernel function's symbol: its name, or the name with the suffix the
+ * compiler gave a copy of it (.part.N, .isra.N, .constprop.N, .cold, ...).
+ */
+bool func_name_is(const char *sym, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(sym, name, n) && (sym[n] == '\0' || sym[n] == '.');
+}
+
 static bool in_list(const char *s, const char *const *l)
 {
 	for (; *l; l++)
-		if (!strcmp(s, *l))
+		if (func_name_is(s, *l))
 			return true;
 	return false;
 }
@@ -44,12 +55,31 @@ static bool has_prefix(const char *s, const char *const *l)
 	return false;
 }
 
+static bool is_plumbing(const struct ksyms *ks, uint64_t addr)
+{
+	const struct ksym *s = ksyms_resolve(ks, addr, NULL);
+
+	return s && ksym_is_text(s) && in_list(s->name, plumbing);
+}
+
+int alloc_frames_start(const struct ksyms *ks, const uint64_t *ips,
+		       unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && ips[i]; i++)
+		if (is_plumbing(ks, ips[i]))
+			return (int)i;
+	return 0;
+}
+
 int first_caller_frame(const struct ksyms *ks, const uint64_t *caller,
 		       unsigned int ncaller)
 {
 	unsigned int i;
 
-	for (i = 0; i < ncaller && caller[i]; i++) {
+	for (i = (unsigned int)alloc_frames_start(ks, caller, ncaller);
+	     i < ncaller && caller[i]; i++) {
 		const struct ksym *s = ksyms_resolve(ks, caller[i], NULL);
 
 		if (!s || !ksym_is_text(s) || ksym_is_trace_artifact(ks, caller[i]))
@@ -70,9 +100,9 @@ static void dm_target_label(const struct ksym *c, char *buf, size_t n)
 		snprintf(buf, n, "?");
 		return;
 	}
-	if (!strcmp(c->name, "alloc_io"))
+	if (func_name_is(c->name, "alloc_io"))
 		sub = "(io)";
-	else if (!strcmp(c->name, "alloc_tio"))
+	else if (func_name_is(c->name, "alloc_tio"))
 		sub = "(tio)";
 	if ((c->mod && !strcmp(c->mod, "dm_mod")) || *sub)
 		snprintf(buf, n, "dm-core%s", sub);

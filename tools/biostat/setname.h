@@ -40,8 +40,25 @@ int describe_set(const struct ksyms *ks, const char *dm_list,
 		 char *name, size_t n);
 
 /*
- * Index in caller[] of the first frame that is not block-layer allocation
- * plumbing or BPF/tracing machinery, or -1.
+ * Is sym the function name, or a copy of it the compiler made
+ * (name.part.N, name.isra.N, name.constprop.N, name.cold)?
+ */
+bool func_name_is(const char *sym, const char *name);
+
+/*
+ * Index in ips[] of the first frame in a bio allocation function
+ * (bio_alloc_bioset(), bio_alloc_clone(), ...), or 0 if there is none.
+ * The frames above it are the tracer's own: its program and trampoline,
+ * which are not always in kallsyms (on 6.1 a trampoline's address can
+ * resolve to whatever module symbol lies below it).
+ */
+int alloc_frames_start(const struct ksyms *ks, const uint64_t *ips,
+		       unsigned int n);
+
+/*
+ * Index in caller[] of the first frame, from alloc_frames_start() on,
+ * that is not block-layer allocation plumbing or BPF/tracing machinery,
+ * or -1.
  */
 int first_caller_frame(const struct ksyms *ks, const uint64_t *caller,
 		       unsigned int ncaller);
