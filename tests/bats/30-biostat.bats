@@ -93,8 +93,10 @@ snap_clones() {
 		echo "# $ev events: $n" >&3
 		[ "$n" -gt 0 ]
 	done
+	# every record: the schema version, an ISO 8601 time with date and zone
+	jq -e -s 'all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$")))' "$(bs_out bs)"
 	jq -e -s '[.[] | select(.type == "event")] | all(.[];
-		(.time | type) == "string" and (.comm | type) == "string" and .pid > 0 and
+		(.comm | type) == "string" and .pid > 0 and
 		(.bio_set | startswith("0x")) and (.name | type) == "string" and
 		(.device | type) == "string")' "$(bs_out bs)"
 	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.[]; .wait_us >= 0)' "$(bs_out bs)"
@@ -252,6 +254,6 @@ snap_clones() {
 		echo "$stderr"
 		[ "$status" -eq 1 ]
 		[ "${#stderr_lines[@]}" -eq 1 ]
-		[[ $stderr == *"needs root privileges (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"* ]]
+		[[ $stderr == "biostat${mode:+ $mode}: missing privileges: CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to trace"*"; run as root" ]]
 	done
 }

@@ -29,13 +29,15 @@ show_violations() {
 	loopdev=$(make_loop 32)
 	dm_create bp1 "$(biopool_table "$loopdev" split_sectors:8)"
 	dm_create bp2 "$(biopool_table /dev/mapper/bp1 split_sectors:8)"
-	bs_start ck check -j
+	# options before the subcommand are its own
+	bs_start ck -j check
 	bs_started ck
 	fio_verify /dev/mapper/bp2 0 16M /tmp/fio.log --randrepeat=0
 	# 0: nothing at all; 3: only the kernel's own code (listed below)
 	bs_stop ck INT 0 3
 	show_violations "$(bs_out ck)"
 	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$(bs_out ck)"
+	jq -e -s 'length > 0 and all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
 	run -0 jq -r 'select(.type == "violation") | .set' "$(bs_out ck)"
 	if grep -q 'biopool' <<<"$output"; then
 		echo "a biopool set was reported: $output" >&2

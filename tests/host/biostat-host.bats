@@ -64,6 +64,17 @@ start_biostat() {
 	return 1
 }
 
+# Wait (up to 30 s) until biostat has printed N (default 1) JSON intervals.
+wait_intervals() {
+	local _
+	for _ in $(seq 300); do
+		[ "$(grep -c '"type":"interval"' "$BATS_TEST_TMPDIR/out")" -ge "${1:-1}" ] && return 0
+		sleep 0.1
+	done
+	echo "biostat printed no interval" >&2
+	return 1
+}
+
 stop_biostat() {
 	kill -"${1:-INT}" "$bspid"
 	local rc=0
@@ -105,10 +116,91 @@ stop_biostat() {
 @test "biostat stops on SIGTERM with a summary and exit 0" {
 	need_bpf
 	start_biostat -j 0.2
-	sleep 0.5
+	wait_intervals
 	stop_biostat TERM
 	tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "summary"'
 	jq -e -s 'map(select(.type == "interval")) | length >= 1' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "biostat ends on SIGHUP (a dropped session), SIGQUIT and SIGINT like on SIGTERM" {
+	need_bpf
+	for sig in HUP QUIT INT; do
+		start_biostat -j 0.2
+		wait_intervals
+		stop_biostat "$sig" || { echo "SIG$sig: exit $?" >&2; return 1; }
+		tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "summary"'
+	done
+}
+
+@test "every JSON record has the schema version and an ISO 8601 time with date and zone" {
+	need_bpf
+	local iso='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$'
+	TZ=UTC run -0 --separate-stderr timeout 30 "$BIOSTAT" -j 0.2 2
+	jq -e -s --arg iso "$iso" 'length == 3 and all(.schema == 1 and (.time | test($iso)))' <<<"$output"
+	# the same instant as "ts" (unix seconds)
+	jq -e -s 'all((((.time[0:19] + "Z") | fromdateiso8601) - (.ts | floor)) | fabs <= 1)' <<<"$output"
+	# local time with its offset
+	TZ=CET-1 run -0 --separate-stderr timeout 30 "$BIOSTAT" -j 0.2 1
+	jq -e -s 'all(.time | endswith("+01:00"))' <<<"$output"
+}
+
+@test "biostat -T prints the date, time and zone before each report" {
+	need_bpf
+	TZ=UTC run -0 timeout 30 "$BIOSTAT" -T 0.2 2
+	[ "$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$' <<<"$output")" -eq 2 ]
+}
+
+@test "options before check are check's: biostat -j check, biostat -d DEV check" {
+	run -2 --separate-stderr "$BIOSTAT" -d /nonexistent-dev-xyz check 1
+	[[ $stderr == "biostat check: "*nonexistent-dev-xyz* ]]
+	run -2 --separate-stderr "$BIOSTAT" -j check --bogus
+	[[ $stderr == "biostat check: unknown option '--bogus'"* ]]
+	run -2 --separate-stderr "$BIOSTAT" -j -v check 1 2
+	[[ $stderr == "biostat check: unexpected argument '2'"* ]]
+	# a table-mode option is not check's
+	run -2 --separate-stderr "$BIOSTAT" -e check 1
+	[[ $stderr == "biostat check: unknown option '-e'"* ]]
+	# an option's value called check is not the subcommand
+	run -2 --separate-stderr "$BIOSTAT" -d check 1
+	[[ $stderr == "biostat: "* ]]
+}
+
+@test "counting submissions only: -e, -H and -s are refused with one line and exit 2; one short warning" {
+	need_bpf
+	local mode
+	mode=$("$BIOSTAT" -j 0.1 1 2>/dev/null | jq -r -s '.[0].mode')
+	[ "$mode" = submissions ] || skip "this kernel traces in full, not submissions only ($mode)"
+	for o in -e -H -s; do
+		run -2 --separate-stderr "$BIOSTAT" "$o" 0.1 1
+		echo "biostat $o: $stderr"
+		[ -z "$output" ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ $stderr == "biostat: $o: "*"cannot be traced" ]]
+	done
+	run -0 --separate-stderr "$BIOSTAT" 0.1 1
+	[ "$(grep -c warning <<<"$stderr")" -eq 1 ]
+	[ "$(grep warning <<<"$stderr" | wc -c)" -le 80 ]
+}
+
+@test "without privileges: one line naming what is missing and exit 1, in both modes" {
+	need_bpf
+	command -v setpriv >/dev/null || skip "no setpriv"
+	local syslog= hidden
+	# kallsyms as an unprivileged user sees it: addresses or zeros
+	hidden=$(setpriv --reuid=65534 --regid=65534 --clear-groups head -n 1 /proc/kallsyms | awk '{ print ($1 ~ /^0+$/) }')
+	[ "$hidden" = 1 ] && syslog=", CAP_SYSLOG to read kernel addresses"
+	for mode in "" check; do
+		# shellcheck disable=SC2086 # mode: no word or one
+		run -1 --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$BIOSTAT" $mode 1
+		echo "nobody: $stderr"
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ "$stderr" = "biostat${mode:+ $mode}: missing privileges: CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to trace$syslog; run as root" ]
+		# root with CAP_BPF and CAP_SYS_ADMIN dropped
+		# shellcheck disable=SC2086
+		run -1 --separate-stderr setpriv --inh-caps=-all --bounding-set=-bpf,-sys_admin "$BIOSTAT" $mode 1
+		echo "root without CAP_BPF: $stderr"
+		[ "$stderr" = "biostat${mode:+ $mode}: missing privileges: CAP_BPF (or CAP_SYS_ADMIN) to trace; run as root" ]
+	done
 }
 
 @test "biostat rejects bad input with one line and exit 2" {

@@ -58,6 +58,7 @@ struct unit_test {
 /* Each test file exports one table, terminated by { NULL, NULL }. */
 extern const struct unit_test hist_tests[];
 extern const struct unit_test json_tests[];
+extern const struct unit_test common_tests[];
 extern const struct unit_test names_tests[];
 
 #endif

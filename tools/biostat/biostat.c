@@ -78,7 +78,8 @@ static const char doc[] =
 "slept on an empty reserve (AVG_us, MAX_us: their wait), FAIL allocations\n"
 "that returned NULL, PUNT rescuer punts and PUNTD the bios they moved,\n"
 "RESC rescuer runs and RESCD the bios they resubmitted.  After COUNT\n"
-"reports, or on SIGINT/SIGTERM, a summary of the counts since start.\n"
+"reports, or on SIGINT, SIGTERM, SIGHUP or SIGQUIT, a summary of the\n"
+"counts since start.\n"
 "\n"
 "Examples:\n"
 "  biostat                 # a table every second\n"
@@ -91,10 +92,12 @@ static const char doc[] =
 "  check [OPTIONS] [DURATION]\n"
 "                          report tasks that allocate a second bio from a\n"
 "                          bio_set while holding one unsubmitted (the\n"
-"                          bio_alloc_bioset() rule); biostat check --help\n"
+"                          bio_alloc_bioset() rule); biostat check --help;\n"
+"                          its options may also stand before check\n"
 "\n"
 "Exit status: 0 success, 1 cannot trace (privileges, kernel without BTF\n"
-"or a traced function), 2 bad command line.";
+"or a traced function), 2 bad command line or an option this kernel\n"
+"cannot serve, 3 (check) a violation was reported.";
 
 static const struct argp_option options[] = {
 	{ "events", 'e', NULL, 0, "Print each wait, fail, punt and rescue as it happens (tables only if INTERVAL is given)", 0 },
@@ -224,6 +227,20 @@ static __u64 fs_bio_set_address(struct biostat *b)
 	return addr;
 }
 
+/*
+ * Counting submissions only (no fentry, no kprobes): the views of what is
+ * not measured are refused, not left empty.
+ */
+static void refuse_unmeasured(const struct opts *o)
+{
+	const char *opt = o->events ? "-e" : o->hist ? "-H" :
+			  o->stacks ? "-s" : NULL;
+
+	if (opt)
+		die_refused("%s: this kernel has neither fentry nor kprobes, "
+			    "so waits, punts and rescues cannot be traced", opt);
+}
+
 static void start(struct biostat *b)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -247,6 +264,10 @@ static void start(struct biostat *b)
 	settab_init(&b->sets, &b->syms, &b->dl, cfg.ncpus);
 
 	tracer_start(&b->tr, &cfg, &b->syms);
+	if (b->tr.submissions) {
+		refuse_unmeasured(&b->o);
+		warn("no fentry or kprobes here: counting submissions only");
+	}
 	skel = b->tr.skel;
 	malloc_trim(0);		/* what libbpf freed after the load (its BTF) */
 	symtab_ksyms(&b->syms);
@@ -352,8 +373,33 @@ static void stop(struct biostat *b)
 	devlists_free(&b->dl);
 }
 
+/*
+ * Where "check" stands on the command line, if it is the subcommand: the
+ * first argument that is neither an option nor an option's value (so that
+ * "biostat -j check 5" is "biostat check -j 5"); 0 if there is none.
+ */
+static int subcommand_at(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t n = strlen(a);
+
+		if (!strcmp(a, "check"))
+			return i;
+		if (a[0] != '-' || !strcmp(a, "-") || !strcmp(a, "--"))
+			return 0;
+		/* -d DEV, -p PID, --device DEV, --pid PID, -jd DEV */
+		if (!strcmp(a, "--device") || !strcmp(a, "--pid") ||
+		    (a[1] != '-' && strchr("dp", a[n - 1])))
+			i++;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	int sub;
+
 	struct biostat b = { 0 };
 
 	/*
@@ -364,8 +410,17 @@ int main(int argc, char **argv)
 	 * and keep them in the heap (biostat's peak RSS).
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	if (argc > 1 && !strcmp(argv[1], "check"))
-		return check_main(argc - 1, argv + 1);
+	sub = subcommand_at(argc, argv);
+	if (sub) {
+		/* "check", then the options before it, then those after */
+		char *cmd[argc];
+
+		cmd[0] = argv[sub];
+		memcpy(cmd + 1, argv + 1, (size_t)(sub - 1) * sizeof(*cmd));
+		memcpy(cmd + sub, argv + sub + 1,
+		       (size_t)(argc - sub - 1) * sizeof(*cmd));
+		return check_main(argc - 1, cmd);
+	}
 	parse_options(&b.o, argc, argv);
 	start(&b);
 	run(&b);

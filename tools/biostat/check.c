@@ -32,6 +32,7 @@
 #include "devices.h"
 #include "json.h"
 #include "parse.h"
+#include "report.h"
 #include "setname.h"
 #include "symtab.h"
 
@@ -350,11 +351,10 @@ static void check_start(struct check *c)
 	if (!c->skel)
 		die_bpf(errno, "cannot open the BPF object");
 	err = biostat_check_bpf__load(c->skel);
-	if (err == -EPERM || err == -EACCES)
-		die("cannot load the fentry programs: %s; check mode needs "
-		    "root and a kernel that allows fentry on bio_alloc_bioset, "
-		    "submit_bio_noacct and bio_put (it has no kprobe or "
-		    "tracepoint fallback)", strerror(-err));
+	if (err == -EPERM)
+		die("this kernel refuses fentry programs (%s): check mode "
+		    "needs fentry on bio_alloc_bioset, submit_bio_noacct and "
+		    "bio_put, and has no fallback", strerror(-err));
 	if (err)
 		die_bpf(err, "cannot load the BPF programs");
 	check_attach(c);
@@ -443,9 +443,7 @@ static void site_json(struct check *c, struct json *j, const struct site *s,
 	const struct ksyms *ks = symtab_ksyms(&c->syms);
 	char hex[32];
 
-	json_reset(j);
-	json_obj_begin(j);
-	json_kv_str(j, "type", "violation");
+	json_record_begin(j, "violation", mono_now(), NULL);
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->k.bs);
 	json_kv_str(j, "bio_set", hex);
 	json_kv_str(j, "set", name);
@@ -466,8 +464,7 @@ static void site_json(struct check *c, struct json *j, const struct site *s,
 	json_kv_bool(j, "rescuer", s->v.flags & BIOSTAT_CHECK_RESCUER);
 	json_stack(ks, j, "stack_first", ips1, ok1);
 	json_stack(ks, j, "stack_second", ips2, ok2);
-	json_obj_end(j);
-	json_println(j, stdout);
+	json_record_end(j);
 }
 
 static void site_text(struct check *c, const struct site *s, const char *name,
@@ -511,9 +508,7 @@ static void summary(const struct check *c, struct json *j, size_t shown,
 				       (unsigned long long)e[k]);
 		return;
 	}
-	json_reset(j);
-	json_obj_begin(j);
-	json_kv_str(j, "type", "check_summary");
+	json_record_begin(j, "check_summary", mono_now(), NULL);
 	json_kv_double(j, "seconds", c->stop - c->start, 3);
 	json_kv_u64(j, "violations", shown);
 	json_kv_u64(j, "sets", nsets);
@@ -524,8 +519,7 @@ static void summary(const struct check *c, struct json *j, size_t shown,
 	json_obj_end(j);
 	json_kv_u64(j, "allocations", e[BIOSTAT_CERR_ALLOCS]);
 	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);
-	json_obj_end(j);
-	json_println(j, stdout);
+	json_record_end(j);
 }
 
 /* Every site for the -d device; returns how many were shown. */

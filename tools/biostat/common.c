@@ -58,6 +58,12 @@ void die_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+void die_refused(const char *fmt, ...)
+{
+	MSG("", "\n");
+	exit(EXIT_USAGE);
+}
+
 void die_option(const struct argp_state *state, const char *const *with_arg)
 {
 	const char *bad = state->next > 0 && state->next <= state->argc ?
@@ -98,12 +104,13 @@ int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 void die_bpf(int err, const char *what)
 {
 	err = err < 0 ? -err : err;
-	if (err == EACCES && geteuid() == 0)
-		die("%s: the kernel refused a program (%s); run with -v for "
-		    "the verifier's log", what, strerror(err));
-	if (err == EPERM || err == EACCES)
-		die("%s: permission denied; run as root (needs CAP_BPF and "
-		    "CAP_PERFMON, or CAP_SYS_ADMIN)", what);
+	/* require_tracing() has seen the privileges: the kernel said no */
+	if (err == EACCES)
+		die("%s: the verifier refused a program (%s); run with -v for "
+		    "its log", what, strerror(err));
+	if (err == EPERM)
+		die("%s: %s, with the privileges needed (kernel lockdown or a "
+		    "security module?)", what, strerror(err));
 	die("%s: %s (run with -v for details)", what, strerror(err));
 }
 
@@ -121,17 +128,58 @@ static bool cap_eff(unsigned long long *eff)
 	return found;
 }
 
+/*
+ * /proc/kallsyms shows this process real addresses: not all zero, as the
+ * kernel prints them without CAP_SYSLOG under kernel.kptr_restrict=1 or
+ * kernel.perf_event_paranoid >= 2 (and to everyone under kptr_restrict=2).
+ */
+static bool kallsyms_addresses_shown(void)
+{
+	char line[256];
+	unsigned long long addr = 0;
+	bool shown = true;	/* unreadable: the load says why later */
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (f && fgets(line, sizeof(line), f))
+		shown = sscanf(line, "%llx", &addr) == 1 && addr != 0;
+	if (f)
+		fclose(f);
+	return shown;
+}
+
+const char *missing_privileges(unsigned long long eff, bool eff_known,
+			       bool addrs_shown, char *buf, size_t n)
+{
+	/* CAP_SYS_ADMIN 21, CAP_SYSLOG 34, CAP_PERFMON 38, CAP_BPF 39 */
+	const unsigned long long sys_admin = 1ULL << 21, syslog = 1ULL << 34;
+	const unsigned long long perfmon = 1ULL << 38, bpf = 1ULL << 39;
+	/* an unknown set: let the kernel decide */
+	const unsigned long long e = eff_known ? eff : ~0ULL;
+	const bool no_bpf = !(e & sys_admin) && !(e & bpf);
+	const bool no_perfmon = !(e & sys_admin) && !(e & perfmon);
+	const bool no_syslog = !addrs_shown && !(e & syslog);
+
+	snprintf(buf, n, "%s%s%s%s%s%s",
+		 no_bpf ? "CAP_BPF" : "",
+		 no_bpf && no_perfmon ? " and " : "",
+		 no_perfmon ? "CAP_PERFMON" : "",
+		 no_bpf || no_perfmon ? " (or CAP_SYS_ADMIN) to trace" : "",
+		 (no_bpf || no_perfmon) && no_syslog ? ", " : "",
+		 no_syslog ? "CAP_SYSLOG to read kernel addresses" : "");
+	return buf[0] ? buf : NULL;
+}
+
 void require_tracing(void)
 {
-	/* CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39 */
-	const unsigned long long sys_admin = 1ULL << 21;
-	const unsigned long long bpf_perfmon = (1ULL << 38) | (1ULL << 39);
 	unsigned long long eff = 0;
+	bool known = cap_eff(&eff), shown = kallsyms_addresses_shown();
+	char missing[128];
 
-	/* when the set cannot be read, let the kernel decide */
-	if (geteuid() != 0 && cap_eff(&eff) && !(eff & sys_admin) &&
-	    (eff & bpf_perfmon) != bpf_perfmon)
-		die("needs root privileges (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
+	if (missing_privileges(eff, known, shown, missing, sizeof(missing)))
+		die("missing privileges: %s; run as root", missing);
+	if (!shown)
+		die("/proc/kallsyms shows no addresses, even with CAP_SYSLOG "
+		    "(kernel.kptr_restrict=2?); biostat needs them");
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		die("the kernel has no BTF (/sys/kernel/btf/vmlinux); biostat needs "
 		    "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
@@ -160,18 +208,29 @@ double mono_to_wall(double mono)
 	return mono + offset;
 }
 
-void fmt_time(double wall, char *buf, size_t n, bool ms)
+void fmt_time(double wall, char *buf, size_t n, enum time_fmt f)
 {
 	time_t t = (time_t)wall;
+	int ms = (int)((wall - (double)t) * 1000);
 	struct tm tm;
-	char hms[16];
+	char date[32], zone[8];
 
 	localtime_r(&t, &tm);
-	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-	if (ms)
-		snprintf(buf, n, "%s.%03d", hms, (int)((wall - (double)t) * 1000));
-	else
-		snprintf(buf, n, "%s", hms);
+	switch (f) {
+	case TIME_HMS_MS:
+		strftime(date, sizeof(date), "%H:%M:%S", &tm);
+		snprintf(buf, n, "%s.%03d", date, ms);
+		break;
+	case TIME_DATE:
+		strftime(buf, n, "%Y-%m-%d %H:%M:%S %Z", &tm);
+		break;
+	case TIME_ISO:
+		/* 2026-12-04T15:46:06.176+01:00: %z gives +0100 */
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		strftime(zone, sizeof(zone), "%z", &tm);
+		snprintf(buf, n, "%s.%03d%.3s:%.2s", date, ms, zone, zone + 3);
+		break;
+	}
 }
 
 static void on_signal(int sig)
@@ -184,8 +243,11 @@ void signals_setup(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
+	/* a dropped ssh session (SIGHUP) and Ctrl-\\ end it like Ctrl-C */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 bool exit_requested(void)

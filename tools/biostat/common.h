@@ -36,6 +36,9 @@ void die_usage(const char *fmt, ...)
 struct argp_state;
 void die_option(const struct argp_state *state, const char *const *with_arg)
 	__attribute__((noreturn));
+/* "PROG: ..." and exit 2: an option this kernel cannot serve. */
+void die_refused(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 /* "PROG: warning: ..." */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "PROG: ..." */
@@ -52,19 +55,30 @@ void die_bpf(int err, const char *what) __attribute__((noreturn));
 
 /*
  * One privilege policy for every mode: the capabilities to load and attach
- * tracing programs (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a
- * kernel with BTF; dies with one line naming what is missing.
+ * tracing programs (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), CAP_SYSLOG
+ * where /proc/kallsyms hides addresses without it, and a kernel with BTF;
+ * dies with one line naming what is missing.
  */
 void require_tracing(void);
+/*
+ * The policy itself: the capabilities missing from eff (CapEff; eff_known
+ * false: unknown, none reported), each with what it is for, in buf, or
+ * NULL (root
+ * has them all unless its set was narrowed).  addrs_shown: the kallsyms
+ * addresses are readable as things stand.
+ */
+const char *missing_privileges(unsigned long long eff, bool eff_known,
+			       bool addrs_shown, char *buf, size_t n);
 
 /* CLOCK_MONOTONIC in seconds. */
 double mono_now(void);
 /* Wall-clock time of a CLOCK_MONOTONIC time (seconds). */
 double mono_to_wall(double mono);
-/* "HH:MM:SS" or, with ms, "HH:MM:SS.mmm" (local time). */
-void fmt_time(double wall, char *buf, size_t n, bool ms);
+/* Local time as "HH:MM:SS.mmm", "2026-12-04 15:46:06 UTC" (-T), or ISO 8601 (JSON). */
+enum time_fmt { TIME_HMS_MS, TIME_DATE, TIME_ISO };
+void fmt_time(double wall, char *buf, size_t n, enum time_fmt f);
 
-/* SIGINT and SIGTERM end the run: exit_requested() tells. */
+/* SIGINT, SIGTERM, SIGHUP and SIGQUIT end the run: exit_requested() tells. */
 void signals_setup(void);
 bool exit_requested(void);
 

@@ -68,7 +68,7 @@ static void event_text(struct events *ev, const struct biostat_event *e,
 		       "WAIT_us", "BIOS");
 		ev->printed = true;
 	}
-	fmt_time(mono_to_wall((double)e->ts_ns / 1e9), tbuf, sizeof(tbuf), true);
+	fmt_time(mono_to_wall((double)e->ts_ns / 1e9), tbuf, sizeof(tbuf), TIME_HMS_MS);
 	/* comm may hold anything a process chose: keep the terminal sane */
 	for (char *c = comm; *c; c++)
 		if (!isprint((unsigned char)*c))

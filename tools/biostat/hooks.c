@@ -302,7 +302,7 @@ static bool load_full(struct tracer *t, const struct tracer_config *cfg,
 
 /*
  * Neither fentry nor kprobes: count bios per set as they are submitted
- * (block_bio_queue raw tracepoint).  Says so loudly.
+ * (block_bio_queue raw tracepoint); the caller says so.
  */
 static void load_submissions(struct tracer *t, const struct tracer_config *cfg,
 			     int full_err, const char *what)
@@ -320,10 +320,9 @@ static void load_submissions(struct tracer *t, const struct tracer_config *cfg,
 		    "kernel, and the block_bio_queue tracepoint failed too (%s)",
 		    what, strerror(-full_err), strerror(-err));
 	}
-	warn("this kernel refuses fentry (%s: %s) and has no kprobes; "
-	     "counting bios per bio_set at submission (block_bio_queue): "
-	     "ALLOC means submitted, reserve, waits, fails, punts and rescues "
-	     "are not measured", what, strerror(-full_err));
+	verbose("fentry refused (%s: %s), no kprobes: the block_bio_queue "
+		"tracepoint counts submitted bios; reserve, waits, fails, "
+		"punts and rescues are not measured", what, strerror(-full_err));
 }
 
 void tracer_start(struct tracer *t, const struct tracer_config *cfg,

@@ -108,8 +108,14 @@ void report_text(const struct report *r);
 void report_json(struct json *j, const struct report *r);
 
 /*
- * Start a JSON record: {"type":TYPE,"time":...,"ts":...[,"mode":...]}.
- * mode is NULL for events.
+ * The version of the JSON records' layout, in every record as "schema":
+ * raised when a field changes meaning or goes away (new fields do not).
+ */
+#define BIOSTAT_JSON_SCHEMA 1
+
+/*
+ * Start a JSON record: {"type":TYPE,"schema":N,"time":ISO 8601,"ts":unix
+ * seconds[,"mode":...]}.  mode is NULL for events and check's records.
  */
 void json_record_begin(struct json *j, const char *type, double mono,
 		       const char *mode);

@@ -20,7 +20,8 @@ void json_record_begin(struct json *j, const char *type, double mono,
 	json_reset(j);
 	json_obj_begin(j);
 	json_kv_str(j, "type", type);
-	fmt_time(wall, tbuf, sizeof(tbuf), true);
+	json_kv_u64(j, "schema", BIOSTAT_JSON_SCHEMA);
+	fmt_time(wall, tbuf, sizeof(tbuf), TIME_ISO);
 	json_kv_str(j, "time", tbuf);
 	json_kv_double(j, "ts", wall, 3);
 	if (mode)

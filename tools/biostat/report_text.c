@@ -134,7 +134,7 @@ void report_text(const struct report *r)
 	} else if (r->timestamp) {
 		char tbuf[32];
 
-		fmt_time(mono_to_wall(r->now), tbuf, sizeof(tbuf), false);
+		fmt_time(mono_to_wall(r->now), tbuf, sizeof(tbuf), TIME_DATE);
 		printf("%s\n", tbuf);
 	}
 	header(r);
