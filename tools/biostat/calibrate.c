@@ -8,7 +8,8 @@
  * an unnamed temporary file (O_TMPFILE) on such a file system, drop it
  * from the page cache and read 4 KiB back; the BPF side records the set of
  * the first bio this thread allocates (or submits) while calib_tid is set.
- * Only used where kallsyms does not name fs_bio_set.
+ * Only used where kallsyms does not name fs_bio_set, and only with
+ * --calibrate: by default biostat does no I/O of its own.
  */
 #include "calibrate.h"
 
