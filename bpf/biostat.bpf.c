@@ -84,7 +84,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Filters, set by the tool before load. */
 const volatile __u32 targ_tgid = 0;	/* 0: every process */
-const volatile __u32 targ_dev = 0;	/* kernel dev_t, 0: every device */
+/* kernel dev_ts of -d (targ_ndevs of them), none: every device */
+const volatile __u32 targ_devs[BIOSTAT_MAX_DEVS] = {};
+const volatile __u32 targ_ndevs = 0;
 const volatile bool want_stacks = false;
 const volatile bool want_events = false;	/* -e: stream events */
 const volatile __u32 nr_cpus = 1;	/* possible CPUs, for bioset_exit */
@@ -246,6 +248,17 @@ static __always_inline void err_inc(__u32 idx)
 static __always_inline bool tgid_ok(__u64 id)
 {
 	return !targ_tgid || (__u32)(id >> 32) == targ_tgid;
+}
+
+/* The device passes -d: no loop without a -d filter. */
+static __always_inline bool dev_ok(__u32 dev)
+{
+	if (!targ_ndevs)
+		return true;
+	for (__u32 i = 0; i < BIOSTAT_MAX_DEVS && i < targ_ndevs; i++)
+		if (targ_devs[i] == dev)
+			return true;
+	return false;
 }
 
 /* tgid_ok() for the hot paths: no helper call without a -p filter */
@@ -452,7 +465,7 @@ static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
 	} else {
 		dev = bdev_dev;
 	}
-	if (targ_dev && dev != targ_dev)
+	if (!dev_ok(dev))
 		return 0;
 	if (!st)
 		st = task_get(true);
@@ -735,7 +748,7 @@ static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
 		dev = f->dev;
 	else
 		dev = set_dev((__u64)bs);
-	if (targ_dev && dev != targ_dev)
+	if (!dev_ok(dev))
 		return 0;
 
 	task = (struct task_struct *)bpf_get_current_task();
@@ -765,7 +778,7 @@ static __always_inline int rescue_enter(void *work)
 	if (!enabled || !tgid_ok(id))
 		return 0;
 	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
-	if (targ_dev && set_dev(bs) != targ_dev)
+	if (!dev_ok(set_dev(bs)))
 		return 0;
 	st = task_get(true);
 	if (!st)
@@ -859,7 +872,7 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work)
 	st = task_get(false);
 	f = st ? top_frame(st) : NULL;
 	dev = f && f->bs == bs ? f->dev : set_dev(bs);
-	if (targ_dev && dev != targ_dev)
+	if (!dev_ok(dev))
 		return 0;
 	c = counters_get(ctx, bs, dev);
 	if (!c)
@@ -968,7 +981,7 @@ static __always_inline int bio_queue_enter(void *ctx, struct bio *bio)
 	bdev = BPF_CORE_READ(bio, bi_bdev);
 	if (bdev)
 		dev = BPF_CORE_READ(bdev, bd_dev);
-	if (targ_dev && dev != targ_dev)
+	if (!dev_ok(dev))
 		return 0;
 	/* the stack is the submitter's, not the allocator's */
 	c = counters_at(set_get(NULL, (struct bio_set *)bs, dev, false));

@@ -25,6 +25,7 @@
 #define BIOSTAT_RINGBUF_BYTES	(1U << 21)
 #define BIOSTAT_PUNT_WALK_MAX	1024	/* bios examined per list per punt */
 #define BIOSTAT_MAX_CPUS	1024	/* CPUs summed for a vanishing set */
+#define BIOSTAT_MAX_DEVS	8	/* devices of -d, repeated */
 
 /* Event types sent through the ring buffer. */
 enum biostat_event_type {

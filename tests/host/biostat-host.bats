@@ -121,6 +121,57 @@ stop_biostat() {
 	fi
 }
 
+# biostat_dd ARGS...: biostat ARGS while a 16 MiB O_DIRECT dd writes a file
+biostat_dd() {
+	local dir
+	dir=$(io_dir) || skip "no ext4/xfs/btrfs directory to write to"
+	iofile=$dir/biostat-host-test.$$
+	start_biostat "$@"
+	dd if=/dev/zero of="$iofile" bs=1M count=16 oflag=direct status=none
+	# one interval at least (its header in a table, its record in JSON)
+	for _ in $(seq 300); do
+		grep -q 'RSRV/s\|"type":"interval"' "$BATS_TEST_TMPDIR/out" && break
+		sleep 0.1
+	done
+	stop_biostat INT
+}
+
+@test "tables: the default fits 80 columns and names the device; -x every column; -n MAJ:MIN" {
+	need_bpf
+	local dev majmin
+	biostat_dd 0.2
+	# the device dd wrote to, independently: stat's MAJ:MIN and its name in sysfs
+	majmin=$(stat -c '%Hd:%Ld' "$iofile" 2>/dev/null || true)
+	cat "$BATS_TEST_TMPDIR/out"
+	awk 'length($0) > 80 { print "wider than 80: " $0; bad = 1 } END { exit bad }' "$BATS_TEST_TMPDIR/out"
+	grep -q '^BIO_SET  *DEVICE  *\(ALLOC\|SUBM\)/s  *RSRV/s  *WAIT/s  *MAX_us  *FAIL/s  *PUNT/s  *RESC/s$' "$BATS_TEST_TMPDIR/out"
+	# at least one row, none with a MAJ:MIN in DEVICE
+	[ "$(awk '$1 != "BIO_SET" && NF == 9' "$BATS_TEST_TMPDIR/out" | wc -l)" -ge 1 ]
+	if awk '$1 != "BIO_SET" && NF == 9 && $2 ~ /^[0-9]+:[0-9]+$/' "$BATS_TEST_TMPDIR/out" | grep .; then
+		return 1
+	fi
+	if [ -n "$majmin" ] && [ -e "/sys/dev/block/$majmin/uevent" ]; then
+		dev=$(sed -n 's/^DEVNAME=//p' "/sys/dev/block/$majmin/uevent")
+		awk -v d="$dev" '$2 == d { f = 1 } END { exit !f }' "$BATS_TEST_TMPDIR/out"
+	fi
+	biostat_dd -x 0.2
+	grep -q '^BIO_SET  *DEVICE  *\(ALLOC\|SUBM\)/s  *RSRV/s  *WAIT/s  *AVG_us  *MAX_us  *FAIL/s  *PUNT/s  *PUNTD/s  *RESC/s  *RESCD/s$' "$BATS_TEST_TMPDIR/out"
+	grep -q '^BIO_SET  *DEVICE  *POOL  *RESCUER  *\(ALLOCS\|SUBMITTED\)  *RESERVE  *WAITS  *AVG_us  *MAX_us  *FAILS  *PUNTS  *PUNTED  *RESCUES  *RESCUED$' "$BATS_TEST_TMPDIR/out"
+	biostat_dd -n 0.2
+	awk '$1 != "BIO_SET" && NF == 9 { n++; if ($2 !~ /^[0-9]+:[0-9]+$|^-$|^many$/) bad = 1 } END { exit bad || !n }' "$BATS_TEST_TMPDIR/out"
+	if [ -n "$majmin" ]; then grep -q " $majmin " "$BATS_TEST_TMPDIR/out"; fi
+}
+
+@test "-N GLOB shows only the sets whose name matches; -d repeats up to 8 devices" {
+	need_bpf
+	biostat_dd -j -N 'no-such-set*' 0.2
+	jq -e -s 'map(select(.type == "interval" or .type == "summary") | .sets | length) | add == 0' "$BATS_TEST_TMPDIR/out"
+	biostat_dd -j -N 'no-such-set*' -N '*' 0.2
+	jq -e -s 'map(select(.type == "summary") | .sets | length) | add > 0' "$BATS_TEST_TMPDIR/out"
+	run -2 --separate-stderr "$BIOSTAT" -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 1
+	[ "$stderr" = "biostat: at most 8 devices (-d) (see biostat --help)" ]
+}
+
 @test "biostat INTERVAL COUNT stops by itself with a summary and exit 0" {
 	need_bpf
 	run timeout 30 "$BIOSTAT" 0.2 3
@@ -220,7 +271,7 @@ stop_biostat() {
 }
 
 @test "biostat rejects bad input with one line and exit 2" {
-	for args in "-x" "--nosuch" "0" "-1" "abc" "1 0" "1 x" "1 2 3" \
+	for args in "-z" "--nosuch" "0" "-1" "abc" "1 0" "1 x" "1 2 3" \
 		"-d nosuch-device" "-d 4095:1048575" "-p abc" "-p 0" "-p" "-d"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr "$BIOSTAT" $args

@@ -30,6 +30,7 @@
 #include "common.h"
 #include "devices.h"
 #include "events.h"
+#include "globs.h"
 #include "hooks.h"
 #include "json.h"
 #include "parse.h"
@@ -47,8 +48,11 @@ struct opts {
 	long count;			/* 0: until interrupted */
 	bool events, hist, json, stacks, all, timestamp, verbose;
 	bool calibrate;			/* fs_bio_set by a read of our own */
+	bool extended, numeric;		/* -x, -n */
 	long pid;
-	const char *device;
+	const char *devices[BIOSTAT_MAX_DEVS];	/* -d, repeated */
+	size_t ndevices;
+	struct globs names;		/* -N, repeated */
 	int positional;
 };
 
@@ -106,11 +110,14 @@ static const struct argp_option options[] = {
 	{ "events", 'e', NULL, 0, "Print each wait, fail, punt and rescue as it happens (tables only if INTERVAL is given)", 0 },
 	{ "histogram", 'H', NULL, 0, "Print wait-time histograms (log2 usecs)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per line for every view", 0 },
-	{ "device", 'd', "DEV", 0, "Only allocations for DEV: dm name, /dev path or MAJ:MIN", 0 },
+	{ "device", 'd', "DEV", 0, "Only allocations for DEV: dm name, /dev path or MAJ:MIN (repeat for more)", 0 },
+	{ "name", 'N', "GLOB", 0, "Only sets whose name matches GLOB, e.g. 'bp*:biopool' (repeat for more)", 0 },
 	{ "pid", 'p', "PID", 0, "Only allocations by process PID", 0 },
 	{ "stacks", 's', NULL, 0, "Kernel stacks of allocations that waited, with counts (in the summary)", 0 },
 	{ "all", 'a', NULL, 0, "Also list sets that were idle in the interval", 0 },
-	{ "timestamp", 'T', NULL, 0, "Print the time before each report", 0 },
+	{ "timestamp", 'T', NULL, 0, "Print the date and time before each report", 0 },
+	{ "extended", 'x', NULL, 0, "Every column (the default fits 80 columns)", 0 },
+	{ "numeric", 'n', NULL, 0, "Devices as MAJ:MIN, not by name", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf debug output and the hooks chosen", 0 },
 	{ "calibrate", OPT_CALIBRATE, NULL, 0, "Where /proc/kallsyms lacks fs_bio_set, learn its address by reading back a temporary file (biostat's only I/O, off by default)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
@@ -129,6 +136,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 's': o->stacks = true; break;
 	case 'a': o->all = true; break;
 	case 'T': o->timestamp = true; break;
+	case 'x': o->extended = true; break;
+	case 'n': o->numeric = true; break;
 	case 'v': o->verbose = true; break;
 	case OPT_CALIBRATE: o->calibrate = true; break;
 	case 'h':
@@ -139,7 +148,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		printf("%s\n", argp_program_version);
 		exit(EXIT_OK);
 	case 'd':
-		o->device = arg;
+		if (o->ndevices == BIOSTAT_MAX_DEVS)
+			die_usage("at most %d devices (-d)", BIOSTAT_MAX_DEVS);
+		o->devices[o->ndevices++] = arg;
+		break;
+	case 'N':
+		if (globs_add(&o->names, arg))
+			die_usage("at most %d name patterns (-N)", GLOBS_MAX);
 		break;
 	case 'p':
 		if (parse_count(arg, INT_MAX, &o->pid))
@@ -159,7 +174,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		o->positional++;
 		break;
 	case ARGP_KEY_ERROR: {
-		static const char *const with_arg[] = { "-p", "--pid", "-d", "--device", NULL };
+		static const char *const with_arg[] = { "-p", "--pid", "-d", "--device",
+							"-N", "--name", NULL };
 
 		die_option(state, with_arg);
 	}
@@ -263,8 +279,8 @@ static void start(struct biostat *b)
 	struct biostat_bpf *skel;
 
 	devlists_read(&b->dl);
-	if (b->o.device)
-		cfg.kdev = device_arg_kdev(&b->dl, b->o.device);
+	for (size_t i = 0; i < b->o.ndevices; i++)
+		cfg.kdevs[cfg.nkdevs++] = device_arg_kdev(&b->dl, b->o.devices[i]);
 	libbpf_set_print(libbpf_print_fn);
 	require_tracing();
 	setrlimit(RLIMIT_MEMLOCK, &rl);	/* pre-5.11 kernels only */
@@ -295,7 +311,8 @@ static void start(struct biostat *b)
 
 	json_init(&b->j);
 	b->ev = (struct events){ .sets = &b->sets, .j = &b->j,
-				 .stream = b->o.events, .json = b->o.json };
+				 .stream = b->o.events, .json = b->o.json,
+				 .names = &b->o.names };
 	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), events_handle,
 				 &b->ev, NULL);
 	if (!b->rb)
@@ -314,6 +331,9 @@ static void report(struct biostat *b, bool summary, double now)
 	struct report r = {
 		.hist = b->o.hist,
 		.timestamp = b->o.timestamp,
+		.extended = b->o.extended,
+		.numeric = b->o.numeric,
+		.names = &b->o.names,
 		.after_events = b->ev.printed,
 		.now = now,
 		.secs = now - (summary ? b->start : b->last_report),
@@ -399,9 +419,10 @@ static int subcommand_at(int argc, char **argv)
 			return i;
 		if (a[0] != '-' || !strcmp(a, "-") || !strcmp(a, "--"))
 			return 0;
-		/* -d DEV, -p PID, --device DEV, --pid PID, -jd DEV */
+		/* -d DEV, -p PID, -N GLOB, --device DEV, ..., -jd DEV */
 		if (!strcmp(a, "--device") || !strcmp(a, "--pid") ||
-		    (a[1] != '-' && strchr("dp", a[n - 1])))
+		    !strcmp(a, "--name") ||
+		    (a[1] != '-' && strchr("dpN", a[n - 1])))
 			i++;
 	}
 	return 0;

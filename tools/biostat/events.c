@@ -99,6 +99,8 @@ int events_handle(void *ctx, void *data, size_t size)
 	if (!ev->stream)
 		return 0;
 	s = settab_get(ev->sets, e->bs);
+	if (s && !globs_match(ev->names, s->name))
+		return 0;
 	memcpy(comm, e->comm, BIOSTAT_TASK_COMM_LEN);
 	comm[BIOSTAT_TASK_COMM_LEN] = '\0';
 	if (e->dev)

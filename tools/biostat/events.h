@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "globs.h"
 #include "json.h"
 #include "sets.h"
 
@@ -19,6 +20,7 @@ struct events {
 	bool stream;		/* -e: print each event */
 	bool json;		/* -j */
 	bool printed;		/* the events' header is out */
+	const struct globs *names;	/* -N: only the sets matching */
 };
 
 /* ring_buffer__new() callback; ctx is a struct events. */

@@ -117,7 +117,9 @@ static void open_and_set(struct tracer *t, const struct tracer_config *cfg)
 	if (!skel)
 		die_bpf(errno, "cannot open the BPF object");
 	skel->rodata->targ_tgid = cfg->tgid;
-	skel->rodata->targ_dev = cfg->kdev;
+	for (size_t i = 0; i < cfg->nkdevs; i++)
+		skel->rodata->targ_devs[i] = cfg->kdevs[i];
+	skel->rodata->targ_ndevs = (__u32)cfg->nkdevs;
 	skel->rodata->want_stacks = cfg->stacks;
 	skel->rodata->want_events = cfg->events;
 	skel->rodata->nr_cpus = (__u32)cfg->ncpus;

@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
+#include "biostat.h"
 #include "symtab.h"
 
 struct biostat_bpf;
@@ -19,7 +22,8 @@ struct bpf_link;
 /* What the BPF programs filter on, set before they are loaded. */
 struct tracer_config {
 	uint32_t tgid;		/* 0: every process */
-	uint32_t kdev;		/* 0: every device */
+	uint32_t kdevs[BIOSTAT_MAX_DEVS];	/* -d, nkdevs of them */
+	size_t nkdevs;		/* 0: every device */
 	bool stacks;		/* -s: stacks of waits */
 	bool events;		/* -e: stream events */
 	int ncpus;

@@ -6,6 +6,8 @@
  */
 #include "report.h"
 
+#include "globs.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,15 @@ void set_ident_of(const struct uset *s, const struct devlists *dl,
 		id->kname[0] = '\0';
 	if (d && devlist_by_dev(dl->dm, ma, mi, id->dmname, sizeof(id->dmname)))
 		id->dmname[0] = '\0';
+}
+
+const char *set_ident_device(const struct set_ident *id, bool numeric)
+{
+	if (numeric || !id->has_dev || id->multi_dev)
+		return id->dev;
+	if (id->dmname[0])
+		return id->dmname;
+	return id->kname[0] ? id->kname : id->dev;
 }
 
 static void window_of(const struct uset *s, bool summary, struct window *w)
@@ -121,6 +132,8 @@ void report_gather(struct report *r, struct settab *t, struct errs *e,
 		/* all: every live set; a gone one only for what it did */
 		if (!(all && (summary || !s->gone)) && !window_active(&w))
 			continue;
+		if (!globs_match(r->names, s->name))
+			continue;
 		set_ident_of(s, t->dl, &r->rows[r->nrows].id);
 		r->rows[r->nrows++].w = w;
 	}
@@ -186,6 +199,8 @@ void report_gather_stacks(struct report *r, struct settab *t, int wait_fd,
 		id = (__u32)key.stackid;
 		memset(ips, 0, sizeof(ips));
 		if (bpf_map_lookup_elem(stacks_fd, &id, ips))
+			continue;
+		if (s && !globs_match(r->names, s->name))
 			continue;
 		if (r->nstacks == cap) {
 			cap = cap ? cap * 2 : 16;

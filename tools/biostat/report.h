@@ -69,6 +69,9 @@ struct report {
 	bool submissions;	/* fallback: only allocs (submitted) measured */
 	bool hist;		/* -H */
 	bool timestamp;		/* -T */
+	bool extended;		/* -x: every column */
+	bool numeric;		/* -n: devices as MAJ:MIN */
+	const struct globs *names;	/* -N: only the sets matching */
 	bool after_events;	/* a stream of events came before (summary) */
 	double now;		/* CLOCK_MONOTONIC of the report */
 	double secs;		/* length of the window */
@@ -98,6 +101,12 @@ void report_gather_stacks(struct report *r, struct settab *t, int wait_fd,
 			  int stacks_fd);
 
 void report_free(struct report *r);
+
+/*
+ * The DEVICE of a table: the dm name, else the kernel name, else (and with
+ * numeric) MAJ:MIN; "many" or "-" where the set has no one device.
+ */
+const char *set_ident_device(const struct set_ident *id, bool numeric);
 
 /* Who a set is (also for events). */
 void set_ident_of(const struct uset *s, const struct devlists *dl,

@@ -1,73 +1,167 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * report_text.c - the table writer: a report record (report.h) as the
- * iostat-like table, its histograms, stacks and the BPF side's losses.
+ * iostat-like table (80 columns by default, every column with -x), its
+ * histograms, stacks and the BPF side's losses.
  */
 #include "report.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 #include "hist.h"
 
+/*
+ * The columns of the tables.  The default view fits 80 columns (rates and
+ * counts that need more digits widen their row); -x shows every column.
+ */
+enum col { C_POOL, C_RESCUER, C_ALLOCS, C_RESERVE, C_WAITS, C_AVG, C_MAX,
+	   C_FAILS, C_PUNTS, C_PUNTED, C_RESCUES, C_RESCUED };
+
+static const struct column {
+	enum col what;
+	const char *ivl, *sum;	/* headings; NULL: not in that view */
+	bool wide;		/* only with -x */
+} columns[] = {
+	{ C_POOL, NULL, "POOL", true },
+	{ C_RESCUER, NULL, "RESCUER", true },
+	{ C_ALLOCS, "ALLOC/s", "ALLOCS", false },
+	{ C_RESERVE, "RSRV/s", "RESERVE", false },
+	{ C_WAITS, "WAIT/s", "WAITS", false },
+	{ C_AVG, "AVG_us", "AVG_us", true },
+	{ C_MAX, "MAX_us", "MAX_us", false },
+	{ C_FAILS, "FAIL/s", "FAILS", false },
+	{ C_PUNTS, "PUNT/s", "PUNTS", false },
+	{ C_PUNTED, "PUNTD/s", "PUNTED", true },
+	{ C_RESCUES, "RESC/s", "RESCUES", false },
+	{ C_RESCUED, "RESCD/s", "RESCUED", true },
+};
+
+/* Default view: BIO_SET and DEVICE cut to these; -x: padded to them. */
+#define NAME_W 20
+#define DEV_W 9
+#define NAME_W_X 28
+#define DEV_W_X 12
+
+static bool shown(const struct report *r, const struct column *c)
+{
+	if (r->summary && !c->sum)
+		return false;
+	if (!r->summary && !c->ivl)
+		return false;
+	/* the summary's MAX_us is -x only: six counts fit 80 columns */
+	if (!r->extended && r->summary && c->what == C_MAX)
+		return false;
+	return r->extended || !c->wide;
+}
+
+static const char *heading(const struct report *r, const struct column *c)
+{
+	if (c->what == C_ALLOCS && r->submissions)
+		return r->summary ? "SUBMITTED" : "SUBM/s";
+	return r->summary ? c->sum : c->ivl;
+}
+
+/* Numbers: 6 (interval) or 7 (summary) wide, 2 more with -x. */
+static int num_width(const struct report *r, const struct column *c)
+{
+	int w = (r->summary ? 7 : 6) + (r->extended ? 2 : 0);
+	int h = (int)strlen(heading(r, c));
+
+	return h > w ? h : w;
+}
+
+static uint64_t count_of(const struct window *w, enum col what)
+{
+	switch (what) {
+	case C_ALLOCS: return w->allocs;
+	case C_RESERVE: return w->reserve;
+	case C_WAITS: return w->waits;
+	case C_FAILS: return w->fails;
+	case C_PUNTS: return w->punts;
+	case C_PUNTED: return w->punted;
+	case C_RESCUES: return w->rescues;
+	case C_RESCUED: return w->rescued;
+	default: return 0;
+	}
+}
+
+/* One cell: "-" where it is not measured or not known. */
+static void cell(const struct report *r, const struct report_row *row,
+		 const struct column *c, char *buf, size_t n)
+{
+	const struct window *w = &row->w;
+	double v;
+
+	if (c->what == C_POOL) {
+		if (row->id.pool >= 0)
+			snprintf(buf, n, "%d", row->id.pool);
+		else
+			snprintf(buf, n, "-");
+		return;
+	}
+	if (c->what == C_RESCUER) {
+		snprintf(buf, n, "%s", !row->id.known ? "-" :
+			 row->id.rescuer ? "yes" : "no");
+		return;
+	}
+	if (r->submissions && c->what != C_ALLOCS) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	if (c->what == C_AVG || c->what == C_MAX) {
+		v = c->what == C_AVG ? avg_us(w->wait_ns, w->waits) :
+		    (double)w->wait_max_ns / 1000.0;
+		snprintf(buf, n, "%.0f", v);
+		return;
+	}
+	if (r->summary) {
+		snprintf(buf, n, "%llu", (unsigned long long)count_of(w, c->what));
+		return;
+	}
+	v = rate_per_sec(count_of(w, c->what), r->secs);
+	snprintf(buf, n, v < 1000 ? "%.1f" : "%.0f", v);
+}
+
+/* s padded to width w, or, when cut, cut to w with a '~' at its end. */
+static void text_cell(const char *s, int w, bool cut)
+{
+	int len = (int)strlen(s);
+
+	if (cut && len > w)
+		printf("%.*s~", w - 1, s);
+	else
+		printf("%-*s", w, s);
+}
+
 static void header(const struct report *r)
 {
-	const char *allocs = r->summary ? (r->submissions ? "SUBMITTED" : "ALLOCS") :
-				      (r->submissions ? "SUBM/s" : "ALLOC/s");
-
-	if (r->summary)
-		printf("%-24s %-7s %5s %7s %10s %9s %8s %9s %9s %7s %8s %8s %8s %8s\n",
-		       "BIO_SET", "DEVICE", "POOL", "RESCUER", allocs, "RESERVE",
-		       "WAITS", "AVG_us", "MAX_us", "FAILS", "PUNTS", "PUNTED",
-		       "RESCUES", "RESCUED");
-	else
-		printf("%-24s %-7s %9s %8s %7s %9s %9s %7s %7s %8s %7s %8s\n",
-		       "BIO_SET", "DEVICE", allocs, "RSRV/s", "WAIT/s", "AVG_us",
-		       "MAX_us", "FAIL/s", "PUNT/s", "PUNTD/s", "RESC/s", "RESCD/s");
+	text_cell("BIO_SET", r->extended ? NAME_W_X : NAME_W, false);
+	putchar(' ');
+	text_cell("DEVICE", r->extended ? DEV_W_X : DEV_W, false);
+	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
+		if (shown(r, &columns[i]))
+			printf(" %*s", num_width(r, &columns[i]),
+			       heading(r, &columns[i]));
+	putchar('\n');
 }
 
-static void interval_row(const struct report *r, const struct report_row *row)
+static void row_text(const struct report *r, const struct report_row *row)
 {
-	const struct window *w = &row->w;
-	double s = r->secs;
+	char buf[32];
 
-	if (r->submissions) {
-		printf("%-24s %-7s %9.1f %8s %7s %9s %9s %7s %7s %8s %7s %8s\n",
-		       row->id.name, row->id.dev, rate_per_sec(w->allocs, s),
-		       "-", "-", "-", "-", "-", "-", "-", "-", "-");
-		return;
+	text_cell(row->id.name, r->extended ? NAME_W_X : NAME_W, !r->extended);
+	putchar(' ');
+	text_cell(set_ident_device(&row->id, r->numeric),
+		  r->extended ? DEV_W_X : DEV_W, !r->extended);
+	for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+		if (!shown(r, &columns[i]))
+			continue;
+		cell(r, row, &columns[i], buf, sizeof(buf));
+		printf(" %*s", num_width(r, &columns[i]), buf);
 	}
-	printf("%-24s %-7s %9.1f %8.1f %7.1f %9.0f %9.0f %7.1f %7.1f %8.1f %7.1f %8.1f\n",
-	       row->id.name, row->id.dev, rate_per_sec(w->allocs, s),
-	       rate_per_sec(w->reserve, s), rate_per_sec(w->waits, s),
-	       avg_us(w->wait_ns, w->waits), (double)w->wait_max_ns / 1000.0,
-	       rate_per_sec(w->fails, s), rate_per_sec(w->punts, s),
-	       rate_per_sec(w->punted, s), rate_per_sec(w->rescues, s),
-	       rate_per_sec(w->rescued, s));
-}
-
-static void summary_row(const struct report *r, const struct report_row *row)
-{
-	const struct window *w = &row->w;
-	const char *resc = row->id.known ? (row->id.rescuer ? "yes" : "no") : "-";
-	char pool[16] = "-";
-
-	if (row->id.pool >= 0)
-		snprintf(pool, sizeof(pool), "%d", row->id.pool);
-	if (r->submissions) {
-		printf("%-24s %-7s %5s %7s %10llu %9s %8s %9s %9s %7s %8s %8s %8s %8s\n",
-		       row->id.name, row->id.dev, pool, resc,
-		       (unsigned long long)w->allocs, "-", "-", "-", "-", "-",
-		       "-", "-", "-", "-");
-		return;
-	}
-	printf("%-24s %-7s %5s %7s %10llu %9llu %8llu %9.0f %9.0f %7llu %8llu %8llu %8llu %8llu\n",
-	       row->id.name, row->id.dev, pool, resc,
-	       (unsigned long long)w->allocs, (unsigned long long)w->reserve,
-	       (unsigned long long)w->waits, avg_us(w->wait_ns, w->waits),
-	       (double)w->wait_max_ns / 1000.0, (unsigned long long)w->fails,
-	       (unsigned long long)w->punts, (unsigned long long)w->punted,
-	       (unsigned long long)w->rescues, (unsigned long long)w->rescued);
+	putchar('\n');
 }
 
 static void histograms(const struct report *r)
@@ -138,12 +232,8 @@ void report_text(const struct report *r)
 		printf("%s\n", tbuf);
 	}
 	header(r);
-	for (size_t i = 0; i < r->nrows; i++) {
-		if (r->summary)
-			summary_row(r, &r->rows[i]);
-		else
-			interval_row(r, &r->rows[i]);
-	}
+	for (size_t i = 0; i < r->nrows; i++)
+		row_text(r, &r->rows[i]);
 	histograms(r);
 	if (!r->summary)
 		printf("\n");
