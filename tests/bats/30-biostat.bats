@@ -135,6 +135,32 @@ snap_clones() {
 	done
 }
 
+@test "tables name devices and fit 80 columns; -d twice and -N GLOB select sets" {
+	make_brd 32
+	make_stack bp /dev/ram0 1:8 1:16 1:64
+	# bp1 and bp3, not bp2; of those only the target's own sets
+	bs_start bs -j -d bp1 -d /dev/mapper/bp3 -N '*:biopool'
+	bs_start tbl 0.5
+	bs_started bs tbl
+	snap_clones CLONES0
+	write_direct /dev/zero /dev/mapper/bp3 1M 0 $((4 << 20))
+	assert_bp_idle bp3 bp2 bp1
+	snap_clones CLONES1
+	bs_stop bs INT
+	bs_stop tbl INT
+	echo "# -d bp1 -d bp3 -N '*:biopool': $(bs_summary bs | jq -c '[.sets[] | {name, allocs}]')" >&3
+	bs_summary bs | jq -e '[.sets[].name] | sort == ["bp1:biopool", "bp3:biopool"]'
+	for d in bp1 bp3; do
+		bs_count_is bs "$(bs_set_field bs $d allocs)" $((CLONES1[$d] - CLONES0[$d]))
+	done
+	# the default table: 80 columns at most, DEVICE by dm name
+	sed -n '/^Summary/,$p' "$(bs_out tbl)" | sed 's/^/# /' >&3
+	awk 'length($0) > 80 { print "wider than 80: " $0; bad = 1 } END { exit bad }' "$(bs_out tbl)"
+	for d in bp1 bp2 bp3; do
+		awk -v s="$d:biopool" -v d="$d" '$1 == s && $2 == d { f = 1 } END { exit !f }' "$(bs_out tbl)"
+	done
+}
+
 @test "biostat -p PID reports only what that process allocated" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
