@@ -23,6 +23,10 @@ setup() {
 }
 
 teardown() {
+	if [ -n "${nepid:-}" ]; then
+		kill "$nepid" 2>/dev/null || true
+		wait "$nepid" 2>/dev/null || true
+	fi
 	if [ -n "$bspid" ] && kill -0 "$bspid" 2>/dev/null; then
 		kill -KILL "$bspid" 2>/dev/null || true
 	fi
@@ -170,6 +174,78 @@ biostat_dd() {
 	jq -e -s 'map(select(.type == "summary") | .sets | length) | add > 0' "$BATS_TEST_TMPDIR/out"
 	run -2 --separate-stderr "$BIOSTAT" -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 -d 7:0 1
 	[ "$stderr" = "biostat: at most 8 devices (-d) (see biostat --help)" ]
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+wait_for() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# node_exporter PORT DIR: Debian's node_exporter serving DIR's *.prom files
+# on 127.0.0.1:PORT (textfile collector only), until teardown
+node_exporter() {
+	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$2" --web.listen-address="127.0.0.1:$1" \
+		>"$BATS_TEST_TMPDIR/node_exporter.log" 2>&1 &
+	nepid=$!
+	for _ in $(seq 100); do
+		curl -sf "http://127.0.0.1:$1/metrics" >/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/node_exporter.log" >&2
+	return 1
+}
+
+# prom_bios PORT: bios counted in what node_exporter serves now, summed
+prom_bios() {
+	curl -sf "http://127.0.0.1:$1/metrics" >"$BATS_TEST_TMPDIR/scrape" || return 1
+	awk '/^biostat_(submitted_bios|allocations)_total\{/ { s += $NF } END { print s + 0 }' "$BATS_TEST_TMPDIR/scrape"
+}
+
+# prom_bios_above PORT N: node_exporter now serves more than N bios
+prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
+
+@test "--prom FILE: node_exporter serves it, promtool finds it valid, counts rise between scrapes" {
+	need_bpf
+	command -v prometheus-node-exporter >/dev/null && command -v promtool >/dev/null ||
+		skip "no prometheus-node-exporter or promtool (make deps)"
+	local dir=$BATS_TEST_TMPDIR/textfile port=19100 n1 n2 iodir
+	iodir=$(io_dir) || skip "no ext4/xfs/btrfs directory to write to"
+	iofile=$iodir/biostat-host-test.$$
+	mkdir "$dir"
+	node_exporter "$port" "$dir"
+	start_biostat --prom "$dir/biostat.prom" 0.2
+	dd if=/dev/zero of="$iofile" bs=1M count=16 oflag=direct status=none
+	wait_for 30 prom_bios_above "$port" 0
+	n1=$(prom_bios "$port")
+	cp "$BATS_TEST_TMPDIR/scrape" "$BATS_TEST_TMPDIR/scrape1"
+	dd if=/dev/zero of="$iofile" bs=1M count=16 oflag=direct status=none
+	wait_for 30 prom_bios_above "$port" "$n1"
+	n2=$(prom_bios "$port")
+	stop_biostat INT
+	echo "# bios served in scrape 1: $n1, in scrape 2: $n2" >&3
+	grep '^biostat_' "$BATS_TEST_TMPDIR/scrape1" | head -n 12 | sed 's/^/# /' >&3
+	for f in scrape1 scrape; do
+		promtool check metrics <"$BATS_TEST_TMPDIR/$f"
+		grep -qx 'node_textfile_scrape_error 0' "$BATS_TEST_TMPDIR/$f"
+		grep -q '^# TYPE biostat_\(submitted_bios\|allocations\)_total counter$' "$BATS_TEST_TMPDIR/$f"
+		grep -q '^biostat_pool_reserve_bios{bio_set="0x[0-9a-f]*",device="[^"]*",dm_name="[^"]*",name="[^"]*"} [0-9]*$' "$BATS_TEST_TMPDIR/$f"
+	done
+	# only the file, whole: no temporary file left beside it
+	[ "$(ls "$dir")" = biostat.prom ]
+}
+
+@test "--prom FILE that cannot be written: one line and exit 2" {
+	need_bpf
+	run -2 --separate-stderr "$BIOSTAT" --prom /nonexistent-dir/x.prom 0.1 1
+	[[ $stderr == *"biostat: --prom /nonexistent-dir/x.prom: No such file or directory"* ]]
 }
 
 @test "biostat INTERVAL COUNT stops by itself with a summary and exit 0" {

@@ -34,6 +34,7 @@
 #include "hooks.h"
 #include "json.h"
 #include "parse.h"
+#include "prom.h"
 #include "report.h"
 #include "sets.h"
 #include "symtab.h"
@@ -49,6 +50,7 @@ struct opts {
 	bool events, hist, json, stacks, all, timestamp, verbose;
 	bool calibrate;			/* fs_bio_set by a read of our own */
 	bool extended, numeric;		/* -x, -n */
+	const char *prom;		/* --prom FILE */
 	long pid;
 	const char *devices[BIOSTAT_MAX_DEVS];	/* -d, repeated */
 	size_t ndevices;
@@ -104,7 +106,7 @@ static const char doc[] =
 "or a traced function), 2 bad command line or an option this kernel\n"
 "cannot serve, 3 (check) a violation was reported.";
 
-enum { OPT_CALIBRATE = 0x100 };	/* long options only */
+enum { OPT_CALIBRATE = 0x100, OPT_PROM };	/* long options only */
 
 static const struct argp_option options[] = {
 	{ "events", 'e', NULL, 0, "Print each wait, fail, punt and rescue as it happens (tables only if INTERVAL is given)", 0 },
@@ -119,6 +121,7 @@ static const struct argp_option options[] = {
 	{ "extended", 'x', NULL, 0, "Every column (the default fits 80 columns)", 0 },
 	{ "numeric", 'n', NULL, 0, "Devices as MAJ:MIN, not by name", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf debug output and the hooks chosen", 0 },
+	{ "prom", OPT_PROM, "FILE", 0, "Also write the counts since start to FILE every interval, in the Prometheus text format (node_exporter's textfile collector), atomically", 0 },
 	{ "calibrate", OPT_CALIBRATE, NULL, 0, "Where /proc/kallsyms lacks fs_bio_set, learn its address by reading back a temporary file (biostat's only I/O, off by default)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
@@ -140,6 +143,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'n': o->numeric = true; break;
 	case 'v': o->verbose = true; break;
 	case OPT_CALIBRATE: o->calibrate = true; break;
+	case OPT_PROM: o->prom = arg; break;
 	case 'h':
 		/* ARGP_NO_ERRS implies ARGP_NO_EXIT: exit here */
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "biostat");
@@ -175,7 +179,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ERROR: {
 		static const char *const with_arg[] = { "-p", "--pid", "-d", "--device",
-							"-N", "--name", NULL };
+							"-N", "--name", "--prom", NULL };
 
 		die_option(state, with_arg);
 	}
@@ -321,10 +325,35 @@ static void start(struct biostat *b)
 	mono_to_wall(0);	/* fix the offset of wall-clock times now */
 	skel->bss->enabled = true;
 	b->start = b->last_report = mono_now();
+	if (b->o.prom) {
+		struct report none = { .now = b->start };
+
+		if (prom_write(b->o.prom, &none))
+			die_usage("--prom %s: %s", b->o.prom, strerror(errno));
+	}
 	fprintf(stderr, "Tracing bio_sets... Hit Ctrl-C to end.\n");
 }
 
 /* ------------------------------------------------------------ reports */
+
+/* --prom: the counts since start, written atomically (or r if given). */
+static void prom_update(struct biostat *b, const struct report *r)
+{
+	static bool warned;
+	struct report s = { .now = mono_now() };
+
+	if (!r) {
+		s.secs = s.now - b->start;
+		report_gather(&s, &b->sets, &b->errs, true, false);
+		r = &s;
+	}
+	if (prom_write(b->o.prom, r) && !warned) {
+		warn("cannot write %s: %s (tried again each interval)",
+		     b->o.prom, strerror(errno));
+		warned = true;
+	}
+	report_free(&s);
+}
 
 static void report(struct biostat *b, bool summary, double now)
 {
@@ -349,10 +378,15 @@ static void report(struct biostat *b, bool summary, double now)
 		report_json(&b->j, &r);
 	else
 		report_text(&r);
+	if (b->o.prom && summary)
+		prom_update(b, &r);
 	report_free(&r);
 	if (!summary) {
 		settab_next_interval(&b->sets);
 		b->last_report = now;
+		/* after: what it reads belongs to the next interval */
+		if (b->o.prom)
+			prom_update(b, NULL);
 	}
 }
 

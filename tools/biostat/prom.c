@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prom.c - the Prometheus text format writer of --prom FILE (see prom.h).
+ */
+#include "prom.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hist.h"
+
+/* A label value with \, " and newline escaped. */
+static void label(FILE *f, const char *key, const char *v, bool first)
+{
+	fprintf(f, "%s%s=\"", first ? "" : ",", key);
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+static void labels(FILE *f, const struct set_ident *id)
+{
+	char bs[32];
+
+	snprintf(bs, sizeof(bs), "0x%llx", (unsigned long long)id->bs);
+	label(f, "bio_set", bs, true);
+	label(f, "name", id->name, false);
+	label(f, "device", id->dev, false);
+	label(f, "dm_name", id->dmname, false);
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One counter family: a sample per set. */
+static void counter(FILE *f, const struct report *r, const char *name,
+		    const char *help, size_t offset)
+{
+	family(f, name, "counter", help);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const uint64_t *v = (const uint64_t *)((const char *)&r->rows[i].w + offset);
+
+		fprintf(f, "%s{", name);
+		labels(f, &r->rows[i].id);
+		fprintf(f, "} %llu\n", (unsigned long long)*v);
+	}
+}
+
+static void wait_histogram(FILE *f, const struct report *r)
+{
+	static const char name[] = "biostat_wait_seconds";
+
+	family(f, name, "histogram",
+	       "Time allocations slept on an empty reserve (log2 buckets).");
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct report_row *row = &r->rows[i];
+		uint64_t cum = 0, lo, hi;
+		unsigned int last = 0;
+
+		for (unsigned int s = 0; s < BIOSTAT_HIST_SLOTS; s++)
+			if (row->w.hist[s])
+				last = s;
+		for (unsigned int s = 0; s <= last; s++) {
+			cum += row->w.hist[s];
+			/* slot s holds whole usecs lo..hi: below hi + 1 us */
+			log2_slot_bounds(s, &lo, &hi);
+			fprintf(f, "%s_bucket{", name);
+			labels(f, &row->id);
+			fprintf(f, ",le=\"%g\"} %llu\n", (double)(hi + 1) / 1e6,
+				(unsigned long long)cum);
+		}
+		cum = hist_total(row->w.hist, BIOSTAT_HIST_SLOTS);
+		fprintf(f, "%s_bucket{", name);
+		labels(f, &row->id);
+		fprintf(f, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+		fprintf(f, "%s_sum{", name);
+		labels(f, &row->id);
+		fprintf(f, "} %.9f\n", (double)row->w.wait_ns / 1e9);
+		fprintf(f, "%s_count{", name);
+		labels(f, &row->id);
+		fprintf(f, "} %llu\n", (unsigned long long)cum);
+	}
+}
+
+#define W(field) offsetof(struct window, field)
+
+void prom_render(FILE *f, const struct report *r)
+{
+	if (r->submissions) {
+		counter(f, r, "biostat_submitted_bios_total",
+			"Bios submitted, per bio_set (this kernel lets biostat "
+			"count submissions only).", W(allocs));
+	} else {
+		counter(f, r, "biostat_allocations_total",
+			"Bios allocated from the bio_set.", W(allocs));
+		counter(f, r, "biostat_reserve_allocations_total",
+			"Allocations served from the mempool reserve.", W(reserve));
+		counter(f, r, "biostat_waits_total",
+			"Allocations that slept on an empty reserve.", W(waits));
+		counter(f, r, "biostat_failures_total",
+			"Allocations that returned NULL.", W(fails));
+		counter(f, r, "biostat_punts_total",
+			"Punts of queued bios to the rescuer.", W(punts));
+		counter(f, r, "biostat_punted_bios_total",
+			"Bios the punts moved to the rescuer.", W(punted));
+		counter(f, r, "biostat_rescues_total",
+			"Runs of the rescuer.", W(rescues));
+		counter(f, r, "biostat_rescued_bios_total",
+			"Bios the rescuer resubmitted.", W(rescued));
+		wait_histogram(f, r);
+	}
+	family(f, "biostat_pool_reserve_bios", "gauge",
+	       "Size of the bio_set's mempool reserve.");
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (r->rows[i].id.pool < 0)
+			continue;
+		fputs("biostat_pool_reserve_bios{", f);
+		labels(f, &r->rows[i].id);
+		fprintf(f, "} %d\n", r->rows[i].id.pool);
+	}
+	family(f, "biostat_uncounted_total", "counter",
+	       "What biostat's BPF side could not count, by reason: counts "
+	       "may be short by as many.");
+	for (int k = 0; k < BIOSTAT_ERR_NR; k++)
+		if (k != BIOSTAT_ERR_RINGBUF)
+			fprintf(f, "biostat_uncounted_total{reason=\"%s\"} %llu\n",
+				biostat_err_names[k],
+				(unsigned long long)r->errs_total[k]);
+	fprintf(f, "biostat_uncounted_total{reason=\"recursion_misses\"} %llu\n",
+		(unsigned long long)r->misses_total);
+}
+
+int prom_write(const char *path, const struct report *r)
+{
+	size_t n = strlen(path) + sizeof(".XXXXXX");
+	char *tmp = malloc(n);
+	int fd, err;
+	FILE *f;
+
+	if (!tmp)
+		return -1;
+	snprintf(tmp, n, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto fail;
+	/* readable by the collector, which may run as another user */
+	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+		close(fd);
+		goto unlink;
+	}
+	prom_render(f, r);
+	if (fclose(f) || rename(tmp, path))
+		goto unlink;
+	free(tmp);
+	return 0;
+unlink:
+	err = errno;
+	unlink(tmp);
+	errno = err;
+fail:
+	err = errno;
+	free(tmp);
+	errno = err;
+	return -1;
+}
