@@ -114,6 +114,42 @@ snap_clones() {
 	jq -e -s 'any(.[]; .type == "stack" and (.frames | any(startswith("mempool_alloc"))) and .count > 0)' "$(bs_out bs)"
 }
 
+# prom_punts PORT SET: biostat_punts_total of SET (a dm name's biopool set)
+# as node_exporter on 127.0.0.1:PORT serves it now (0 before it shows)
+prom_punts() {
+	wget -q -O - "http://127.0.0.1:$1/metrics" 2>/dev/null |
+		awk -v n="name=\"$2:biopool\"" '/^biostat_punts_total\{/ && index($0, n) { v = $NF } END { print v + 0 }'
+}
+prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
+
+@test "--prom: node_exporter serves the exhausted stack's punts, rising between two scrapes" {
+	command -v prometheus-node-exporter >/dev/null || skip "no node_exporter in the guest"
+	local dir=$BATS_TEST_TMPDIR/textfile p1 p2 writer
+	mkdir "$dir"
+	make_brd 32
+	make_stack bp /dev/ram0 1:8 1:16
+	random_file /tmp/data 16
+	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$dir" --web.listen-address=127.0.0.1:9100 \
+		>/dev/null 2>&1 3>&- & # stopped by teardown (stop_jobs)
+	bs_start prom --prom "$dir/biostat.prom" 0.3
+	bs_started prom
+	bp_fail_alloc always bp1 bp2
+	write_direct /tmp/data /dev/mapper/bp2 1M 3>&- &
+	writer=$!
+	wait_until 60 prom_punts_above 9100 bp2 0
+	p1=$(prom_punts 9100 bp2)
+	wait_until 60 prom_punts_above 9100 bp2 "$p1"
+	p2=$(prom_punts 9100 bp2)
+	echo "# bp2:biopool punts served by node_exporter: $p1, then $p2" >&3
+	wait_pids "writer=$writer"
+	bp_fail_alloc 0 bp1 bp2
+	bs_stop prom INT
+	[ "$(sha_dev /dev/mapper/bp2 16)" = "$(sha_file /tmp/data)" ]
+	# the final file holds the summary's counts
+	grep -q '^biostat_punts_total{.*name="bp2:biopool".*} [1-9]' "$dir/biostat.prom"
+}
+
 @test "biostat -d DEV reports only that device's sets, by dm name, /dev path or MAJ:MIN" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
