@@ -87,6 +87,8 @@ const volatile __u32 targ_tgid = 0;	/* 0: every process */
 /* kernel dev_ts of -d (targ_ndevs of them), none: every device */
 const volatile __u32 targ_devs[BIOSTAT_MAX_DEVS] = {};
 const volatile __u32 targ_ndevs = 0;
+const volatile bool targ_cgroup = false;	/* -c: the "cgroup" map's */
+const volatile __u64 min_wait_ns = 0;	/* -m: waits shown from this long */
 const volatile bool want_stacks = false;
 const volatile bool want_events = false;	/* -e: stream events */
 const volatile __u32 nr_cpus = 1;	/* possible CPUs, for bioset_exit */
@@ -218,6 +220,14 @@ struct {
 	__type(value, __u64);
 } wait_stacks SEC(".maps");
 
+/* -c CGROUP: its directory's fd at index 0 */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BIOSTAT_ERR_NR);
@@ -245,9 +255,16 @@ static __always_inline void err_inc(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
-static __always_inline bool tgid_ok(__u64 id)
+/* -c: the current task is in the cgroup (or below it) */
+static __always_inline bool cgroup_ok(void)
 {
-	return !targ_tgid || (__u32)(id >> 32) == targ_tgid;
+	return !targ_cgroup || bpf_current_task_under_cgroup(&cgroup, 0) == 1;
+}
+
+/* The task passes -p and -c. */
+static __always_inline bool task_ok(__u64 id)
+{
+	return (!targ_tgid || (__u32)(id >> 32) == targ_tgid) && cgroup_ok();
 }
 
 /* The device passes -d: no loop without a -d filter. */
@@ -261,10 +278,12 @@ static __always_inline bool dev_ok(__u32 dev)
 	return false;
 }
 
-/* tgid_ok() for the hot paths: no helper call without a -p filter */
-static __always_inline bool tgid_match(void)
+/* task_ok() for the hot paths: no helper call without a -p or -c filter */
+static __always_inline bool task_match(void)
 {
-	return !targ_tgid || tgid_ok(bpf_get_current_pid_tgid());
+	if (targ_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+		return false;
+	return cgroup_ok();
 }
 
 static __always_inline struct task_state *task_get(bool create)
@@ -426,7 +445,7 @@ static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 {
 	struct task_state *st;
 
-	if (!enabled || !tgid_match())
+	if (!enabled || !task_match())
 		return 0;
 	st = task_get(true);
 	if (!st)
@@ -455,7 +474,7 @@ static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
 			calib_bs = (__u64)bs;
 		return 0;
 	}
-	if (!enabled || !tgid_match())
+	if (!enabled || !task_match())
 		return 0;
 	st = task_get(false);
 	if (st && st->clone_bs == (__u64)bs) {
@@ -542,6 +561,9 @@ static __always_inline void wait_done(struct biostat_counters *c,
 	if (slot >= BIOSTAT_HIST_SLOTS)
 		slot = BIOSTAT_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&c->hist[slot], 1);
+	/* -m: counted above, shown below only from min_wait_ns on */
+	if (dur < min_wait_ns)
+		return;
 	if (want_stacks && f->stackid >= 0) {
 		sk.bs = f->bs;
 		sk.stackid = f->stackid;
@@ -740,7 +762,7 @@ static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
 	struct frame *f;
 	__u32 dev = 0, n = 0;
 
-	if (!enabled || !tgid_ok(id))
+	if (!enabled || !task_ok(id))
 		return 0;
 	st = task_get(false);
 	f = st ? top_frame(st) : NULL;
@@ -775,7 +797,7 @@ static __always_inline int rescue_enter(void *work)
 	struct task_state *st;
 	__u64 bs;
 
-	if (!enabled || !tgid_ok(id))
+	if (!enabled || !task_ok(id))
 		return 0;
 	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
 	if (!dev_ok(set_dev(bs)))
@@ -865,7 +887,7 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work)
 	__u64 bs;
 	__u32 dev;
 
-	if (!enabled || !rescue_fn || !tgid_ok(id) ||
+	if (!enabled || !rescue_fn || !task_ok(id) ||
 	    (__u64)BPF_CORE_READ(work, func) != rescue_fn)
 		return 0;
 	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
@@ -976,7 +998,7 @@ static __always_inline int bio_queue_enter(void *ctx, struct bio *bio)
 			calib_bs = bs;
 		return 0;
 	}
-	if (!enabled || !tgid_ok(id))
+	if (!enabled || !task_ok(id))
 		return 0;
 	bdev = BPF_CORE_READ(bio, bi_bdev);
 	if (bdev)

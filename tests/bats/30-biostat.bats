@@ -150,6 +150,70 @@ prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 	grep -q '^biostat_punts_total{.*name="bp2:biopool".*} [1-9]' "$dir/biostat.prom"
 }
 
+# cgroup_dir: a new directory of the cgroup v2 hierarchy (mounted if need be)
+cgroup_dir() {
+	local cg
+	cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	if [ -z "$cg" ]; then
+		cg=/tmp/cgroup2
+		mkdir -p "$cg"
+		mount -t cgroup2 none "$cg" || return 1
+	fi
+	mkdir "$cg/bats.$$" && echo "$cg/bats.$$"
+}
+
+@test "-m MIN_US shows only the long waits, -s --folded prints flame graph lines, -c counts one cgroup's tasks" {
+	local cg n lo hi mid
+	make_brd 32
+	make_stack bp /dev/ram0 1:8 1:16
+	random_file /tmp/data 8
+	cg=$(cgroup_dir)
+	bp_fail_alloc always bp1 bp2
+	bs_start all -j -e
+	bs_start min -j -e -m 1000
+	bs_start fold -s --folded
+	bs_start cg -j -c "$cg"
+	bs_started all min fold cg
+	snap_clones CLONES0
+	# the first half from a task in the cgroup, the second from outside
+	bash -c 'echo $$ >"$1/cgroup.procs" && exec dd if=/tmp/data of=/dev/mapper/bp2 bs=1M count=4 \
+		iflag=fullblock oflag=direct conv=notrunc status=none' - "$cg" 3>&-
+	assert_bp_idle bp2 bp1
+	snap_clones CLONES1
+	write_direct /tmp/data /dev/mapper/bp2 1M 4M 4M
+	assert_bp_idle bp2 bp1
+	bs_stop all INT
+	bs_stop min INT
+	bs_stop fold INT
+	bs_stop cg INT
+	bp_fail_alloc 0 bp1 bp2
+	rmdir "$cg"
+	[ "$(sha_dev /dev/mapper/bp2 8)" = "$(sha_file /tmp/data)" ]
+
+	# -m 1000: every wait counted, only those of 1 ms or more shown (each
+	# instance times a wait itself: allow 10 % either side)
+	[ "$(bs_set_field min bp2 waits)" -eq "$(bs_set_field all bp2 waits)" ]
+	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1000)' "$(bs_out min)"
+	n=$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(bs_out min)")
+	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1100)] | length' "$(bs_out all)")
+	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 900)] | length' "$(bs_out all)")
+	echo "# -m 1000: $n wait events of $(bs_set_field all bp2 waits) waits on bp2; without -m, $lo >= 1.1 ms, $hi >= 0.9 ms" >&3
+	[ "$n" -ge "$lo" ] && [ "$n" -le "$hi" ]
+
+	# --folded: only folded lines, the set at the root, the mempool sleep in it
+	head -n 3 "$(bs_out fold)" | sed 's/^/# /' >&3
+	[ -s "$(bs_out fold)" ]
+	if grep -vE '^[^ ;]+(;[^ ;]+)+ [0-9]+$' "$(bs_out fold)"; then return 1; fi
+	grep -qE '^bp[12]:biopool;.*;mempool_alloc' "$(bs_out fold)"
+
+	# -c: the top layer's allocations are made by the writer: exactly the
+	# clones of the first half
+	mid=$((CLONES1[bp2] - CLONES0[bp2]))
+	echo "# -c: bp2 allocs $(bs_set_field cg bp2 allocs), clones of the cgroup's writes $mid, of all $(bs_set_field all bp2 allocs)" >&3
+	bs_count_is cg "$(bs_set_field cg bp2 allocs)" "$mid"
+	[ "$(bs_set_field all bp2 allocs)" -gt "$mid" ]
+}
+
 @test "biostat -d DEV reports only that device's sets, by dm name, /dev path or MAJ:MIN" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64

@@ -23,6 +23,8 @@ setup() {
 }
 
 teardown() {
+	[ -z "${cgdir:-}" ] || rmdir "$cgdir" 2>/dev/null || true
+	[ -z "${cgmount:-}" ] || umount "$cgmount" 2>/dev/null || true
 	if [ -n "${nepid:-}" ]; then
 		kill "$nepid" 2>/dev/null || true
 		wait "$nepid" 2>/dev/null || true
@@ -246,6 +248,38 @@ prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
 	need_bpf
 	run -2 --separate-stderr "$BIOSTAT" --prom /nonexistent-dir/x.prom 0.1 1
 	[[ $stderr == *"biostat: --prom /nonexistent-dir/x.prom: No such file or directory"* ]]
+}
+
+@test "-c CGROUP counts only the tasks in that cgroup v2 directory; bad -c, -m and --folded are refused" {
+	need_bpf
+	local cg dir n
+	run -2 --separate-stderr "$BIOSTAT" -c /tmp 1
+	[[ $stderr == "biostat: '/tmp' is not a cgroup v2 directory"* ]]
+	run -2 --separate-stderr "$BIOSTAT" -m 0 1
+	[[ $stderr == "biostat: invalid minimum wait '0'"* ]]
+	run -2 --separate-stderr "$BIOSTAT" --folded 1
+	[[ $stderr == "biostat: --folded is a format of -s"* ]]
+	dir=$(io_dir) || skip "no ext4/xfs/btrfs directory to write to"
+	cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	if [ -z "$cg" ]; then
+		cg=$BATS_TEST_TMPDIR/cg2
+		mkdir "$cg"
+		mount -t cgroup2 none "$cg" || skip "cannot mount cgroup2"
+		cgmount=$cg
+	fi
+	cgdir=$cg/biostat-test.$$
+	mkdir "$cgdir"
+	iofile=$dir/biostat-host-test.$$
+	start_biostat -j -c "$cgdir" 0.2
+	# 8 MiB from inside the cgroup, 64 MiB from outside
+	bash -c 'echo $$ >"$1/cgroup.procs" && exec dd if=/dev/zero of="$2" bs=1M count=8 oflag=direct status=none' - "$cgdir" "$iofile.in"
+	dd if=/dev/zero of="$iofile" bs=1M count=64 oflag=direct status=none
+	rm -f "$iofile.in"
+	stop_biostat INT
+	n=$(tail -n 1 "$BATS_TEST_TMPDIR/out" | jq '[.sets[].allocs] | add // 0')
+	echo "# bios counted in the cgroup: $n (8 MiB written there, 64 MiB outside)" >&3
+	[ "$n" -ge 8 ]
+	[ "$n" -lt 64 ]
 }
 
 @test "biostat INTERVAL COUNT stops by itself with a summary and exit 0" {

@@ -10,14 +10,17 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <linux/types.h>
 
 #include <bpf/bpf.h>
@@ -51,6 +54,9 @@ struct opts {
 	bool calibrate;			/* fs_bio_set by a read of our own */
 	bool extended, numeric;		/* -x, -n */
 	const char *prom;		/* --prom FILE */
+	const char *cgroup;		/* -c CGROUP */
+	long min_wait_us;		/* -m MIN_US */
+	bool folded;			/* --folded */
 	long pid;
 	const char *devices[BIOSTAT_MAX_DEVS];	/* -d, repeated */
 	size_t ndevices;
@@ -106,7 +112,7 @@ static const char doc[] =
 "or a traced function), 2 bad command line or an option this kernel\n"
 "cannot serve, 3 (check) a violation was reported.";
 
-enum { OPT_CALIBRATE = 0x100, OPT_PROM };	/* long options only */
+enum { OPT_CALIBRATE = 0x100, OPT_PROM, OPT_FOLDED };	/* long options only */
 
 static const struct argp_option options[] = {
 	{ "events", 'e', NULL, 0, "Print each wait, fail, punt and rescue as it happens (tables only if INTERVAL is given)", 0 },
@@ -114,6 +120,9 @@ static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line for every view", 0 },
 	{ "device", 'd', "DEV", 0, "Only allocations for DEV: dm name, /dev path or MAJ:MIN (repeat for more)", 0 },
 	{ "name", 'N', "GLOB", 0, "Only sets whose name matches GLOB, e.g. 'bp*:biopool' (repeat for more)", 0 },
+	{ "cgroup", 'c', "CGROUP", 0, "Only allocations by tasks in this cgroup v2 directory (or below it)", 0 },
+	{ "min-wait", 'm', "MIN_US", 0, "Show waits (events, stacks) only from MIN_US microseconds on; counts keep every wait", 0 },
+	{ "folded", OPT_FOLDED, NULL, 0, "With -s: the stacks as folded lines (set;frame;...;frame count) for flamegraph.pl or speedscope", 0 },
 	{ "pid", 'p', "PID", 0, "Only allocations by process PID", 0 },
 	{ "stacks", 's', NULL, 0, "Kernel stacks of allocations that waited, with counts (in the summary)", 0 },
 	{ "all", 'a', NULL, 0, "Also list sets that were idle in the interval", 0 },
@@ -144,6 +153,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'v': o->verbose = true; break;
 	case OPT_CALIBRATE: o->calibrate = true; break;
 	case OPT_PROM: o->prom = arg; break;
+	case OPT_FOLDED: o->folded = true; break;
+	case 'c': o->cgroup = arg; break;
+	case 'm':
+		if (parse_count(arg, 3600L * 1000 * 1000, &o->min_wait_us))
+			die_usage("invalid minimum wait '%s': microseconds, 1 to 3600000000", arg);
+		break;
 	case 'h':
 		/* ARGP_NO_ERRS implies ARGP_NO_EXIT: exit here */
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "biostat");
@@ -179,7 +194,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ERROR: {
 		static const char *const with_arg[] = { "-p", "--pid", "-d", "--device",
-							"-N", "--name", "--prom", NULL };
+							"-N", "--name", "--prom", "-c",
+							"--cgroup", "-m", "--min-wait",
+							NULL };
 
 		die_option(state, with_arg);
 	}
@@ -203,6 +220,10 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		die_usage("invalid arguments");
 	msg_setup("biostat", o->verbose);
 	hooks_env_check();
+	if (o->folded && !o->stacks)
+		die_usage("--folded is a format of -s: give -s too");
+	if (o->folded && o->json)
+		die_usage("--folded is a text format: -j gives the stacks as JSON");
 	if (o->pid) {
 		char p[64];
 
@@ -258,6 +279,20 @@ static __u64 fs_bio_set_address(struct biostat *b)
 	return addr;
 }
 
+/* -c: a directory of the cgroup v2 hierarchy, opened (its fd for BPF). */
+static int cgroup_open(const char *path)
+{
+	struct statfs sfs;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		die_usage("cgroup '%s': %s", path, strerror(errno));
+	if (fstatfs(fd, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		die_usage("'%s' is not a cgroup v2 directory (e.g. "
+			  "/sys/fs/cgroup/system.slice)", path);
+	return fd;
+}
+
 /*
  * Counting submissions only (no fentry, no kprobes): the views of what is
  * not measured are refused, not left empty.
@@ -265,7 +300,7 @@ static __u64 fs_bio_set_address(struct biostat *b)
 static void refuse_unmeasured(const struct opts *o)
 {
 	const char *opt = o->events ? "-e" : o->hist ? "-H" :
-			  o->stacks ? "-s" : NULL;
+			  o->stacks ? "-s" : o->min_wait_us ? "-m" : NULL;
 
 	if (opt)
 		die_refused("%s: this kernel has neither fentry nor kprobes, "
@@ -283,6 +318,11 @@ static void start(struct biostat *b)
 	struct biostat_bpf *skel;
 
 	devlists_read(&b->dl);
+	if (b->o.cgroup) {
+		cfg.cgroup = true;
+		cfg.cgroup_fd = cgroup_open(b->o.cgroup);
+	}
+	cfg.min_wait_ns = (uint64_t)b->o.min_wait_us * 1000;
 	for (size_t i = 0; i < b->o.ndevices; i++)
 		cfg.kdevs[cfg.nkdevs++] = device_arg_kdev(&b->dl, b->o.devices[i]);
 	libbpf_set_print(libbpf_print_fn);
@@ -360,6 +400,7 @@ static void report(struct biostat *b, bool summary, double now)
 	struct report r = {
 		.hist = b->o.hist,
 		.timestamp = b->o.timestamp,
+		.folded = b->o.folded,
 		.extended = b->o.extended,
 		.numeric = b->o.numeric,
 		.names = &b->o.names,
@@ -455,8 +496,9 @@ static int subcommand_at(int argc, char **argv)
 			return 0;
 		/* -d DEV, -p PID, -N GLOB, --device DEV, ..., -jd DEV */
 		if (!strcmp(a, "--device") || !strcmp(a, "--pid") ||
-		    !strcmp(a, "--name") ||
-		    (a[1] != '-' && strchr("dpN", a[n - 1])))
+		    !strcmp(a, "--name") || !strcmp(a, "--prom") ||
+		    !strcmp(a, "--cgroup") || !strcmp(a, "--min-wait") ||
+		    (a[1] != '-' && strchr("dpNcm", a[n - 1])))
 			i++;
 	}
 	return 0;

@@ -120,6 +120,8 @@ static void open_and_set(struct tracer *t, const struct tracer_config *cfg)
 	for (size_t i = 0; i < cfg->nkdevs; i++)
 		skel->rodata->targ_devs[i] = cfg->kdevs[i];
 	skel->rodata->targ_ndevs = (__u32)cfg->nkdevs;
+	skel->rodata->targ_cgroup = cfg->cgroup;
+	skel->rodata->min_wait_ns = cfg->min_wait_ns;
 	skel->rodata->want_stacks = cfg->stacks;
 	skel->rodata->want_events = cfg->events;
 	skel->rodata->nr_cpus = (__u32)cfg->ncpus;
@@ -341,6 +343,14 @@ void tracer_start(struct tracer *t, const struct tracer_config *cfg,
 		load_submissions(t, cfg, -EPERM, "BIOSTAT_HOOKS=tracepoint");
 	else if (!load_full(t, cfg, syms, &err, &what))
 		load_submissions(t, cfg, err, what);
+	/* nothing counts before enabled: the cgroup can come after attach */
+	if (cfg->cgroup) {
+		__u32 zero = 0, fd = (__u32)cfg->cgroup_fd;
+
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.cgroup), &zero,
+					&fd, BPF_ANY))
+			die_bpf(errno, "cannot set the cgroup filter (-c)");
+	}
 }
 
 void tracer_describe(const struct tracer *t)

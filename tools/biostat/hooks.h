@@ -24,6 +24,9 @@ struct tracer_config {
 	uint32_t tgid;		/* 0: every process */
 	uint32_t kdevs[BIOSTAT_MAX_DEVS];	/* -d, nkdevs of them */
 	size_t nkdevs;		/* 0: every device */
+	bool cgroup;		/* -c: only tasks in cgroup_fd's cgroup */
+	int cgroup_fd;
+	uint64_t min_wait_ns;	/* -m: waits shown (events, stacks) from */
 	bool stacks;		/* -s: stacks of waits */
 	bool events;		/* -e: stream events */
 	int ncpus;

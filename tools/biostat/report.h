@@ -70,6 +70,7 @@ struct report {
 	bool hist;		/* -H */
 	bool timestamp;		/* -T */
 	bool extended;		/* -x: every column */
+	bool folded;		/* --folded: stacks as folded lines */
 	bool numeric;		/* -n: devices as MAJ:MIN */
 	const struct globs *names;	/* -N: only the sets matching */
 	bool after_events;	/* a stream of events came before (summary) */

@@ -219,8 +219,47 @@ static void stacks(const struct report *r)
 	}
 }
 
+/* A frame as flame graphs want it: "func_[mod]", no offset, no ';'. */
+static void folded_frame(const char *frame)
+{
+	const char *mod = strstr(frame, " [");
+	size_t n = strcspn(frame, "+ ");
+
+	for (size_t i = 0; i < n; i++)
+		putchar(frame[i] == ';' ? ':' : frame[i]);
+	if (mod)
+		printf("_%s", mod + 1);
+}
+
+/*
+ * --folded: one line per stack that waited, outermost frame first, the
+ * set's name as the root: "set;caller;...;mempool_alloc count".
+ */
+static void stacks_folded(const struct report *r)
+{
+	for (size_t i = 0; i < r->nstacks; i++) {
+		const struct report_stack *st = &r->stacks[i];
+		const char *set = st->have_set ? st->id.name : "?";
+
+		for (const char *c = set; *c; c++)
+			putchar(*c == ';' || *c == ' ' ? '_' : *c);
+		for (size_t k = st->nframes; k > 0; k--) {
+			putchar(';');
+			folded_frame(st->frames[k - 1]);
+		}
+		printf(" %llu\n", (unsigned long long)st->count);
+	}
+}
+
 void report_text(const struct report *r)
 {
+	/* only the stacks, for flamegraph.pl or speedscope to read */
+	if (r->folded) {
+		if (r->summary)
+			stacks_folded(r);
+		fflush(stdout);
+		return;
+	}
 	if (r->summary) {
 		if (r->after_events)
 			putchar('\n');
