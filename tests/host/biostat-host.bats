@@ -393,6 +393,20 @@ prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
 	done
 }
 
+@test "man page: mandoc -Tlint clean; every option of --help and of check --help in it" {
+	command -v mandoc >/dev/null || skip "no mandoc (make deps)"
+	local man=$BATS_TEST_DIRNAME/../../Documentation/biostat.8 o missing=
+	run -0 mandoc -Tlint "$man"
+	[ -z "$output" ]
+	for o in $({ "$BIOSTAT" --help; "$BIOSTAT" check --help; } | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u); do
+		grep -qF -- "${o//-/\\-}" "$man" || missing="$missing $o"
+	done
+	[ -z "$missing" ] || { echo "not in the man page:$missing" >&2; return 1; }
+	# the exit statuses, in both
+	"$BIOSTAT" --help | grep -q '3 (check) a violation'
+	grep -q '^\.SH EXIT STATUS' "$man"
+}
+
 @test "biostat -h and -V exit 0" {
 	run "$BIOSTAT" -h
 	[ "$status" -eq 0 ]
