@@ -129,19 +129,26 @@ static bool cap_eff(unsigned long long *eff)
 }
 
 /*
- * /proc/kallsyms shows this process real addresses: not all zero, as the
- * kernel prints them without CAP_SYSLOG under kernel.kptr_restrict=1 or
- * kernel.perf_event_paranoid >= 2 (and to everyone under kptr_restrict=2).
+ * /proc/kallsyms shows this process real addresses: a text symbol's is
+ * not zero, as the kernel prints them without CAP_SYSLOG under
+ * kernel.kptr_restrict=1 or kernel.perf_event_paranoid >= 2 (and to
+ * everyone under kptr_restrict=2).  The per-CPU symbols that come first
+ * are at 0 even when addresses are shown.
  */
 static bool kallsyms_addresses_shown(void)
 {
-	char line[256];
-	unsigned long long addr = 0;
+	char line[512], type;
+	unsigned long long addr;
 	bool shown = true;	/* unreadable: the load says why later */
 	FILE *f = fopen("/proc/kallsyms", "re");
 
-	if (f && fgets(line, sizeof(line), f))
-		shown = sscanf(line, "%llx", &addr) == 1 && addr != 0;
+	for (int i = 0; f && i < 100000 && fgets(line, sizeof(line), f); i++) {
+		if (sscanf(line, "%llx %c", &addr, &type) != 2 ||
+		    (type != 'T' && type != 't'))
+			continue;
+		shown = addr != 0;
+		break;
+	}
 	if (f)
 		fclose(f);
 	return shown;
