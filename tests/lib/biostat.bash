@@ -28,6 +28,18 @@ _bs_ready() {
 	grep -qE '^(Tracing|Checking)' "$(bs_err "$1")" || ! kill -0 "${BS_PID[$1]}" 2>/dev/null
 }
 
+# _bs_where PID: where a biostat that does not get on is, in the kernel
+# (each thread's state, wait channel and stack), on stderr
+_bs_where() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ -d "$t" ] || continue
+		echo "thread ${t##*/}: $(awk '/^State:/ { print $2, $3 }' "$t/status" 2>/dev/null)" \
+			"wchan $(cat "$t/wchan" 2>/dev/null)" >&2
+		sed 's/^/    /' "$t/stack" >&2 2>/dev/null || true
+	done
+}
+
 # bs_started NAME...: wait (60 s at most) until each instance traces;
 # else its stderr and why, in libbpf's words (the verifier's log when it
 # refused), on stderr
@@ -37,7 +49,8 @@ bs_started() {
 		if ! wait_until 60 _bs_ready "$name" || ! grep -qE '^(Tracing|Checking)' "$(bs_err "$name")"; then
 			echo "biostat $name did not start:" >&2
 			cat "$(bs_err "$name")" >&2
-			biostat -v 1 1 2>&1 | grep -v '^libbpf: \(elf\|sec \|map \|prog .*: found\|CO-RE\)' |
+			_bs_where "${BS_PID[$name]}"
+			timeout 60 biostat -v 1 1 2>&1 | grep -v '^libbpf: \(elf\|sec \|map \|prog .*: found\|CO-RE\)' |
 				tail -n 40 >&2
 			return 1
 		fi
