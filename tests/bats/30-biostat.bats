@@ -359,9 +359,10 @@ cgroup_dir() {
 @test "biostat rejects bad input with one line of error and exit 2" {
 	make_brd 8
 	dm_create bpx "$(biopool_table /dev/ram0)"
-	for args in "-x" "--nosuch" "0" "-1" "abc" "1 0" "1 x" "1 2 3" "-d nosuch-device" \
+	for args in "-z" "--nosuch" "0" "-1" "abc" "1 0" "1 x" "1 2 3" "-d nosuch-device" \
 		"-d /dev/mapper/nosuch" "-d 4095:1048575" "-d /dev/null" "-p abc" "-p 0" \
-		"-p 4194304" "-p" "-d"; do
+		"-p 4194304" "-p" "-d" "-m 0" "-m x" "-c /tmp" "-c" "--folded" "-s --folded -j" \
+		"-N" "--prom" "--prom /nonexistent-dir/x.prom 1 1"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr biostat $args
 		echo "biostat $args -> $status: $stderr"
