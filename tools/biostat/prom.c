@@ -95,31 +95,40 @@ static void wait_histogram(FILE *f, const struct report *r)
 	}
 }
 
-#define W(field) offsetof(struct window, field)
+/* The counters of the full mode: one family each, a sample per set. */
+static const struct counter_def {
+	const char *name, *help;
+	size_t offset;		/* of its count in struct window */
+} counters[] = {
+	{ "biostat_allocations_total", "Bios allocated from the bio_set.",
+	  offsetof(struct window, allocs) },
+	{ "biostat_reserve_allocations_total",
+	  "Allocations served from the mempool reserve.",
+	  offsetof(struct window, reserve) },
+	{ "biostat_waits_total", "Allocations that slept on an empty reserve.",
+	  offsetof(struct window, waits) },
+	{ "biostat_failures_total", "Allocations that returned NULL.",
+	  offsetof(struct window, fails) },
+	{ "biostat_punts_total", "Punts of queued bios to the rescuer.",
+	  offsetof(struct window, punts) },
+	{ "biostat_punted_bios_total", "Bios the punts moved to the rescuer.",
+	  offsetof(struct window, punted) },
+	{ "biostat_rescues_total", "Runs of the rescuer.",
+	  offsetof(struct window, rescues) },
+	{ "biostat_rescued_bios_total", "Bios the rescuer resubmitted.",
+	  offsetof(struct window, rescued) },
+};
 
 void prom_render(FILE *f, const struct report *r)
 {
 	if (r->submissions) {
 		counter(f, r, "biostat_submitted_bios_total",
 			"Bios submitted, per bio_set (this kernel lets biostat "
-			"count submissions only).", W(allocs));
+			"count submissions only).", offsetof(struct window, allocs));
 	} else {
-		counter(f, r, "biostat_allocations_total",
-			"Bios allocated from the bio_set.", W(allocs));
-		counter(f, r, "biostat_reserve_allocations_total",
-			"Allocations served from the mempool reserve.", W(reserve));
-		counter(f, r, "biostat_waits_total",
-			"Allocations that slept on an empty reserve.", W(waits));
-		counter(f, r, "biostat_failures_total",
-			"Allocations that returned NULL.", W(fails));
-		counter(f, r, "biostat_punts_total",
-			"Punts of queued bios to the rescuer.", W(punts));
-		counter(f, r, "biostat_punted_bios_total",
-			"Bios the punts moved to the rescuer.", W(punted));
-		counter(f, r, "biostat_rescues_total",
-			"Runs of the rescuer.", W(rescues));
-		counter(f, r, "biostat_rescued_bios_total",
-			"Bios the rescuer resubmitted.", W(rescued));
+		for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+			counter(f, r, counters[i].name, counters[i].help,
+				counters[i].offset);
 		wait_histogram(f, r);
 	}
 	family(f, "biostat_pool_reserve_bios", "gauge",
