@@ -29,9 +29,14 @@ _bs_ready() {
 }
 
 # _bs_where PID: where a biostat that does not get on is, in the kernel
-# (each thread's state, wait channel and stack), on stderr
+# (each thread's state, wait channel and stack), or how it ended, on stderr
 _bs_where() {
-	local t
+	local t rc=0
+	if ! kill -0 "$1" 2>/dev/null; then
+		wait "$1" || rc=$?
+		echo "it exited with status $rc$( ((rc > 128)) && echo " (signal $((rc - 128)))")" >&2
+		return 0
+	fi
 	for t in /proc/"$1"/task/*; do
 		[ -d "$t" ] || continue
 		echo "thread ${t##*/}: $(awk '/^State:/ { print $2, $3 }' "$t/status" 2>/dev/null)" \
