@@ -21,9 +21,11 @@ setup_file() {
 dkms_build() {
 	. "$BUILD/kernel/$1/kernel.env"
 	local tmp=$BATS_TEST_TMPDIR ver
-	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/kernel/dm-biopool/dkms.conf")
+	ver=$(sed -n '/^[^#]/p' "$TOP/VERSION")
 	mkdir -p "$tmp/src" "$tmp/tree"
 	cp -r "$TOP/kernel/dm-biopool" "$tmp/src/dm-biopool-$ver"
+	cp "$TOP/VERSION" "$tmp/src/dm-biopool-$ver/"
+	sed -i "s/#MODULE_VERSION#/$ver/" "$tmp/src/dm-biopool-$ver/dkms.conf"
 	dkms add -m dm-biopool -v "$ver" --sourcetree "$tmp/src" --dkmstree "$tmp/tree"
 	run dkms build -m dm-biopool -v "$ver" -k "$KVER" --kernelsourcedir "$KHDR" \
 		--sourcetree "$tmp/src" --dkmstree "$tmp/tree"
