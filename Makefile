@@ -154,8 +154,9 @@ uninstall:
 	rm -f $(addprefix $(MODDEST)/,$(MODFILES))
 	[ ! -d $(MODDEST) ] || rmdir $(MODDEST)
 
-dkms-install: install-dkms-source
+dkms-install:
 	@scripts/check-build-deps dkms $(KDIR)
+	@$(MAKE) -s install-dkms-source
 	dkms status -m dm-biopool -v $(VERSION) $(DKMS_FLAGS) | grep -q . || \
 		dkms add -m dm-biopool -v $(VERSION) $(DKMS_FLAGS)
 	dkms build -m dm-biopool -v $(VERSION) -k $(KVER) --kernelsourcedir $(KDIR) $(DKMS_FLAGS)

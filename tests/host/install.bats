@@ -127,6 +127,7 @@ need_install() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"missing build dependencies: kernel headers in /lib/modules/0.0-none/build"* ]]
 	[[ "$output" == *"apt-get install linux-headers-0.0-none"* ]]
+	[ -z "$(files "$d" 2>/dev/null)" ]
 }
 
 # complete_words WORD...: what the installed completion offers for the last
