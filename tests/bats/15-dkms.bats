@@ -34,9 +34,22 @@ teardown_file() {
 	modprobe dm-biopool
 }
 
+# hex FILE: FILE's bytes as one line of hex
+hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+
 @test "the DKMS-built module is the one loaded, with the project's version" {
+	local note usual
 	[ "$(cat /sys/module/dm_biopool/version)" = "$VERSION_WANTED" ]
 	[ "$(cat /sys/module/dm_biopool/srcversion)" = "$(modinfo -F srcversion "$DKMS_KO")" ]
+	# the loaded module's build-id note is in the DKMS-built file, not in
+	# make module's (same source, other build: another build id)
+	note=$(hex /sys/module/dm_biopool/notes/.note.gnu.build-id)
+	[ "${#note}" -ge 72 ]
+	hex "$DKMS_KO" | grep -q "$note"
+	usual=$(modinfo -n dm-biopool)
+	[ -f "$usual" ] && [ "$usual" != "$DKMS_KO" ]
+	run grep -q "$note" <(hex "$usual")
+	[ "$status" -eq 1 ]
 	run dmsetup targets
 	[[ "$output" == *biopool* ]]
 }
