@@ -246,7 +246,8 @@ deb_files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | LC_ALL=C sort; 
 }
 
 @test "lintian: no error and no warning on the packages" {
-	local c=$WORK/pkg/dm-biopool_${VERSION}_$(dpkg --print-architecture).changes
+	local c
+	c=$WORK/pkg/dm-biopool_${VERSION}_$(dpkg --print-architecture).changes
 	[ -f "$c" ] || { echo "no $c: the package build test failed" >&2; return 1; }
 	run lintian --fail-on error,warning "$c"
 	echo "$output"
