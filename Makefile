@@ -10,6 +10,9 @@
 #                   faults, biostat robustness, memory pressure); SEED=N
 #                   replays a run, as it does for make check
 #   make deps       install missing Debian packages
+#   make install    biostat, its man page and bash completion, and the
+#                   module's DKMS source, for this machine (below);
+#                   make uninstall, make dkms-install, make dkms-uninstall
 #   make clean      remove build/
 #
 # KERNELS selects the kernels (default: those with DEFAULT yes in
@@ -40,7 +43,8 @@ $(error KERNELS is empty (supported: $(SUPPORTED_KERNELS)))
 endif
 
 .PHONY: all deps kernels module biostat fuzz check unit-test demo bench stress \
-	checkpatch install clean
+	checkpatch install install-biostat install-dkms-source uninstall dkms-install \
+	dkms-uninstall clean
 
 all: module biostat fuzz
 
@@ -93,9 +97,75 @@ checkpatch: deps
 	@scripts/fetch-checkpatch $(BUILD)/checkpatch
 	@perl $(BUILD)/checkpatch/checkpatch.pl --no-tree --strict --file $(MODSRC)/*.c
 
-install: all
-	install -D -m 0755 $(BUILD)/biostat/biostat $(DESTDIR)$(PREFIX)/sbin/biostat
-	install -D -m 0644 Documentation/biostat.8 $(DESTDIR)$(PREFIX)/share/man/man8/biostat.8
+# --- Installing on this machine (README: Install on your machine) --------
+# make install builds only what it installs, for this machine: biostat
+# against the system's libbpf (dynamically linked) with vmlinux.h from the
+# running kernel's BTF, or from VMLINUX_BTF=FILE, or VMLINUX_H=FILE (e.g. the
+# build/biostat/vmlinux.h of make), into build/install/; no apt, no kernel
+# download, no guest.  It installs
+#   $(PREFIX)/sbin/biostat
+#   $(PREFIX)/share/man/man8/biostat.8
+#   $(PREFIX)/share/bash-completion/completions/biostat
+#   $(DKMS_SRCDIR)/dm-biopool-$(VERSION)/{dkms.conf,Kbuild,Makefile,dm-biopool.c,VERSION}
+# each under DESTDIR.  The module source goes where dkms looks for it
+# (/usr/src), not under PREFIX.  make uninstall removes exactly these.
+# make dkms-install (as root) adds, builds and installs the module with dkms
+# for the running kernel or KVER=<kernel release> (headers in KDIR, by
+# default /lib/modules/KVER/build); make dkms-uninstall removes it from dkms.
+# DKMS_FLAGS adds options to every dkms command (the tests use private
+# --sourcetree, --dkmstree and --installtree; DKMS_SRCDIR must then be the
+# --sourcetree).
+VERSION      := $(shell sed -n '/^[^\#]/p' VERSION)
+DKMS_SRCDIR  ?= /usr/src
+SBINDIR      ?= $(PREFIX)/sbin
+MANDIR       ?= $(PREFIX)/share/man
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+MODDEST      := $(DESTDIR)$(DKMS_SRCDIR)/dm-biopool-$(VERSION)
+MODFILES     := dkms.conf Kbuild Makefile dm-biopool.c VERSION
+INSTALL_VARS := BUILD=$(BUILD)/install/biostat STATIC= PREFIX=$(PREFIX) \
+	SBINDIR=$(SBINDIR) MANDIR=$(MANDIR) BASHCOMPDIR=$(BASHCOMPDIR)
+KVER         ?= $(shell uname -r)
+KDIR         ?= /lib/modules/$(KVER)/build
+
+ifeq ($(VERSION),)
+$(error VERSION holds no version line)
+endif
+
+install: install-biostat install-dkms-source
+
+install-biostat:
+	@scripts/check-build-deps biostat
+	@if [ -n "$(VMLINUX_H)" ]; then src="VMLINUX_H=$(VMLINUX_H)"; \
+	elif [ -n "$(VMLINUX_BTF)" ]; then src="VMLINUX_BTF=$(VMLINUX_BTF)"; \
+	elif [ -r /sys/kernel/btf/vmlinux ]; then src=VMLINUX_BTF=/sys/kernel/btf/vmlinux; \
+	elif [ -f $(BUILD)/biostat/vmlinux.h ]; then src=VMLINUX_H=$(BUILD)/biostat/vmlinux.h; \
+	else echo "make install: this kernel has no BTF (/sys/kernel/btf/vmlinux) and no vmlinux.h was made (make):" \
+		"set VMLINUX_BTF=<a vmlinux with BTF> or VMLINUX_H=<a vmlinux.h>" >&2; exit 1; fi; \
+	$(MAKE) -s -C tools/biostat $(INSTALL_VARS) "$$src" install
+
+install-dkms-source:
+	install -d $(MODDEST)
+	sed 's/#MODULE_VERSION#/$(VERSION)/' $(MODSRC)/dkms.conf >$(MODDEST)/dkms.conf
+	chmod 0644 $(MODDEST)/dkms.conf
+	install -m 0644 $(MODSRC)/Kbuild $(MODSRC)/Makefile $(MODSRC)/dm-biopool.c VERSION $(MODDEST)/
+
+uninstall:
+	@$(MAKE) -s -C tools/biostat $(INSTALL_VARS) uninstall
+	rm -f $(addprefix $(MODDEST)/,$(MODFILES))
+	[ ! -d $(MODDEST) ] || rmdir $(MODDEST)
+
+dkms-install:
+	@scripts/check-build-deps dkms $(KDIR)
+	@$(MAKE) -s install-dkms-source
+	dkms status -m dm-biopool -v $(VERSION) $(DKMS_FLAGS) | grep -q . || \
+		dkms add -m dm-biopool -v $(VERSION) $(DKMS_FLAGS)
+	dkms build -m dm-biopool -v $(VERSION) -k $(KVER) --kernelsourcedir $(KDIR) $(DKMS_FLAGS)
+	dkms install -m dm-biopool -v $(VERSION) -k $(KVER) --kernelsourcedir $(KDIR) $(DKMS_FLAGS)
+
+dkms-uninstall:
+	@command -v dkms >/dev/null || { echo "make dkms-uninstall: dkms is not installed" >&2; exit 1; }
+	! dkms status -m dm-biopool -v $(VERSION) $(DKMS_FLAGS) | grep -q . || \
+		dkms remove -m dm-biopool -v $(VERSION) --all $(DKMS_FLAGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -29,6 +29,11 @@
 
 #define DM_MSG_PREFIX "biopool"
 
+/* from the project's VERSION file, passed by Kbuild */
+#ifndef DM_BIOPOOL_VERSION
+#error "DM_BIOPOOL_VERSION is not set: build through kernel/dm-biopool/Kbuild"
+#endif
+
 #define BIOPOOL_DEFAULT_POOL_SIZE	16
 #define BIOPOOL_MAX_POOL_SIZE		65536
 #define BIOPOOL_MIN_SPLIT_SECTORS	8
@@ -877,3 +882,4 @@ module_exit(dm_biopool_exit);
 
 MODULE_DESCRIPTION(DM_NAME " target cloning bios from a small private bio_set");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(DM_BIOPOOL_VERSION);

@@ -8,6 +8,7 @@
 # unsupported kernel.  scripts/fetch-kernel: 2 bad usage, 1 archive failure
 # (its header).  make: 2 when the Makefile refuses KERNELS ($(error)) or a
 # recipe fails.  bench/run: 2 bad usage, 1 a run failed (its header).
+# scripts/dkms-build and scripts/check-build-deps: 2 bad usage, 1 failed.
 
 bats_require_minimum_version 1.5.0
 
@@ -200,4 +201,20 @@ vmrun() {
 	done
 	run --separate-stderr timeout 60 "$TOP/tests/check" 5.10
 	refused 2 check 'unsupported kernel'
+}
+
+@test "scripts/dkms-build: bad usage, an unsupported kernel, a source without dkms.conf" {
+	run --separate-stderr "$TOP/scripts/dkms-build"
+	refused 2 dkms-build 'usage: dkms-build'
+	run --separate-stderr "$TOP/scripts/dkms-build" 9.9 /nonexistent "$BATS_TEST_TMPDIR/out"
+	refused 2 dkms-build "unsupported kernel '9.9'"
+	run --separate-stderr "$TOP/scripts/dkms-build" 6.12 /nonexistent "$BATS_TEST_TMPDIR/out"
+	refused 1 dkms-build 'no dkms.conf in /nonexistent'
+}
+
+@test "scripts/check-build-deps: bad usage" {
+	run --separate-stderr "$TOP/scripts/check-build-deps"
+	refused 2 check-build-deps 'usage: check-build-deps'
+	run --separate-stderr "$TOP/scripts/check-build-deps" dkms
+	refused 2 check-build-deps 'usage: check-build-deps dkms KDIR'
 }

@@ -42,8 +42,9 @@
 #include "sets.h"
 #include "symtab.h"
 
+/* from the project's VERSION file, passed by tools/biostat/Makefile */
 #ifndef BIOSTAT_VERSION
-#define BIOSTAT_VERSION "0.1"
+#error "BIOSTAT_VERSION is not set: build through tools/biostat/Makefile"
 #endif
 
 struct opts {
