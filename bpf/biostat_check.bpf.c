@@ -238,9 +238,10 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 			ns.held = n;
 			ns.held_max = n;
 			/* a clone belongs to the device of the bio it copies */
-			if (cdev)
+			if (cdev) {
 				ns.dev = cdev;
-			else if (bdev)
+				ns.flags |= BIOSTAT_CHECK_CLONE;
+			} else if (bdev)
 				ns.dev = BPF_CORE_READ(bdev, bd_dev);
 			if (inside)
 				ns.flags |= BIOSTAT_CHECK_IN_SUBMIT;

@@ -50,6 +50,8 @@ struct biostat_check_site {
 
 #define BIOSTAT_CHECK_IN_SUBMIT	(1U << 0)	/* made inside ->submit_bio */
 #define BIOSTAT_CHECK_RESCUER	(1U << 1)	/* the set has a rescuer */
+#define BIOSTAT_CHECK_CLONE	(1U << 2)	/* the violating allocation was a
+						 * clone: dev is the copied bio's */
 
 _Static_assert(sizeof(struct biostat_check_key) % 8 == 0, "biostat_check_key padding");
 _Static_assert(sizeof(struct biostat_check_site) % 8 == 0, "biostat_check_site padding");

@@ -197,6 +197,7 @@ static void set_name(struct check *c, const struct site *s,
 	struct set_desc d = {
 		.bs = s->k.bs,
 		.kdev = s->v.dev,
+		.clone = s->v.flags & BIOSTAT_CHECK_CLONE,
 		.caller = NULL,
 		.ncaller = 0,
 		.fs_bio_set = fsb && ksym_is_data(fsb) ? fsb->addr : 0,
@@ -212,7 +213,7 @@ static void set_name(struct check *c, const struct site *s,
 		d.caller = caller;
 		d.ncaller = j;
 	}
-	describe_set(ks, c->dl.dm, c->dl.blk, &d, buf, n);
+	describe_set(ks, &c->dl, &d, buf, n);
 }
 
 static void dev_name(const struct check *c, __u32 kdev, char *buf, size_t n)
