@@ -589,6 +589,9 @@ static const char owner_syms[] =
 	"ffffffffc0200600 t dispatch_io\t[dm_mod]\n"
 	"ffffffffc0200800 t dm_io\t[dm_mod]\n"
 	"ffffffffc0200a00 t run_io_job\t[dm_mod]\n"
+	"ffffffffc0200c00 t dm_submit_bio\t[dm_mod]\n"
+	"ffffffffc0200e00 t __split_and_process_bio\t[dm_mod]\n"
+	"ffffffffc0201000 t __map_bio\t[dm_mod]\n"
 	"ffffffffc0300000 t crypt_map\t[dm_crypt]\n"
 	"ffffffffc0300200 t crypt_alloc_buffer.constprop.0\t[dm_crypt]\n"
 	"ffffffffc0300400 t kcryptd_crypt\t[dm_crypt]\n"
@@ -599,6 +602,7 @@ static const char owner_syms[] =
 	"ffffffffc0600000 t md_account_bio\t[md_mod]\n"
 	"ffffffffc0600200 t md_super_write\t[md_mod]\n"
 	"ffffffffc0600400 t md_handle_request\t[md_mod]\n"
+	"ffffffffc0600600 t md_write_metadata\t[md_mod]\n"
 	"ffffffffc0700000 t raid5_make_request\t[raid456]\n"
 	"ffffffffc0800000 t use_dmio\t[dm_bufio]\n"
 	"ffffffffc0900000 t pool_map\t[dm_thin_pool]\n";
@@ -643,6 +647,12 @@ static void test_describe_owner(void)
 	const uint64_t crypt_write[] = { TRAMP, ALLOC, 0xffffffffc0300210ULL,
 					 0xffffffffc0300410ULL, 0xffffffff81401010ULL, 0 };
 	const uint64_t dm_tio[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0200210ULL, 0 };
+	/* 6.1: alloc_io() inlined into dm_submit_bio(), alloc_tio() into
+	 * __split_and_process_bio(), itself called from dm_submit_bio() */
+	const uint64_t dm_io61[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0200c10ULL, 0 };
+	const uint64_t dm_tio61[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0200e10ULL,
+				      0xffffffffc0200c10ULL, 0 };
+	const uint64_t dm_other[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0201010ULL, 0 };
 	const uint64_t r1_clone[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0500010ULL,
 				      0xffffffffc0600410ULL, 0 };
 	const uint64_t r1_wclone[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0500210ULL, 0 };
@@ -652,6 +662,7 @@ static void test_describe_owner(void)
 					0xffffffffc0500010ULL, 0 };
 	const uint64_t md_acct[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0600010ULL, 0 };
 	const uint64_t md_sync[] = { TRAMP, ALLOC, 0xffffffffc0600210ULL, 0 };
+	const uint64_t md_sync72[] = { TRAMP, ALLOC, 0xffffffffc0600610ULL, 0 };
 	const uint64_t r5_split[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffffc0700010ULL, 0 };
 	const uint64_t r5_clone[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0700010ULL, 0 };
 	const uint64_t qsplit[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffff81400a10ULL,
@@ -675,6 +686,9 @@ static void test_describe_owner(void)
 	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, crypt_read, 5), "cr0:crypt");
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), false, crypt_write, 6), "cr0:crypt");
 	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_tio, 5), "cr0:dm-core(tio)");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_io61, 5), "cr0:dm-core(io)");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_tio61, 6), "cr0:dm-core(tio)");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_other, 5), "cr0:dm-core");
 	/* md: by array and level, one name per set, whatever the direction */
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_clone, 6), "md0:raid1(clone)");
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_wclone, 5), "md0:raid1(clone)");
@@ -682,6 +696,7 @@ static void test_describe_owner(void)
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_split72, 7), "md0:raid1(split)");
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, md_acct, 5), "md0:raid1(acct)");
 	CHECK_STR(owner_name_of(ks, KDEV(254, 32), false, md_sync, 4), "md0:raid1(sync)");
+	CHECK_STR(owner_name_of(ks, KDEV(254, 32), false, md_sync72, 4), "md0:raid1(sync)");
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r5_split, 6), "md0:raid1(split)");
 	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r5_clone, 5), "md0:raid1(clone)");
 	/* queue splits, whatever copy of the function the compiler made */

@@ -113,6 +113,22 @@ static const char *const kcopyd_funcs[] = {
 	"dm_kcopyd_zero", "dispatch_job", NULL,
 };
 
+/*
+ * dm core's two sets by the allocating function: alloc_io() and
+ * alloc_tio(), or the functions they are inlined into (6.1 inlines
+ * alloc_io() into dm_submit_bio()); a caller of both allocates from io_bs
+ * first (dm_split_and_process_bio() calls alloc_io() before any tio).
+ */
+static const char *const dm_io_callers[] = {
+	"alloc_io", "dm_submit_bio", "dm_split_and_process_bio", NULL,
+};
+
+static const char *const dm_tio_callers[] = {
+	"alloc_tio", "__split_and_process_bio", "__send_duplicate_bios",
+	"alloc_multiple_bios", "__send_empty_flush", "__send_changing_extent_only",
+	"__send_abnormal_io", "__clone_and_map_simple_bio", NULL,
+};
+
 /* modules of md: the array's personality is its level in sysfs */
 static const char *const md_mods[] = {
 	"md_mod", "raid0", "raid1", "raid10", "raid456", "linear", NULL,
@@ -196,7 +212,7 @@ static void owner_of(const struct ksyms *ks, const uint64_t *ips,
 		     unsigned int n, struct owner *o)
 {
 	static const char *const md_acct[] = { "md_account_bio", "md_clone_bio", NULL };
-	static const char *const md_sync[] = { "md_super_write", NULL };
+	static const char *const md_sync[] = { "md_super_write", "md_write_metadata", NULL };
 	static const char *const bc_set[] = { "bch_data_insert_start", NULL };
 	static const char *const bc_det[] = { "detached_dev_do_request", NULL };
 	static const char *const drv_split[] = { "bio_split", "bio_submit_split_bioset", NULL };
@@ -225,13 +241,10 @@ static void owner_of(const struct ksyms *ks, const uint64_t *ips,
 		dmio_label(ks, ips, (unsigned int)fi, n, o->label, sizeof(o->label));
 	} else if (mod_is(c, "dm_mod") || func_name_is(c->name, "alloc_io") ||
 		   func_name_is(c->name, "alloc_tio")) {
-		static const char *const io[] = { "alloc_io", NULL };
-		static const char *const tio[] = { "alloc_tio", NULL };
-
 		o->kind = OWN_DM;
 		snprintf(o->label, sizeof(o->label), "dm-core%s",
-			 stack_has(ks, ips, (unsigned int)fi, n, io) ? "(io)" :
-			 stack_has(ks, ips, (unsigned int)fi, n, tio) ? "(tio)" : "");
+			 in_list(c->name, dm_io_callers) ? "(io)" :
+			 in_list(c->name, dm_tio_callers) ? "(tio)" : "");
 	} else if (c->mod && !strncmp(c->mod, "dm_", 3)) {
 		o->kind = OWN_DM;
 		target_of_mod(c->mod, o->label, sizeof(o->label));
