@@ -622,7 +622,10 @@ static void report_list(struct check *c, struct json *j, int kind,
 		bool ok2 = !get_stack(sfd, s->k.stack_second, ips2);
 		char name[160], dev[160];
 
-		set_name(c, s, ips2, ok2, name, sizeof(name));
+		/* named from the new bio's stack, else the held bio's: both
+		 * are allocations from the set (a stack id can be lost to a
+		 * collision in the stack map) */
+		set_name(c, s, ok2 ? ips2 : ips1, ok2 || ok1, name, sizeof(name));
 		if (!dev_matches(c, s, name))
 			continue;
 		if (kind == 0 && (!i || s->k.bs != l->v[i - 1].k.bs))
