@@ -17,7 +17,7 @@
 
 #define BIOSTAT_TASK_COMM_LEN	16
 #define BIOSTAT_HIST_SLOTS	32	/* log2 buckets of wait time in usecs */
-#define BIOSTAT_CALLER_DEPTH	8	/* stack frames kept for naming a set */
+#define BIOSTAT_CALLER_DEPTH	12	/* stack frames kept for naming a set */
 #define BIOSTAT_MAX_STACK_DEPTH	32	/* frames of a waiting allocation */
 #define BIOSTAT_MAX_SETS	1024	/* bio_sets tracked at once */
 #define BIOSTAT_MAX_TASKS	16384	/* tasks inside a traced function */

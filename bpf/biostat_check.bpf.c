@@ -3,18 +3,32 @@
  * biostat_check.bpf.c - "biostat check": find tasks that allocate a bio
  * from a bio_set while they still hold, unsubmitted, a bio they allocated
  * earlier from the same set, with a gfp mask that may sleep on the
- * set's mempool (the rule in the kernel-doc of bio_alloc_bioset()).
+ * set's mempool (the rule in the kernel-doc of bio_alloc_bioset()), and
+ * tell those apart from hand-offs: a held bio passed to another thread
+ * that submits it.
  *
  * State:
  *  held      bio -> (set, owner tid, generation): every bio allocated
  *            from a bio_set and not yet submitted, freed or queued.
- *  tasksets  (tid, set) -> bios that task holds from that set, and the
- *            stack and gfp of the allocation that made the count leave 0.
+ *  tasksets  (tid, set) -> bios that task holds from that set, the stack
+ *            and gfp of the allocation that made the count leave 0, and
+ *            the last BIOSTAT_CHECK_RECENT bios it allocated from the set.
  *  tgen      tid -> submission generation, bumped when a top-level
  *            submit_bio_noacct() returns (current->bio_list is NULL):
  *            at that point every bio allocated inside ->submit_bio has
  *            been submitted or handed over to I/O that completes without
  *            this task (e.g. dm core's per-io clone, freed at completion).
+ *  pending   held bio -> candidate: an allocation that may sleep, made
+ *            while the task held that bio (the most recent of its last
+ *            bios from the set that is still held).
+ *
+ * A candidate is decided when its held bio's fate is known: when the bio
+ * is submitted (submit_bio_noacct, or it enters or merges into a
+ * request), a clone of it is, or it is put (bio_put), by the task that
+ * allocated it: a violation ("violations" map); by another task: a
+ * hand-off ("handoffs" map): the allocating task did not hold it, it had
+ * passed it to a workqueue or a kthread's list.  A candidate still
+ * pending at the end is reported as undecided.
  *
  * A bio stops being held when
  *  - it is passed to submit_bio_noacct() by any task (the owner is found
@@ -26,11 +40,12 @@
  *  - a clone made from it (bio_alloc_clone) is submitted or enters a
  *    request: its completion then follows the clone's, not the task;
  *  - it was allocated inside ->submit_bio and the top-level submission
- *    that contained it has returned (generation change).
+ *    that contained it has returned (generation change: it no longer
+ *    counts as held, but its entry stays until its fate is seen).
  *
  * Cost per allocation: one lookup in tasksets (plus one in tgen inside
  * ->submit_bio) and one insert in held; a stack is taken only when a
- * task's count for a set leaves 0 and at a violation.
+ * task's count for a set leaves 0 and at a candidate.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -65,6 +80,9 @@ struct taskset {
 	__u32 gen_in;
 	__u32 gfp_first;
 	__s64 stack_first;
+	__u64 recent[BIOSTAT_CHECK_RECENT];	/* last bios allocated */
+	__u32 next;		/* slot of recent[] to write next */
+	__u32 pad;
 };
 
 struct clone_hint {
@@ -101,6 +119,28 @@ struct {
 	__type(key, struct biostat_check_key);
 	__type(value, struct biostat_check_site);
 } violations SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_SITES);
+	__type(key, struct biostat_check_key);
+	__type(value, struct biostat_check_site);
+} handoffs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_PENDING);
+	__type(key, __u64);
+	__type(value, struct biostat_check_pending);
+} pending SEC(".maps");
+
+/* Where a candidate is built (too big for the BPF stack with the rest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct biostat_check_pending);
+} cand_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -170,6 +210,120 @@ int BPF_PROG(ck_clone, struct block_device *bdev, struct bio *src, gfp_t gfp,
 	return 0;
 }
 
+/* Add a decided candidate to the violations or the hand-offs. */
+static __always_inline void commit(void *map, struct biostat_check_pending *p)
+{
+	struct biostat_check_site *site = bpf_map_lookup_elem(map, &p->k);
+
+	if (site) {
+		__sync_fetch_and_add(&site->count, p->v.count);
+		if (p->v.held_max > site->held_max)
+			site->held_max = p->v.held_max;	/* racy, harmless */
+		return;
+	}
+	if (bpf_map_update_elem(map, &p->k, &p->v, BPF_NOEXIST)) {
+		site = bpf_map_lookup_elem(map, &p->k);
+		if (site)
+			__sync_fetch_and_add(&site->count, p->v.count);
+		else
+			cerr_inc(BIOSTAT_CERR_SITES_FULL);
+	}
+}
+
+/*
+ * The held bio a candidate waits on: the most recent of the task's last
+ * bios from the set that it still holds (in the current generation, if
+ * allocated inside ->submit_bio), or 0.
+ */
+static __always_inline __u64 first_held(struct taskset *ts,
+					 struct taskset_key *tk, __u32 gen)
+{
+	for (int i = 1; i <= BIOSTAT_CHECK_RECENT; i++) {
+		__u64 b = ts->recent[(ts->next - i) & (BIOSTAT_CHECK_RECENT - 1)];
+		struct held_bio *h;
+
+		if (!b)
+			continue;
+		h = bpf_map_lookup_elem(&held, &b);
+		if (h && h->tid == tk->tid && h->bs == tk->bs &&
+		    (!h->inside || h->gen == gen))
+			return b;
+	}
+	return 0;
+}
+
+/*
+ * An allocation that may sleep while the task holds n bios from the set:
+ * a candidate, pending on the held bio until that bio's fate is known.
+ */
+static __always_inline void candidate(void *ctx, struct taskset *ts,
+				      struct taskset_key *tk, __u32 gen, __s32 n,
+				      gfp_t gfp, struct block_device *bdev,
+				      __u32 cdev, struct bio_set *bs, bool inside)
+{
+	struct biostat_check_pending *p, *c;
+	__u64 first, id = bpf_get_current_pid_tgid();
+	struct held_bio *h;
+	__u32 zero = 0;
+
+	first = first_held(ts, tk, gen);
+	if (!first) {
+		cerr_inc(BIOSTAT_CERR_NO_FIRST);
+		return;
+	}
+	p = bpf_map_lookup_elem(&pending, &first);
+	if (p) {
+		/* another candidate on the same held bio */
+		__sync_fetch_and_add(&p->v.count, 1);
+		if ((__u32)n > p->v.held_max)
+			p->v.held_max = n;
+		return;
+	}
+	c = bpf_map_lookup_elem(&cand_scratch, &zero);
+	if (!c)
+		return;
+	__builtin_memset(c, 0, sizeof(*c));
+	c->k.bs = (__u64)bs;
+	c->k.stack_first = ts->stack_first;
+	c->k.stack_second = bpf_get_stackid(ctx, &cstacks, 0);
+	if (c->k.stack_second < 0)
+		cerr_inc(BIOSTAT_CERR_STACK);
+	c->v.count = 1;
+	c->v.first_ns = bpf_ktime_get_ns();
+	c->v.pid = id >> 32;
+	c->v.tid = (__u32)id;
+	c->v.gfp_first = ts->gfp_first;
+	c->v.gfp_second = gfp;
+	c->v.held = n;
+	c->v.held_max = n;
+	/* a clone belongs to the device of the bio it copies */
+	if (cdev) {
+		c->v.dev = cdev;
+		c->v.flags |= BIOSTAT_CHECK_CLONE;
+	} else if (bdev) {
+		c->v.dev = BPF_CORE_READ(bdev, bd_dev);
+	}
+	if (inside)
+		c->v.flags |= BIOSTAT_CHECK_IN_SUBMIT;
+	if (BPF_CORE_READ(bs, rescue_workqueue))
+		c->v.flags |= BIOSTAT_CHECK_RESCUER;
+	bpf_get_current_comm(c->v.comm, sizeof(c->v.comm));
+	if (bpf_map_update_elem(&pending, &first, c, BPF_NOEXIST)) {
+		cerr_inc(BIOSTAT_CERR_PENDING_FULL);
+		return;
+	}
+	/*
+	 * Another task may have released the held bio since first_held()
+	 * looked, before the candidate was there for it to decide: then it
+	 * was that task's (a hand-off), decided here by whoever takes the
+	 * entry out first.
+	 */
+	h = bpf_map_lookup_elem(&held, &first);
+	if ((!h || h->tid != tk->tid || h->bs != tk->bs) &&
+	    !bpf_map_delete_elem(&pending, &first))
+		commit(&handoffs, c);
+}
+
 /* ---- bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs) exit ---- */
 
 SEC("fexit/bio_alloc_bioset")
@@ -214,48 +368,8 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 
 	if (n > 0 && !(gfp & GFP_DIRECT_RECLAIM))
 		cerr_inc(BIOSTAT_CERR_NOSLEEP_HELD);
-	if (n > 0 && (gfp & GFP_DIRECT_RECLAIM)) {
-		struct biostat_check_key vk = { .bs = (__u64)bs };
-		struct biostat_check_site *site, ns = {};
-		__u64 id = bpf_get_current_pid_tgid();
-
-		vk.stack_first = ts->stack_first;
-		vk.stack_second = bpf_get_stackid(ctx, &cstacks, 0);
-		if (vk.stack_second < 0)
-			cerr_inc(BIOSTAT_CERR_STACK);
-		site = bpf_map_lookup_elem(&violations, &vk);
-		if (site) {
-			__sync_fetch_and_add(&site->count, 1);
-			if ((__u32)n > site->held_max)
-				site->held_max = n;	/* racy, harmless */
-		} else {
-			ns.count = 1;
-			ns.first_ns = bpf_ktime_get_ns();
-			ns.pid = id >> 32;
-			ns.tid = (__u32)id;
-			ns.gfp_first = ts->gfp_first;
-			ns.gfp_second = gfp;
-			ns.held = n;
-			ns.held_max = n;
-			/* a clone belongs to the device of the bio it copies */
-			if (cdev)
-				ns.dev = cdev;
-			else if (bdev)
-				ns.dev = BPF_CORE_READ(bdev, bd_dev);
-			if (inside)
-				ns.flags |= BIOSTAT_CHECK_IN_SUBMIT;
-			if (BPF_CORE_READ(bs, rescue_workqueue))
-				ns.flags |= BIOSTAT_CHECK_RESCUER;
-			bpf_get_current_comm(ns.comm, sizeof(ns.comm));
-			if (bpf_map_update_elem(&violations, &vk, &ns, BPF_NOEXIST)) {
-				site = bpf_map_lookup_elem(&violations, &vk);
-				if (site)
-					__sync_fetch_and_add(&site->count, 1);
-				else
-					cerr_inc(BIOSTAT_CERR_SITES_FULL);
-			}
-		}
-	}
+	if (n > 0 && (gfp & GFP_DIRECT_RECLAIM))
+		candidate(ctx, ts, &tk, hb.gen, n, gfp, bdev, cdev, bs, inside);
 
 	if (bpf_map_update_elem(&held, &key, &hb, BPF_ANY)) {
 		cerr_inc(BIOSTAT_CERR_HELD_FULL);
@@ -285,7 +399,31 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 		__sync_fetch_and_add(&ts->held_in, 1);
 	else
 		__sync_fetch_and_add(&ts->held_out, 1);
+	/* only this task writes its entry */
+	ts->recent[ts->next & (BIOSTAT_CHECK_RECENT - 1)] = key;
+	ts->next++;
 	return 0;
+}
+
+/*
+ * The fate of a held bio is known, its candidates are decided: the task
+ * that allocated it (owner) submits or frees it now, a violation; any
+ * other task, a hand-off.
+ */
+static __always_inline void decide(__u64 key, __u32 owner)
+{
+	struct biostat_check_pending *p = bpf_map_lookup_elem(&pending, &key), c;
+
+	if (!p)
+		return;
+	/* copied, then taken out: only the one that takes it out commits */
+	__builtin_memcpy(&c, p, sizeof(c));
+	if (bpf_map_delete_elem(&pending, &key))
+		return;
+	if ((__u32)bpf_get_current_pid_tgid() == owner)
+		commit(&violations, &c);
+	else
+		commit(&handoffs, &c);
 }
 
 /*
@@ -301,6 +439,7 @@ static __always_inline __u64 release_one(__u64 key)
 
 	if (!hb)
 		return 0;
+	decide(key, hb->tid);
 	parent = hb->parent;
 	tk.bs = hb->bs;
 	tk.tid = hb->tid;

@@ -12,7 +12,9 @@
 #define BIOSTAT_CHECK_STACK_DEPTH	32	/* frames of each stack */
 #define BIOSTAT_CHECK_MAX_HELD		65536	/* unsubmitted bios tracked */
 #define BIOSTAT_CHECK_MAX_TASKSETS	16384	/* (task, set) pairs holding bios */
-#define BIOSTAT_CHECK_MAX_SITES		4096	/* distinct violations */
+#define BIOSTAT_CHECK_MAX_SITES		4096	/* distinct violations, hand-offs */
+#define BIOSTAT_CHECK_MAX_PENDING	8192	/* candidates not yet decided */
+#define BIOSTAT_CHECK_RECENT		4	/* bios remembered per (task, set) */
 #define BIOSTAT_CHECK_STACKS		8192	/* stack map entries */
 
 /* Indexes of the check object's "cerrs" map. */
@@ -24,10 +26,14 @@ enum biostat_check_err {
 	BIOSTAT_CERR_ALLOCS,		/* (not an error) allocations checked */
 	BIOSTAT_CERR_NOSLEEP_HELD,	/* (not an error) allocations made while
 					 * holding, with a mask that cannot sleep */
+	BIOSTAT_CERR_PENDING_FULL,	/* candidate map full: not decided */
+	BIOSTAT_CERR_NO_FIRST,		/* candidate whose held bio is not among
+					 * the task's last ones: not decided */
 	BIOSTAT_CERR_NR,
 };
 
-/* Key of the "violations" map: one per distinct (set, stack pair). */
+/* Key of the "violations" and "handoffs" maps: one per distinct (set,
+ * stack pair). */
 struct biostat_check_key {
 	__u64 bs;
 	__s64 stack_first;	/* where a still-held bio was allocated */
@@ -50,8 +56,21 @@ struct biostat_check_site {
 
 #define BIOSTAT_CHECK_IN_SUBMIT	(1U << 0)	/* made inside ->submit_bio */
 #define BIOSTAT_CHECK_RESCUER	(1U << 1)	/* the set has a rescuer */
+#define BIOSTAT_CHECK_CLONE	(1U << 2)	/* the violating allocation was a
+						 * clone: dev is the copied bio's */
+
+/*
+ * A candidate (value of the "pending" map, keyed by the held bio): decided
+ * when that bio is submitted or freed, by its owner (a violation) or by
+ * another task (a hand-off).  v.count counts the candidates on that bio.
+ */
+struct biostat_check_pending {
+	struct biostat_check_key k;
+	struct biostat_check_site v;
+};
 
 _Static_assert(sizeof(struct biostat_check_key) % 8 == 0, "biostat_check_key padding");
+_Static_assert(sizeof(struct biostat_check_pending) % 8 == 0, "biostat_check_pending padding");
 _Static_assert(sizeof(struct biostat_check_site) % 8 == 0, "biostat_check_site padding");
 
 #endif /* BIOSTAT_CHECK_H */

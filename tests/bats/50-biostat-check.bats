@@ -11,17 +11,6 @@ load ../lib/init
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# show_violations FILE: one TAP comment line per violation in a JSON output
-show_violations() {
-	jq -r 'select(.type == "violation") |
-		"#   \(.set) dev=\(.dev) comm=\(.comm) held=\(.held_max) n=\(.count) " +
-		"gfp=\(.gfp_first_name)/\(.gfp_second_name) in_submit=\(.in_submit_bio) " +
-		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<")) " +
-		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<"))"' "$1" >&3
-	jq -r 'select(.type == "check_summary") |
-		"#   summary: \(.violations) violation site(s), \(.allocations) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, drops \(.drops)"' "$1" >&3
-}
-
 @test "check: biopool stack, split_sectors:8, default order, under fio: no violation for biopool sets" {
 	local loopdev
 	# over loop, completions are asynchronous: dm core's per-io clones stay

@@ -2,7 +2,8 @@
 # name: started and waited for until it traces (or checks), stopped with
 # its exit status tested, killed in teardown; its output read back (the
 # JSON summary and intervals, events) and the BPF objects left in the
-# kernel.  Output of instance NAME: $BATS_TEST_TMPDIR/bs.NAME.{out,err}.
+# kernel; allocount, the independent count of allocations per bio_set,
+# run beside it and compared with it.  Output of instance NAME: $BATS_TEST_TMPDIR/bs.NAME.{out,err}.
 # Loaded by init.bash.
 # shellcheck shell=bash
 
@@ -147,3 +148,86 @@ bs_count_is() {
 	return 1
 }
 
+
+# ---- the independent count (bench/allocount) ------------------------------------
+
+# allocount: on PATH, or in the checkout's build/bench (tests/vm/run
+# --include $PWD/build/bench)
+ALLOCOUNT=${ALLOCOUNT:-$(command -v allocount || echo "$(cd "$BP_LIB/../.." && pwd)/build/bench/allocount")}
+
+_ac_ready() { grep -q '^attached' "$(bs_err "$1")" || ! kill -0 "${BS_PID[$1]}" 2>/dev/null; }
+
+# ac_start NAME: allocount in the background as instance NAME (stopped
+# with bs_stop NAME, killed by bs_kill_all), counting when it returns
+ac_start() {
+	"$ALLOCOUNT" >"$(bs_out "$1")" 2>"$(bs_err "$1")" 3>&- &
+	BS_PID[$1]=$!
+	wait_until 60 _ac_ready "$1" && grep -q '^attached' "$(bs_err "$1")" ||
+		{ echo "allocount did not start: $(cat "$(bs_err "$1")")" >&2; return 1; }
+}
+
+# bs_counts_match BS AC: every set in biostat instance BS's summary
+# allocated exactly as many bios as allocount instance AC counted for its
+# address, and every set AC counted is in BS's summary with that count
+# (short by no more than the recursion misses both report); one TAP line
+# per set: name, allocs, the independent count, rescuer
+bs_counts_match() {
+	local rows
+	rows=$(bs_summary "$1" | jq -r --slurpfile ac "$(bs_out "$2")" '
+		($ac | map(select(.bio_set)) | map({(.bio_set): .allocs}) | add // {}) as $n |
+		(($ac | map(.recursion_misses // 0) | add) + (.errors.recursion_misses // 0)) as $m |
+		([.sets[] | {(.bio_set): .}] | add // {}) as $b |
+		(($n | keys) + ($b | keys) | unique)[] as $k |
+		($b[$k].allocs // 0) as $x | ($n[$k] // 0) as $y |
+		"\($b[$k].name // "(not in biostat)") \($x) \($y) \($m) \($b[$k].rescuer // false)"')
+	echo "$rows" | awk '{ printf "#   %-28s allocs %6d independent %6d rescuer %s\n", $1, $2, $3, $5 }' >&3
+	echo "$rows" | awk '{ d = $2 - $3; if (d < 0) d = -d; if (d > $4) { print "count mismatch: " $0; bad = 1 } }
+		END { exit bad }' >&2
+}
+
+# bs_names NAME: the names of the sets in instance NAME's summary that
+# allocated, one per line
+bs_names_allocated() { bs_summary "$1" | jq -r '.sets[] | select(.allocs > 0) | .name'; }
+
+# assert_names_match NAME REGEX: every set instance NAME saw allocate has a
+# name matching REGEX (extended, anchored)
+assert_names_match() {
+	local bad
+	bad=$(bs_names_allocated "$1" | grep -Evx "$2" || true)
+	[ -z "$bad" ] || { echo "sets not named as the rules say: $bad" >&2; return 1; }
+}
+
+# same_names NAME DEV1 DEV2: the sets named after DEV1 and after DEV2 are
+# the same once the device is taken out of the name (the same I/O in
+# another order names the same sets)
+same_names() {
+	local a b
+	a=$(bs_names_allocated "$1" | sed -n "s/^$2:/DEV:/p" | sort)
+	b=$(bs_names_allocated "$1" | sed -n "s/^$3:/DEV:/p" | sort)
+	echo "#   $2 and $3: $(echo $a)" >&3
+	[ -n "$a" ] && [ "$a" = "$b" ] || { echo "$2: $a; $3: $b" >&2; return 1; }
+}
+
+# ---- biostat check's output ----------------------------------------------------------
+
+# show_violations FILE: one TAP comment line per violation and hand-off in
+# a JSON output of biostat check, and its summary
+show_violations() {
+	jq -r 'select(.type == "violation" or .type == "handoff" or .type == "undecided") |
+		"#   \(.type) \(.set) dev=\(.dev) comm=\(.comm) held=\(.held_max) n=\(.count) " +
+		"gfp=\(.gfp_first_name)/\(.gfp_second_name) in_submit=\(.in_submit_bio) " +
+		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<")) " +
+		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<"))"' "$1" >&3
+	jq -r 'select(.type == "check_summary") |
+		"#   summary: \(.violations) violation site(s), \(.handoffs) hand-off(s), \(.undecided) undecided, \(.allocations) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, drops \(.drops)"' "$1" >&3
+}
+
+# check_only_violations NAME REGEX: instance NAME of biostat check exited 3
+# (bs_stop NAME INT 3 first) and every violation it reported is of a set
+# whose name matches REGEX, at least one
+check_only_violations() {
+	local sets bad
+	sets=$(jq -r 'select(.type == "violation") | .set' "$(bs_out "$1")")
+	bad=$(grep -Evx "$2" <<<"$sets" || true)
+	[ -n "$sets" ] && [ -z "$bad" ] || { echo "violations: ${sets:-none}; not $2: $bad" >&2; return 1; }
+}

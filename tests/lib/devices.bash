@@ -1,6 +1,8 @@
 # tests/lib/devices.bash: block devices, device-mapper devices and biopool
 # stacks: backing devices (brd, loop) made and removed, dm devices created
-# and all removed, biopool tables and stacks, the fault-injection release,
+# and all removed, the kernel's own stacking drivers (md arrays with mdadm,
+# bcache with make-bcache, dm-crypt and dm-thin with dmsetup) made and
+# removed top first, biopool tables and stacks, the fault-injection release,
 # the status line of a biopool device read (bp_read, bp_stat) and the idle
 # predicate and assertion on it, refusal of bad tables, and where the table
 # fuzzer (dmfuzz) is.  Loaded by init.bash.
@@ -201,6 +203,80 @@ assert_bp_idle() {
 			return 1
 		fi
 	done
+}
+
+# ---- the kernel's own stacking drivers ----------------------------------------------------
+
+# make_md NAME LEVEL DEV...: an md array /dev/NAME (a DEV may be "missing":
+# degraded), no bitmap, no initial resync
+make_md() {
+	local name=$1 level=$2
+	shift 2
+	modprobe md-mod
+	mdadm --create "/dev/$name" --run --quiet --level="$level" --raid-devices=$# \
+		--metadata=1.2 --bitmap=none --assume-clean "$@" </dev/null || return
+	wait_until 10 test -b "/dev/$name"
+}
+
+# md_clean NAME: the array is idle and marked clean (md writes its
+# superblock on its own a moment after the last write: safe_mode_delay)
+md_clean() { [ "$(cat "/sys/block/$1/md/array_state")" = clean ]; }
+
+# make_crypt NAME DEV: dm-crypt, aes-xts-plain64 with a fixed key, over DEV
+make_crypt() {
+	modprobe -a dm-crypt xts ecb 2>/dev/null
+	modprobe aesni-intel 2>/dev/null || true # else the generic AES
+	dm_create "$1" "0 $(sectors "$2") crypt aes-xts-plain64 $(printf '%064x' 7) 0 $2 0"
+}
+
+# make_thin_pool NAME META DATA: a thin pool of 64 KiB blocks (new blocks
+# zeroed by kcopyd); make_thin NAME POOL ID MIB: a thin device on it
+make_thin_pool() {
+	modprobe dm-thin-pool
+	dd if=/dev/zero of="$2" bs=4k count=1 oflag=direct status=none &&
+		dm_create "$1" "0 $(sectors "$3") thin-pool $2 $3 128 0"
+}
+make_thin() {
+	dmsetup message "$2" 0 "create_thin $3" &&
+		dm_create "$1" "0 $(($4 * 2048)) thin /dev/mapper/$2 $3"
+}
+
+# make_bcache BACKING CACHE: a bcache device over BACKING, cached on CACHE
+# (16 KiB buckets: the kernel wants 1024 buckets at least, 16 MiB of
+# cache), writethrough, every I/O cached (no sequential bypass), attached
+# to its cache set; prints its name (bcacheN)
+make_bcache() {
+	local b sys
+	modprobe bcache
+	make-bcache --bucket 16k -B "$1" -C "$2" >/dev/null || return
+	echo "$2" >/sys/fs/bcache/register || return
+	echo "$1" >/sys/fs/bcache/register || return
+	sys=/sys/dev/block/$(majmin "$1")/bcache
+	wait_until 10 test -e "$sys/dev" || return
+	wait_until 10 grep -qv 'no cache' "$sys/state" || return
+	b=$(basename "$(readlink -f "$sys/dev")")
+	wait_until 10 test -b "/dev/$b" || return
+	echo 0 >"/sys/block/$b/bcache/sequential_cutoff"
+	echo "$b"
+}
+
+no_bcache() { ! compgen -G '/sys/block/bcache*' >/dev/null && ! compgen -G '/sys/fs/bcache/*-*' >/dev/null; }
+
+# stack_cleanup: for teardown: what the tests of the kernel's drivers
+# made goes away, top first: filesystems under /mnt, bcache devices and
+# cache sets, dm devices on top, md arrays, dm devices below
+stack_cleanup() {
+	local f
+	for f in $(awk '$2 ~ "^/mnt/" { print $2 }' /proc/mounts); do umount "$f"; done
+	for f in /sys/block/bcache*/bcache/stop /sys/fs/bcache/*-*/unregister; do
+		[ -e "$f" ] && echo 1 >"$f"
+	done
+	wait_until 20 no_bcache || true
+	dm_cleanup
+	for f in /dev/md[0-9]*; do
+		[ -b "$f" ] && mdadm --stop "$f" >/dev/null 2>&1
+	done
+	dm_cleanup
 }
 
 # ---- the table and message fuzzer ------------------------------------------------------

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Name resolution: /proc/kallsyms parsing and lookup, device listings,
- * what -d accepts, and naming bio_sets.
+ * what -d accepts, and naming bio_sets (by symbol, owner and device).
  */
 #include "unit.h"
 #include "devices.h"
@@ -413,6 +413,18 @@ static void test_devlists(void)
 	CHECK(devlist_by_dev(blk_list, 254, 0, NULL, 0) == 0);
 	CHECK(devlist_by_dev(dm_list, 253, 2, name, 4) == 0);
 	CHECK_STR(name, "my-");
+	/* "WORD WORD" pairs: every value of a key, in order */
+	CHECK(devpairs_get("ram0 dm-0\nram00 dm-9\nram0 md0", "ram0", 0, name,
+			   sizeof(name)) == 0);
+	CHECK_STR(name, "dm-0");
+	CHECK(devpairs_get("ram0 dm-0\nram00 dm-9\nram0 md0", "ram0", 1, name,
+			   sizeof(name)) == 0);
+	CHECK_STR(name, "md0");
+	CHECK(devpairs_get("ram0 dm-0\nram00 dm-9\nram0 md0", "ram0", 2, name,
+			   sizeof(name)) == -1);
+	CHECK(devpairs_get("ram0 \nram0", "ram0", 0, name, sizeof(name)) == -1);
+	CHECK(devpairs_get(NULL, "ram0", 0, name, sizeof(name)) == -1);
+	CHECK(devpairs_get("md0 raid1", "md0", 0, NULL, 0) == 0);
 }
 
 static void test_resolve_device_arg(void)
@@ -455,8 +467,11 @@ static const char *name_of(const struct ksyms *ks, uint64_t bs, uint32_t kdev,
 		.bs = bs, .kdev = kdev, .caller = caller, .ncaller = n,
 		.fs_bio_set = fsbs,
 	};
+	struct devlists dl = {
+		.blk = (char *)blk_list, .dm = (char *)dm_list,
+	};
 
-	*rule = describe_set(ks, dm_list, blk_list, &d, buf, sizeof(buf));
+	*rule = describe_set(ks, &dl, &d, buf, sizeof(buf));
 	return buf;
 }
 
@@ -486,6 +501,7 @@ static void test_describe_set(void)
 	const uint64_t split[] = { 0xffffffff81400450ULL, 0xffffffff81400630ULL,
 				   0xffffffff81400830ULL };
 	const uint64_t bcache[] = { 0xffffffff814000d1ULL, 0xffffffffc0400010ULL };
+	const uint64_t other[] = { 0xffffffff814000d1ULL, 0xffffffffc0600010ULL };
 	const uint64_t plumbing_only[] = { 0xffffffff814000d1ULL, 0xffffffffc0650000ULL };
 	int rule;
 
@@ -521,9 +537,13 @@ static void test_describe_set(void)
 	CHECK(rule == 4);
 	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(253, 1), split, 3, 0, &rule),
 		  "bp1:queue-split");
-	/* 5: not dm: the allocating function */
+	/* bcache with no bcache device known: the owner, not vda */
 	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(254, 0), bcache, 2, 0, &rule),
-		  "bch_data_insert[bcache]");
+		  "?:bcache");
+	CHECK(rule == 3);
+	/* 5: no owner known: the allocating function */
+	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(254, 0), other, 2, 0, &rule),
+		  "last_fn[lastmod]");
 	CHECK(rule == 5);
 	/* 6: nothing else known */
 	CHECK_STR(name_of(ks, 0xffff888003000000ULL, KDEV(254, 0), plumbing_only, 2, 0,
@@ -553,6 +573,152 @@ static void test_describe_set(void)
 	ksyms_free(ks);
 }
 
+/* Symbols and devices of md, dm-crypt, dm-io, bcache and queue splits. */
+static const char owner_syms[] =
+	"ffffffff81400000 T bio_alloc_bioset\n"
+	"ffffffff81400400 T bio_alloc_clone\n"
+	"ffffffff81400600 T bio_split\n"
+	"ffffffff81400800 T bio_submit_split_bioset\n"
+	"ffffffff81400a00 t bio_submit_split.part.0\n"
+	"ffffffff81400c00 T __bio_split_to_limits\n"
+	"ffffffff81401000 T process_one_work\n"
+	"ffffffff82000000 D _sdata\n"
+	"ffffffffc0200000 t alloc_io\t[dm_mod]\n"
+	"ffffffffc0200200 t alloc_tio.isra.0\t[dm_mod]\n"
+	"ffffffffc0200400 t do_region\t[dm_mod]\n"
+	"ffffffffc0200600 t dispatch_io\t[dm_mod]\n"
+	"ffffffffc0200800 t dm_io\t[dm_mod]\n"
+	"ffffffffc0200a00 t run_io_job\t[dm_mod]\n"
+	"ffffffffc0200c00 t dm_submit_bio\t[dm_mod]\n"
+	"ffffffffc0200e00 t __split_and_process_bio\t[dm_mod]\n"
+	"ffffffffc0201000 t __map_bio\t[dm_mod]\n"
+	"ffffffffc0300000 t crypt_map\t[dm_crypt]\n"
+	"ffffffffc0300200 t crypt_alloc_buffer.constprop.0\t[dm_crypt]\n"
+	"ffffffffc0300400 t kcryptd_crypt\t[dm_crypt]\n"
+	"ffffffffc0400000 t bch_data_insert_start\t[bcache]\n"
+	"ffffffffc0400200 t cached_dev_write\t[bcache]\n"
+	"ffffffffc0500000 t raid1_read_request\t[raid1]\n"
+	"ffffffffc0500200 t raid1_write_request\t[raid1]\n"
+	"ffffffffc0600000 t md_account_bio\t[md_mod]\n"
+	"ffffffffc0600200 t md_super_write\t[md_mod]\n"
+	"ffffffffc0600400 t md_handle_request\t[md_mod]\n"
+	"ffffffffc0600600 t md_write_metadata\t[md_mod]\n"
+	"ffffffffc0700000 t raid5_make_request\t[raid456]\n"
+	"ffffffffc0800000 t use_dmio\t[dm_bufio]\n"
+	"ffffffffc0900000 t pool_map\t[dm_thin_pool]\n";
+
+/* cr0 (dm-0) on md0 on vdb and vdc; bp1 (dm-1) on ram0; bcache0 on
+ * bp1, cached on ram1; pool (dm-2) on ram2 */
+static const char own_blk[] =
+	"vdb 254:16\nvdc 254:32\nmd0 9:0\ndm-0 253:0\nram0 1:0\n"
+	"dm-1 253:1\nbcache0 252:0\nram1 1:1\nram2 1:2\ndm-2 253:2\n";
+static const char own_dm[] = "cr0 253:0\nbp1 253:1\npool 253:2\n";
+static const char own_holders[] =
+	"vdb md0\nvdc md0\nmd0 dm-0\nram0 dm-1\ndm-1 bcache0\n"
+	"ram1 bcache0\nram2 dm-2\n";
+static const char own_md[] = "md0 raid1\n";
+
+static const char *owner_name_of(const struct ksyms *ks, uint32_t kdev,
+				 bool clone, const uint64_t *ips, unsigned int n)
+{
+	static char buf[128];
+	struct set_desc d = {
+		.bs = 0xffff888004000000ULL, .kdev = kdev, .clone = clone,
+		.caller = ips, .ncaller = n,
+	};
+	struct devlists dl = {
+		.blk = (char *)own_blk, .dm = (char *)own_dm,
+		.holders = (char *)own_holders, .md = (char *)own_md,
+	};
+
+	describe_set(ks, &dl, &d, buf, sizeof(buf));
+	return buf;
+}
+
+#define TRAMP	0xffffffffc0650000ULL	/* a BPF trampoline */
+#define ALLOC	0xffffffff81400009ULL	/* bio_alloc_bioset+0x9 */
+#define CLONE	0xffffffff81400423ULL	/* bio_alloc_clone+0x23 */
+#define SPLIT	0xffffffff81400611ULL	/* bio_split+0x11 */
+
+static void test_describe_owner(void)
+{
+	struct ksyms *ks = ksyms_parse(owner_syms, sizeof(owner_syms) - 1);
+	const uint64_t crypt_read[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0300010ULL, 0 };
+	const uint64_t crypt_write[] = { TRAMP, ALLOC, 0xffffffffc0300210ULL,
+					 0xffffffffc0300410ULL, 0xffffffff81401010ULL, 0 };
+	const uint64_t dm_tio[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0200210ULL, 0 };
+	/* 6.1: alloc_io() inlined into dm_submit_bio(), alloc_tio() into
+	 * __split_and_process_bio(), itself called from dm_submit_bio() */
+	const uint64_t dm_io61[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0200c10ULL, 0 };
+	const uint64_t dm_tio61[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0200e10ULL,
+				      0xffffffffc0200c10ULL, 0 };
+	const uint64_t dm_other[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0201010ULL, 0 };
+	const uint64_t r1_clone[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0500010ULL,
+				      0xffffffffc0600410ULL, 0 };
+	const uint64_t r1_wclone[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0500210ULL, 0 };
+	/* 6.1, 6.12: raid1's bio_split(); 7.2: bio_submit_split_bioset() */
+	const uint64_t r1_split[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffffc0500010ULL, 0 };
+	const uint64_t r1_split72[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffff81400810ULL,
+					0xffffffffc0500010ULL, 0 };
+	const uint64_t md_acct[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0600010ULL, 0 };
+	const uint64_t md_sync[] = { TRAMP, ALLOC, 0xffffffffc0600210ULL, 0 };
+	const uint64_t md_sync72[] = { TRAMP, ALLOC, 0xffffffffc0600610ULL, 0 };
+	const uint64_t r5_split[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffffc0700010ULL, 0 };
+	const uint64_t r5_clone[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0700010ULL, 0 };
+	const uint64_t qsplit[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffff81400a10ULL,
+				    0xffffffff81400c10ULL, 0xffffffffc0600410ULL, 0 };
+	const uint64_t qsplit72[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffff81400810ULL,
+				      0xffffffff81400a10ULL, 0xffffffffc0600410ULL, 0 };
+	const uint64_t bc_insert[] = { TRAMP, ALLOC, CLONE, SPLIT, 0xffffffffc0400010ULL, 0 };
+	const uint64_t bc_write[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0400210ULL, 0 };
+	const uint64_t kcopyd[] = { TRAMP, ALLOC, 0xffffffffc0200410ULL, 0xffffffffc0200610ULL,
+				    0xffffffffc0200810ULL, 0xffffffffc0200a10ULL,
+				    0xffffffff81401010ULL, 0 };
+	const uint64_t bufio[] = { TRAMP, ALLOC, 0xffffffffc0200410ULL, 0xffffffffc0200610ULL,
+				   0xffffffffc0200810ULL, 0xffffffffc0800010ULL, 0 };
+	const uint64_t dmio[] = { TRAMP, ALLOC, 0xffffffffc0200410ULL, 0xffffffffc0200810ULL, 0 };
+
+	CHECK(ks != NULL);
+	if (!ks)
+		return;
+	/* dm-crypt: the same name whether a read (a clone of the bio sent to
+	 * cr0) or a write (a new bio for md0, below) came first */
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, crypt_read, 5), "cr0:crypt");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), false, crypt_write, 6), "cr0:crypt");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_tio, 5), "cr0:dm-core(tio)");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_io61, 5), "cr0:dm-core(io)");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_tio61, 6), "cr0:dm-core(tio)");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, dm_other, 5), "cr0:dm-core");
+	/* md: by array and level, one name per set, whatever the direction */
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_clone, 6), "md0:raid1(clone)");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_wclone, 5), "md0:raid1(clone)");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_split, 6), "md0:raid1(split)");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r1_split72, 7), "md0:raid1(split)");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, md_acct, 5), "md0:raid1(acct)");
+	CHECK_STR(owner_name_of(ks, KDEV(254, 32), false, md_sync, 4), "md0:raid1(sync)");
+	CHECK_STR(owner_name_of(ks, KDEV(254, 32), false, md_sync72, 4), "md0:raid1(sync)");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r5_split, 6), "md0:raid1(split)");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, r5_clone, 5), "md0:raid1(clone)");
+	/* queue splits, whatever copy of the function the compiler made */
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, qsplit, 8), "md0:queue-split");
+	CHECK_STR(owner_name_of(ks, KDEV(9, 0), true, qsplit72, 8), "md0:queue-split");
+	CHECK_STR(owner_name_of(ks, KDEV(253, 1), true, qsplit, 8), "bp1:queue-split");
+	/* bcache on a dm device: bcache0's, not bp1's */
+	CHECK_STR(owner_name_of(ks, KDEV(253, 1), true, bc_write, 5), "bcache0:bcache");
+	CHECK_STR(owner_name_of(ks, KDEV(252, 0), true, bc_write, 5), "bcache0:bcache");
+	CHECK_STR(owner_name_of(ks, KDEV(1, 1), true, bc_insert, 6),
+		  "bcache0:bcache(cache-set)");
+	/* dm-io clients: the dm device on the device the I/O is for */
+	CHECK_STR(owner_name_of(ks, KDEV(1, 2), false, kcopyd, 8), "pool:kcopyd");
+	CHECK_STR(owner_name_of(ks, KDEV(1, 2), false, bufio, 7), "pool:bufio(dm-io)");
+	CHECK_STR(owner_name_of(ks, KDEV(1, 2), false, dmio, 5), "pool:dm-io");
+	/* no device of the owner's kind: never the device below */
+	CHECK_STR(owner_name_of(ks, KDEV(254, 16), false, crypt_write, 6), "?:crypt");
+	CHECK_STR(owner_name_of(ks, KDEV(1, 0), false, bc_write, 5), "?:bcache");
+	CHECK_STR(owner_name_of(ks, 0, false, crypt_write, 6), "?:crypt");
+	ksyms_free(ks);
+}
+
 const struct unit_test names_tests[] = {
 	UNIT_TEST(test_ksyms_parse),
 	UNIT_TEST(test_ksyms_zero),
@@ -567,5 +733,6 @@ const struct unit_test names_tests[] = {
 	UNIT_TEST(test_devlists),
 	UNIT_TEST(test_resolve_device_arg),
 	UNIT_TEST(test_describe_set),
+	UNIT_TEST(test_describe_owner),
 	{ NULL, NULL },
 };

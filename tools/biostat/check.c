@@ -3,7 +3,10 @@
  * check.c - "biostat check": report every call site where a task allocates
  * a bio from a bio_set while it still holds, unsubmitted, a bio it
  * allocated earlier from the same set, with a gfp mask that may sleep on
- * the set's mempool.  See bpf/biostat_check.bpf.c and biostat.8, CHECK MODE.
+ * the set's mempool, and then submits or frees that bio itself (a
+ * violation); apart from those, the hand-offs (another task submitted the
+ * held bio) and the candidates still undecided at the end.  See
+ * bpf/biostat_check.bpf.c and biostat.8, CHECK MODE.
  *
  * Its own command line, loading and the report of the sites found; the
  * plumbing (messages, privileges, clocks, signals), devices, symbols and
@@ -48,6 +51,13 @@ struct site {
 	struct biostat_check_site v;
 };
 
+/* The sites of one kind, sorted by set and first time. */
+struct sitelist {
+	struct site *v;
+	size_t n, cap;
+	const char *type;	/* JSON "type" and text heading */
+};
+
 /* One run of biostat check. */
 struct check {
 	struct check_opts o;
@@ -57,8 +67,7 @@ struct check {
 	struct biostat_check_bpf *skel;
 	struct bpf_link *links[8];
 	int nlinks;
-	struct site *sites;
-	size_t nsites;
+	struct sitelist viol, hand, undec;	/* violations, hand-offs, undecided */
 	__u64 cerrs[BIOSTAT_CERR_NR];
 	double start, stop;
 };
@@ -70,7 +79,15 @@ static const char *const cerr_names[BIOSTAT_CERR_NR] = {
 	[BIOSTAT_CERR_STACK] = "stack_unavailable",
 	[BIOSTAT_CERR_ALLOCS] = "allocations",
 	[BIOSTAT_CERR_NOSLEEP_HELD] = "nosleep_while_held",
+	[BIOSTAT_CERR_PENDING_FULL] = "pending_map_full",
+	[BIOSTAT_CERR_NO_FIRST] = "held_bio_unknown",
 };
+
+/* cerrs that are drops: what was not tracked */
+static bool cerr_is_drop(int k)
+{
+	return k < BIOSTAT_CERR_ALLOCS || k == BIOSTAT_CERR_PENDING_FULL;
+}
 
 /* ------------------------------------------------------------ arguments */
 
@@ -79,8 +96,12 @@ static const char ck_doc[] =
 "unsubmitted, a bio they allocated earlier from the same set, with a gfp\n"
 "mask that allows direct reclaim (the allocation may sleep on the set's\n"
 "mempool).  bio_alloc_bioset() forbids this: under memory pressure it can\n"
-"deadlock.  Each call site (pair of kernel stacks) is reported once, at\n"
-"the end: after DURATION seconds, or on SIGINT/SIGTERM.\v"
+"deadlock.  Such an allocation is a violation once the held bio is\n"
+"submitted or freed by the same task; when another task (a workqueue, a\n"
+"kthread) submits or frees it, the bio was handed off, not held: reported\n"
+"apart as a hand-off, not a violation.  Each call site (pair of kernel\n"
+"stacks) is reported once, at the end: after DURATION seconds, or on\n"
+"SIGINT/SIGTERM.\v"
 "A bio stops being held when it is submitted (submit_bio_noacct, by any\n"
 "task), enters or merges into a request, is put (bio_put), a clone of\n"
 "it is submitted, or it was allocated inside ->submit_bio and that\n"
@@ -91,7 +112,8 @@ static const char ck_doc[] =
 "  biostat check -d bp0    # only violations for device bp0, until Ctrl-C\n"
 "  biostat check -j 5 | jq .\n"
 "\n"
-"Exit status: 0 no violation seen, 1 cannot trace (privileges, kernel\n"
+"Exit status: 0 no violation seen (hand-offs and undecided candidates do\n"
+"not count), 1 cannot trace (privileges, kernel\n"
 "without BTF or fentry), 2 bad command line, 3 at least one violation.";
 
 static const struct argp_option ck_opts[] = {
@@ -198,6 +220,7 @@ static void set_name(struct check *c, const struct site *s,
 	struct set_desc d = {
 		.bs = s->k.bs,
 		.kdev = s->v.dev,
+		.clone = s->v.flags & BIOSTAT_CHECK_CLONE,
 		.caller = NULL,
 		.ncaller = 0,
 		.fs_bio_set = fsb && ksym_is_data(fsb) ? fsb->addr : 0,
@@ -213,7 +236,7 @@ static void set_name(struct check *c, const struct site *s,
 		d.caller = caller;
 		d.ncaller = j;
 	}
-	describe_set(ks, c->dl.dm, c->dl.blk, &d, buf, n);
+	describe_set(ks, &c->dl, &d, buf, n);
 }
 
 static void dev_name(const struct check *c, __u32 kdev, char *buf, size_t n)
@@ -393,34 +416,69 @@ static int cmp_site(const void *a, const void *b)
 	return x->v.first_ns < y->v.first_ns ? -1 : x->v.first_ns > y->v.first_ns;
 }
 
-/* The violations map, sorted by set and first time; the "cerrs" sums. */
-static void check_collect(struct check *c)
+static struct site *sitelist_add(struct sitelist *l)
 {
-	int vfd = bpf_map__fd(c->skel->maps.violations);
-	int efd = bpf_map__fd(c->skel->maps.cerrs);
-	struct biostat_check_key key, next, *pkey = NULL;
-	int ncpu = libbpf_num_possible_cpus();
-	size_t cap = 0;
-	__u64 *pcpu;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct site *ns = realloc(l->v, cap * sizeof(*ns));
 
-	while (!bpf_map_get_next_key(vfd, pkey, &next)) {
+		if (!ns)
+			die("out of memory");
+		l->v = ns;
+		l->cap = cap;
+	}
+	return &l->v[l->n];
+}
+
+/* Every entry of a map of sites ("violations", "handoffs"). */
+static void collect_sites(int fd, struct sitelist *l)
+{
+	struct biostat_check_key key, next, *pkey = NULL;
+
+	while (!bpf_map_get_next_key(fd, pkey, &next)) {
+		struct site *s = sitelist_add(l);
+
 		key = next;
 		pkey = &key;
-		if (c->nsites == cap) {
-			struct site *ns;
-
-			cap = cap ? cap * 2 : 16;
-			ns = realloc(c->sites, cap * sizeof(*ns));
-			if (!ns)
-				die("out of memory");
-			c->sites = ns;
-		}
-		c->sites[c->nsites].k = key;
-		if (!bpf_map_lookup_elem(vfd, &key, &c->sites[c->nsites].v))
-			c->nsites++;
+		s->k = key;
+		if (!bpf_map_lookup_elem(fd, &key, &s->v))
+			l->n++;
 	}
-	if (c->nsites)
-		qsort(c->sites, c->nsites, sizeof(*c->sites), cmp_site);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_site);
+}
+
+/* The candidates still pending: their held bio's fate was not seen. */
+static void collect_pending(int fd, struct sitelist *l)
+{
+	struct biostat_check_pending p;
+	__u64 key, next, *pkey = NULL;
+
+	while (!bpf_map_get_next_key(fd, pkey, &next)) {
+		key = next;
+		pkey = &key;
+		if (bpf_map_lookup_elem(fd, &key, &p))
+			continue;
+		sitelist_add(l)->k = p.k;
+		l->v[l->n++].v = p.v;
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_site);
+}
+
+/* The three lists of sites; the "cerrs" sums. */
+static void check_collect(struct check *c)
+{
+	int efd = bpf_map__fd(c->skel->maps.cerrs);
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *pcpu;
+
+	c->viol.type = "violation";
+	c->hand.type = "handoff";
+	c->undec.type = "undecided";
+	collect_sites(bpf_map__fd(c->skel->maps.violations), &c->viol);
+	collect_sites(bpf_map__fd(c->skel->maps.handoffs), &c->hand);
+	collect_pending(bpf_map__fd(c->skel->maps.pending), &c->undec);
 
 	pcpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*pcpu));
 	for (__u32 e = 0; pcpu && ncpu > 0 && e < BIOSTAT_CERR_NR; e++) {
@@ -436,14 +494,14 @@ static void check_collect(struct check *c)
 
 /* ------------------------------------------------------------ report */
 
-static void site_json(struct check *c, struct json *j, const struct site *s,
-		      const char *name, const char *dev, const __u64 *ips1,
-		      bool ok1, const __u64 *ips2, bool ok2)
+static void site_json(struct check *c, struct json *j, const char *type,
+		      const struct site *s, const char *name, const char *dev,
+		      const __u64 *ips1, bool ok1, const __u64 *ips2, bool ok2)
 {
 	const struct ksyms *ks = symtab_ksyms(&c->syms);
 	char hex[32];
 
-	json_record_begin(j, "violation", mono_now(), NULL);
+	json_record_begin(j, type, mono_now(), NULL);
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->k.bs);
 	json_kv_str(j, "bio_set", hex);
 	json_kv_str(j, "set", name);
@@ -467,18 +525,27 @@ static void site_json(struct check *c, struct json *j, const struct site *s,
 	json_record_end(j);
 }
 
-static void site_text(struct check *c, const struct site *s, const char *name,
-		      const char *dev, const __u64 *ips1, bool ok1,
-		      const __u64 *ips2, bool ok2)
+/* What the held bio's fate made of the site, for the text report. */
+static const char *const fate_text[] = {
+	"the same task submitted or freed the held bio afterwards",
+	"another task submitted or freed the held bio: a hand-off, not a violation",
+	"the held bio was neither submitted nor freed while checking: not decided",
+};
+
+static void site_text(struct check *c, int kind, const struct site *s,
+		      const char *name, const char *dev, const __u64 *ips1,
+		      bool ok1, const __u64 *ips2, bool ok2)
 {
+	static const char *const head[] = { "VIOLATION", "HANDOFF", "UNDECIDED" };
 	const struct ksyms *ks = symtab_ksyms(&c->syms);
 
-	printf("VIOLATION bio_set %s (0x%llx) dev %s\n", name,
+	printf("%s bio_set %s (0x%llx) dev %s\n", head[kind], name,
 	       (unsigned long long)s->k.bs, dev);
 	printf("  task %s pid %u tid %u: allocated with %u bio(s) from this set "
 	       "still held (at most %u), %llu time(s) at this site\n",
 	       s->v.comm, s->v.pid, s->v.tid, s->v.held, s->v.held_max,
 	       (unsigned long long)s->v.count);
+	printf("  %s\n", fate_text[kind]);
 	printf("  gfp of the held bio: %s (0x%x); of the new one: %s (0x%x)%s%s\n",
 	       gfp_name(s->v.gfp_first), s->v.gfp_first,
 	       gfp_name(s->v.gfp_second), s->v.gfp_second,
@@ -490,19 +557,27 @@ static void site_text(struct check *c, const struct site *s, const char *name,
 	printf("\n");
 }
 
-static void summary(const struct check *c, struct json *j, size_t shown,
-		    size_t nsets)
+/* What was shown of each list, after the -d filter. */
+struct shown {
+	size_t sites[3], sets, times[3];
+};
+
+static void summary(const struct check *c, struct json *j, const struct shown *sh)
 {
 	const __u64 *e = c->cerrs;
 
 	if (!c->o.json) {
 		printf("%zu violation site(s) in %zu bio_set(s); %llu allocations checked "
 		       "in %.1f s (%llu made while holding, unable to sleep: not "
-		       "violations)\n", shown, nsets,
+		       "violations)\n", sh->sites[0], sh->sets,
 		       (unsigned long long)e[BIOSTAT_CERR_ALLOCS], c->stop - c->start,
 		       (unsigned long long)e[BIOSTAT_CERR_NOSLEEP_HELD]);
-		for (int k = 0; k < BIOSTAT_CERR_ALLOCS; k++)
-			if (e[k])
+		printf("%zu hand-off(s) at %zu site(s), %zu undecided at %zu site(s) "
+		       "(not violations); %llu candidate(s) with no known held bio\n",
+		       sh->times[1], sh->sites[1], sh->times[2], sh->sites[2],
+		       (unsigned long long)e[BIOSTAT_CERR_NO_FIRST]);
+		for (int k = 0; k < BIOSTAT_CERR_NR; k++)
+			if (e[k] && cerr_is_drop(k))
 				printf("warning: %s: %llu (some bios or sites were not "
 				       "tracked)\n", cerr_names[k],
 				       (unsigned long long)e[k]);
@@ -510,49 +585,69 @@ static void summary(const struct check *c, struct json *j, size_t shown,
 	}
 	json_record_begin(j, "check_summary", mono_now(), NULL);
 	json_kv_double(j, "seconds", c->stop - c->start, 3);
-	json_kv_u64(j, "violations", shown);
-	json_kv_u64(j, "sets", nsets);
+	json_kv_u64(j, "violations", sh->sites[0]);
+	json_kv_u64(j, "sets", sh->sets);
+	json_kv_u64(j, "handoff_sites", sh->sites[1]);
+	json_kv_u64(j, "handoffs", sh->times[1]);
+	json_kv_u64(j, "undecided_sites", sh->sites[2]);
+	json_kv_u64(j, "undecided", sh->times[2]);
+	json_kv_u64(j, "held_bio_unknown", e[BIOSTAT_CERR_NO_FIRST]);
 	json_key(j, "drops");
 	json_obj_begin(j);
-	for (int k = 0; k < BIOSTAT_CERR_ALLOCS; k++)
-		json_kv_u64(j, cerr_names[k], e[k]);
+	for (int k = 0; k < BIOSTAT_CERR_NR; k++)
+		if (cerr_is_drop(k))
+			json_kv_u64(j, cerr_names[k], e[k]);
 	json_obj_end(j);
 	json_kv_u64(j, "allocations", e[BIOSTAT_CERR_ALLOCS]);
 	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);
 	json_record_end(j);
 }
 
-/* Every site for the -d device; returns how many were shown. */
-static size_t check_report(struct check *c)
+/* Every site of one list for the -d device, counted into sh. */
+static void report_list(struct check *c, struct json *j, int kind,
+			const struct sitelist *l, struct shown *sh)
 {
 	__u64 ips1[BIOSTAT_CHECK_STACK_DEPTH], ips2[BIOSTAT_CHECK_STACK_DEPTH];
 	int sfd = bpf_map__fd(c->skel->maps.cstacks);
-	size_t shown = 0, nsets = 0;
-	struct json j;
 
-	json_init(&j);
-	for (size_t i = 0; i < c->nsites; i++) {
-		const struct site *s = &c->sites[i];
+	for (size_t i = 0; i < l->n; i++) {
+		const struct site *s = &l->v[i];
 		bool ok1 = !get_stack(sfd, s->k.stack_first, ips1);
 		bool ok2 = !get_stack(sfd, s->k.stack_second, ips2);
 		char name[160], dev[160];
 
-		set_name(c, s, ips2, ok2, name, sizeof(name));
+		/* named from the new bio's stack, else the held bio's: both
+		 * are allocations from the set (a stack id can be lost to a
+		 * collision in the stack map) */
+		set_name(c, s, ok2 ? ips2 : ips1, ok2 || ok1, name, sizeof(name));
 		if (!dev_matches(c, s, name))
 			continue;
-		if (!i || s->k.bs != c->sites[i - 1].k.bs)
-			nsets++;
-		shown++;
+		if (kind == 0 && (!i || s->k.bs != l->v[i - 1].k.bs))
+			sh->sets++;
+		sh->sites[kind]++;
+		sh->times[kind] += s->v.count;
 		dev_name(c, s->v.dev, dev, sizeof(dev));
 		if (c->o.json)
-			site_json(c, &j, s, name, dev, ips1, ok1, ips2, ok2);
+			site_json(c, j, l->type, s, name, dev, ips1, ok1, ips2, ok2);
 		else
-			site_text(c, s, name, dev, ips1, ok1, ips2, ok2);
+			site_text(c, kind, s, name, dev, ips1, ok1, ips2, ok2);
 	}
-	summary(c, &j, shown, nsets);
+}
+
+/* Violations, hand-offs, undecided candidates; returns the violations shown. */
+static size_t check_report(struct check *c)
+{
+	struct shown sh = { 0 };
+	struct json j;
+
+	json_init(&j);
+	report_list(c, &j, 0, &c->viol, &sh);
+	report_list(c, &j, 1, &c->hand, &sh);
+	report_list(c, &j, 2, &c->undec, &sh);
+	summary(c, &j, &sh);
 	fflush(stdout);
 	json_free(&j);
-	return shown;
+	return sh.sites[0];
 }
 
 static void check_stop(struct check *c)
@@ -560,7 +655,9 @@ static void check_stop(struct check *c)
 	while (c->nlinks > 0)
 		bpf_link__destroy(c->links[--c->nlinks]);
 	biostat_check_bpf__destroy(c->skel);
-	free(c->sites);
+	free(c->viol.v);
+	free(c->hand.v);
+	free(c->undec.v);
 	symtab_free(&c->syms);
 	devlists_free(&c->dl);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "parse.h"
@@ -113,6 +114,29 @@ int devlist_by_dev(const char *list, unsigned int maj, unsigned int min,
 	return devlist_walk(list, by_dev_cb, &b) ? 0 : -1;
 }
 
+int devpairs_get(const char *list, const char *key, int index, char *out,
+		 size_t n)
+{
+	size_t kl = key ? strlen(key) : 0;
+	const char *p = list;
+
+	while (kl && p && *p) {
+		const char *eol = strchr(p, '\n'), *v;
+
+		if (!eol)
+			eol = p + strlen(p);
+		v = p + kl;
+		if (v < eol && !strncmp(p, key, kl) && *v == ' ' && v + 1 < eol &&
+		    index-- == 0) {
+			if (n)
+				snprintf(out, n, "%.*s", (int)(eol - v - 1), v + 1);
+			return 0;
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return -1;
+}
+
 int resolve_device_arg(const char *arg, const char *dm_list,
 		       const char *blk_list, unsigned int *maj,
 		       unsigned int *min)
@@ -195,15 +219,82 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
+/* "NAME ENTRY" for each entry of directory NAME/sub, "." ones left out */
+static void add_dir_pairs(struct sbuf *h, const char *name, const char *sub)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, sub);
+	dir = opendir(path);
+	while (dir && (e = readdir(dir)))
+		if (e->d_name[0] != '.' && (!strcmp(sub, "holders") ||
+					     !strncmp(e->d_name, "bdev", 4)))
+			sb_add(h, "%s %s\n", name, e->d_name);
+	if (dir)
+		closedir(dir);
+}
+
+/* "NAME TARGET" where NAME/link is a symbolic link to .../TARGET */
+static void add_link_pair(struct sbuf *h, const char *name, const char *link)
+{
+	char path[PATH_MAX], to[PATH_MAX];
+	const char *base;
+	ssize_t l;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, link);
+	l = readlink(path, to, sizeof(to) - 1);
+	if (l <= 0)
+		return;
+	to[l] = '\0';
+	base = strrchr(to, '/');
+	sb_add(h, "%s %s\n", name, base ? base + 1 : to);
+}
+
+/*
+ * How NAME stacks: its holders; a bcache backing device's bcache device
+ * (bcache/dev); a bcache cache device's bcache devices (the bdevN links of
+ * its cache set: each is a backing device's bcache directory, whose dev
+ * link names the bcache device); an md array's level.
+ */
+static void add_relations(struct sbuf *h, struct sbuf *m, const char *name)
+{
+	char path[PATH_MAX], line[64];
+	struct sbuf set = { 0 };
+	const char *p;
+
+	add_dir_pairs(h, name, "holders");
+	add_link_pair(h, name, "bcache/dev");
+	sb_add(&set, "%s", "");
+	add_dir_pairs(&set, name, "bcache/set");
+	for (p = set.s; p && *p;) {
+		const char *sp = strchr(p, ' '), *nl = strchr(p, '\n');
+		char sub[96];
+
+		if (!sp || !nl)
+			break;
+		snprintf(sub, sizeof(sub), "bcache/set/%.*s/dev", (int)(nl - sp - 1), sp + 1);
+		add_link_pair(h, name, sub);
+		p = nl + 1;
+	}
+	free(set.s);
+	snprintf(path, sizeof(path), "/sys/class/block/%s/md/level", name);
+	if (!read_line(path, line, sizeof(line)) && line[0])
+		sb_add(m, "%s %s\n", name, line);
+}
+
 void devlists_read(struct devlists *dl)
 {
-	struct sbuf b = { 0 }, d = { 0 };
+	struct sbuf b = { 0 }, d = { 0 }, h = { 0 }, m = { 0 };
 	char path[PATH_MAX], line[256];
 	struct dirent *de;
 	DIR *dir;
 
 	sb_add(&b, "%s", "");
 	sb_add(&d, "%s", "");
+	sb_add(&h, "%s", "");
+	sb_add(&m, "%s", "");
 	dir = opendir("/sys/class/block");
 	while (dir && (de = readdir(dir))) {
 		char devno[64];
@@ -217,12 +308,15 @@ void devlists_read(struct devlists *dl)
 		snprintf(path, sizeof(path), "/sys/class/block/%s/dm/name", de->d_name);
 		if (!read_line(path, line, sizeof(line)) && line[0])
 			sb_add(&d, "%s %s\n", line, devno);
+		add_relations(&h, &m, de->d_name);
 	}
 	if (dir)
 		closedir(dir);
 	devlists_free(dl);
 	dl->blk = b.s;
 	dl->dm = d.s;
+	dl->holders = h.s;
+	dl->md = m.s;
 	dl->read_at = mono_now();
 }
 
@@ -230,7 +324,9 @@ void devlists_free(struct devlists *dl)
 {
 	free(dl->blk);
 	free(dl->dm);
-	dl->blk = dl->dm = NULL;
+	free(dl->holders);
+	free(dl->md);
+	dl->blk = dl->dm = dl->holders = dl->md = NULL;
 }
 
 uint32_t device_arg_kdev(const struct devlists *dl, const char *arg)

@@ -5,7 +5,10 @@
  *
  * A listing is text, one device per line: "NAME MAJ:MIN".  One lists every
  * block device by kernel name (vda, dm-2), one every device-mapper device
- * by its dm name (bp0).
+ * by its dm name (bp0).  Two more say how devices stack, by kernel name:
+ * "BELOW HOLDER" pairs (a device and one that sends I/O to it: sysfs
+ * holders, and a bcache cache or backing device and its bcache device),
+ * and "MDNAME LEVEL" for md arrays (md0 raid1).
  */
 #ifndef BIOSTAT_DEVICES_H
 #define BIOSTAT_DEVICES_H
@@ -34,14 +37,24 @@ int devlist_by_dev(const char *list, unsigned int maj, unsigned int min,
 int resolve_device_arg(const char *arg, const char *dm_list,
 		       const char *blk_list, unsigned int *maj,
 		       unsigned int *min);
-/* The two listings of this machine, and when they were read. */
+/*
+ * In a "WORD WORD" listing (holders, md), the second word of each line
+ * whose first is key, one after the other: returns the index'th (0 on),
+ * copied to out; -1 when there are no more.
+ */
+int devpairs_get(const char *list, const char *key, int index, char *out,
+		 size_t n);
+
+/* The listings of this machine, and when they were read. */
 struct devlists {
 	char *blk;		/* every block device by kernel name */
 	char *dm;		/* every device-mapper device by dm name */
+	char *holders;		/* "BELOW HOLDER" kernel names */
+	char *md;		/* "MDNAME LEVEL" */
 	double read_at;		/* mono_now() of the last read */
 };
 
-/* Read (again) both listings from /sys/class/block. */
+/* Read (again) every listing from /sys/class/block. */
 void devlists_read(struct devlists *dl);
 void devlists_free(struct devlists *dl);
 

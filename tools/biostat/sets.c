@@ -7,6 +7,7 @@
 #include "sets.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,12 +47,44 @@ void settab_free(struct settab *t)
 	t->n = t->cap = 0;
 }
 
+/*
+ * Two live sets must not share a name: the newer one says how it differs,
+ * by its first allocating function ("NAME/func") when that tells them
+ * apart, else by its address ("NAME@ffff8880...").
+ */
+static void distinct_name(struct settab *t, struct uset *s, const char *func)
+{
+	char base[sizeof(s->name)];
+	bool func_ok = func != NULL;
+	bool clash = false;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct uset *o = &t->v[i];
+
+		if (o == s || o->gone || strcmp(o->name, s->name))
+			continue;
+		clash = true;
+		if (func && !strcmp(o->caller, func))
+			func_ok = false;
+	}
+	snprintf(s->caller, sizeof(s->caller), "%s", func ? func : "");
+	if (!clash)
+		return;
+	snprintf(base, sizeof(base), "%s", s->name);
+	if (func_ok)
+		snprintf(s->name, sizeof(s->name), "%.*s/%s", 80, base, func);
+	else
+		snprintf(s->name, sizeof(s->name), "%.*s@%llx", 100, base,
+			 (unsigned long long)s->bs);
+}
+
 static void name_set(struct settab *t, struct uset *s)
 {
 	uint64_t caller[BIOSTAT_CALLER_DEPTH], addrs[BIOSTAT_CALLER_DEPTH + 1];
 	struct set_desc d = {
 		.bs = s->bs,
 		.kdev = s->have_info ? s->info.dev : 0,
+		.clone = s->have_info && (s->info.flags & BIOSTAT_SET_CLONE),
 		.ncaller = BIOSTAT_CALLER_DEPTH,
 		.fs_bio_set = t->fs_bio_set,
 	};
@@ -83,8 +116,8 @@ static void name_set(struct settab *t, struct uset *s)
 	for (int i = 0; d.caller && i < BIOSTAT_CALLER_DEPTH; i++)
 		addrs[n++] = d.caller[i];
 	symtab_need(t->syms, addrs, n);
-	describe_set(t->syms->ks, t->dl->dm, t->dl->blk, &d, s->name,
-		     sizeof(s->name));
+	describe_set(t->syms->ks, t->dl, &d, s->name, sizeof(s->name));
+	distinct_name(t, s, set_caller_name(t->syms->ks, &d));
 	s->named_with_info = s->have_info;
 }
 

@@ -28,6 +28,7 @@ struct uset {
 	bool gone;		/* bioset_exit() ran, or its entry vanished */
 	bool seen;		/* found in the sets map in this pass */
 	char name[128];
+	char caller[64];	/* first allocating function, "" unknown */
 	struct biostat_counters cur, prev;
 	__u64 ivl_wait_max_ns;	/* longest wait of the interval */
 };

@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# biostat on the kernel's own stacking drivers (issue 13): md raid1 and
+# raid5 (also degraded) made with mdadm, dm-crypt and dm-thin made with
+# dmsetup alone, bcache (make-bcache) over RAM disks and over an exhausted
+# 3-deep biopool stack, ext4 on dm-crypt on md raid1.  In each test, three
+# tracers run over the same I/O: biostat -j, allocount (an independent
+# count of bio_alloc_bioset() per bio_set, bench/allocount) and biostat
+# check; and beside the drivers a biopool device with unsafe_alloc_order.
+# Each test asserts: the data round-trips (sha256); every set that
+# allocated is named by its owner as biostat.8 NAMES says, the same for a
+# device whose first I/O was a read as for one whose first was a write;
+# biostat's allocs equal the independent count for every set; bcache's
+# sets show their rescuer; biostat check exits 3 with violations of the
+# unsafe biopool set only (the drivers' hand-offs are listed, not counted).
+
+load ../lib/init
+
+setup() { common_setup; }
+teardown() {
+	bs_kill_all
+	stack_cleanup
+	common_teardown
+}
+
+# names every test allows besides the drivers': the kernel's own sets, and
+# the unsafe biopool device's
+OTHER='fs_bio_set|blkdev_dio_pool|bpu:(biopool|dm-core(\((io|tio)\))?)'
+
+# tracers_start: allocount, biostat -j and biostat check -j, all running
+tracers_start() {
+	ac_start ac
+	bs_start bs -j
+	bs_start ck check -j
+	bs_started bs ck
+}
+
+# unsafe_start DEV: the deliberate bug (unsafe_alloc_order) on DEV, as bpu;
+# unsafe_io: 1 MiB through it in 8-sector clones, read back
+unsafe_start() {
+	dm_create bpu "$(biopool_table "$1" pool_size:256 split_sectors:8 unsafe_alloc_order)"
+}
+unsafe_io() {
+	random_file /tmp/unsafe 1
+	write_direct /tmp/unsafe /dev/mapper/bpu 1M
+	[ "$(sha_dev /dev/mapper/bpu 1)" = "$(sha_file /tmp/unsafe)" ]
+}
+
+# tracers_stop: every tracer stopped once the I/O is over (biostat check
+# must have found the unsafe device's violations: exit 3); the counts
+# compared, the check's findings shown and only bpu's violations allowed
+tracers_stop() {
+	bs_stop bs INT
+	bs_stop ac INT
+	bs_stop ck INT 3
+	bs_counts_match bs ac
+	show_violations "$(bs_out ck)"
+	check_only_violations ck 'bpu:biopool'
+}
+
+# rw_check DEV DATA MIB ORDER: MIB MiB of DATA written to DEV with O_DIRECT
+# and read back, the read first (ORDER read: DEV's first I/O is a read of
+# what it held) or the write first (write)
+rw_check() {
+	if [ "$4" = read ]; then sha_dev "$1" "$3" >/dev/null; fi
+	write_direct "$2" "$1" 64k
+	[ "$(sha_dev "$1" "$3")" = "$(sha_file "$2" "$3")" ]
+}
+
+@test "md raid1 and raid5, also degraded: sets named md:level(role), counts exact, no violation" {
+	make_brd 8 13
+	make_md md0 1 /dev/ram0 /dev/ram1
+	make_md md1 1 /dev/ram2 /dev/ram3
+	make_md md5 5 /dev/ram4 /dev/ram5 /dev/ram6
+	make_md md6 5 /dev/ram7 /dev/ram8 /dev/ram9
+	make_md md7 5 /dev/ram10 /dev/ram11 missing
+	unsafe_start /dev/ram12
+	random_file /tmp/data 4
+	tracers_start
+	rw_check /dev/md0 /tmp/data 4 read
+	rw_check /dev/md1 /tmp/data 4 write
+	rw_check /dev/md5 /tmp/data 4 read
+	rw_check /dev/md6 /tmp/data 4 write
+	rw_check /dev/md7 /tmp/data 4 read
+	unsafe_io
+	for m in md0 md1 md5 md6 md7; do wait_until 10 md_clean "$m"; done
+	tracers_stop
+	assert_names_match bs "(md0|md1):raid1\((clone|split|acct|sync)\)|(md5|md6|md7):raid5\((clone|split|acct|sync)\)|md[0-7]:queue-split|$OTHER"
+	same_names bs md0 md1
+	same_names bs md5 md6
+	# degraded: the reads of the missing member go through the stripe cache
+	bs_names_allocated bs | grep -q '^md7:raid5('
+}
+
+@test "dm-crypt and dm-thin made with dmsetup: sets named dm:target, counts exact, hand-offs are no violation" {
+	make_brd 16 5
+	make_crypt cr0 /dev/ram0
+	make_crypt cr1 /dev/ram1
+	make_thin_pool pool /dev/ram2 /dev/ram3
+	make_thin thin0 pool 0 8
+	make_thin thin1 pool 1 8
+	unsafe_start /dev/ram4
+	random_file /tmp/data 4
+	tracers_start
+	rw_check /dev/mapper/cr0 /tmp/data 4 read
+	rw_check /dev/mapper/cr1 /tmp/data 4 write
+	rw_check /dev/mapper/thin0 /tmp/data 4 read
+	rw_check /dev/mapper/thin1 /tmp/data 4 write
+	unsafe_io
+	tracers_stop
+	assert_names_match bs "(cr0|cr1):(crypt|dm-core\((io|tio)\))|(thin0|thin1|pool):(thin-pool|dm-core\((io|tio)\))|pool:(kcopyd|dm-io|[a-z-]+\(dm-io\))|$OTHER"
+	same_names bs cr0 cr1
+	same_names bs thin0 thin1
+	bs_names_allocated bs | grep -qx 'cr0:crypt'
+}
+
+@test "bcache over RAM disks: sets named after the bcache device, rescuer shown, counts exact" {
+	local b0 b1
+	make_brd 24 5
+	b0=$(make_bcache /dev/ram0 /dev/ram1)
+	b1=$(make_bcache /dev/ram2 /dev/ram3)
+	unsafe_start /dev/ram4
+	random_file /tmp/data 4
+	tracers_start
+	rw_check "/dev/$b0" /tmp/data 4 read
+	rw_check "/dev/$b1" /tmp/data 4 write
+	unsafe_io
+	tracers_stop
+	assert_names_match bs "($b0|$b1):(bcache(\((cache-set|detached)\))?|queue-split)|$OTHER"
+	same_names bs "$b0" "$b1"
+	# every bcache set has its rescuer (BIOSET_NEED_RESCUER)
+	bs_summary bs | jq -e '[.sets[] | select(.name | test(":bcache"))] |
+		length > 0 and all(.rescuer)'
+}
+
+@test "bcache over an exhausted 3-deep biopool stack: named after bcache, punts on the stack, counts exact" {
+	local b
+	make_brd 24 3
+	make_stack bp /dev/ram0 1:8 1:16 1:64
+	b=$(make_bcache /dev/mapper/bp3 /dev/ram1)
+	unsafe_start /dev/ram2
+	random_file /tmp/data 8
+	bp_fail_alloc always bp1 bp2 bp3
+	tracers_start
+	parallel_write /tmp/data "/dev/$b" 8
+	[ "$(sha_dev "/dev/$b" 8)" = "$(sha_file /tmp/data)" ]
+	unsafe_io
+	assert_bp_idle bp3 bp2 bp1
+	tracers_stop
+	bp_fail_alloc 0 bp1 bp2 bp3
+	assert_names_match bs "$b:(bcache(\((cache-set|detached)\))?|queue-split)|bp[123]:(biopool|dm-core(\((io|tio)\))?)|$OTHER"
+	bs_names_allocated bs | grep -qx "$b:bcache"
+	bs_summary bs | jq -e '[.sets[] | select(.name | test(":bcache"))] |
+		length > 0 and all(.rescuer)'
+	# the stack below was exhausted: its pools punted to their rescuers
+	[ "$(bs_summary bs | jq '[.sets[] | select(.name | test("^bp[123]:biopool$")) | .punts] | add')" -gt 0 ]
+}
+
+@test "ext4 on dm-crypt on md raid1: names, counts, data, no violation" {
+	make_brd 32 3
+	make_md md0 1 /dev/ram0 /dev/ram1
+	make_crypt cr0 /dev/md0
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/mapper/cr0
+	unsafe_start /dev/ram2
+	random_file /tmp/data 8
+	mkdir -p /mnt/fs
+	tracers_start
+	mount -t ext4 /dev/mapper/cr0 /mnt/fs
+	cp /tmp/data /mnt/fs/data
+	umount /mnt/fs
+	mount -t ext4 /dev/mapper/cr0 /mnt/fs
+	[ "$(sha_file /mnt/fs/data)" = "$(sha_file /tmp/data)" ]
+	umount /mnt/fs
+	unsafe_io
+	wait_until 10 md_clean md0
+	tracers_stop
+	assert_names_match bs "md0:raid1\((clone|split|acct|sync)\)|md0:queue-split|cr0:(crypt|dm-core\((io|tio)\))|$OTHER"
+	bs_names_allocated bs | grep -qx 'cr0:crypt'
+	bs_names_allocated bs | grep -qx 'md0:raid1(clone)'
+}
