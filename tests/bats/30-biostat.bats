@@ -308,16 +308,22 @@ cgroup_dir() {
 	[ "$(jq -r .type <<<"${lines[-1]}")" = summary ]
 }
 
-@test "biostat on SIGINT or SIGTERM prints the summary and exits 0" {
+# _bs_intervals NAME N: instance NAME has printed N JSON intervals
+_bs_intervals() { [ "$(grep -c '"type":"interval"' "$(bs_out "$1")")" -ge "$2" ]; }
+
+@test "biostat on SIGINT, SIGTERM, SIGHUP or SIGQUIT prints the summary and exits 0" {
 	bs_start plain
 	bs_started plain
 	bs_stop plain INT
 	grep -q '^Summary: ' "$(bs_out plain)"
-	bs_start json -j -T 0.3
-	bs_started json
-	sleep 1 # a few intervals, not synchronisation
-	bs_stop json TERM
-	tail -n 1 "$(bs_out json)" | jq -e '.type == "summary"'
+	# all four at once: one instance each, a few intervals first
+	for sig in INT TERM HUP QUIT; do bs_start "j$sig" -j -T 0.3; done
+	bs_started jINT jTERM jHUP jQUIT
+	for sig in INT TERM HUP QUIT; do wait_until 60 _bs_intervals "j$sig" 2; done
+	for sig in INT TERM HUP QUIT; do
+		bs_stop "j$sig" "$sig"
+		tail -n 1 "$(bs_out "j$sig")" | jq -e '.type == "summary"'
+	done
 }
 
 @test "biostat -e prints an event within 100 ms of it happening" {
