@@ -735,21 +735,35 @@ static __always_inline int sched_enter(void *ctx)
 
 /* ---- punt_bios_to_rescuer(bs) ---- */
 
+/* One step of a bio_list walk, as a bpf_loop() callback: the verifier
+ * checks the body once, not once per unrolled iteration. */
+struct list_walk {
+	struct bio *b;
+	__u64 bs;
+	__u32 n;
+};
+
+static long list_step(__u32 i, void *ctx)
+{
+	struct list_walk *w = ctx;
+	struct bio *b = w->b;
+
+	if (!b)
+		return 1;
+	if ((__u64)BPF_CORE_READ(b, bi_pool) == w->bs)
+		w->n++;
+	w->b = BPF_CORE_READ(b, bi_next);
+	return 0;
+}
+
 static __always_inline __u32 count_list(struct bio_list *bl, __u64 bs)
 {
-	struct bio *b = BPF_CORE_READ(bl, head);
-	__u32 n = 0, i;
+	struct list_walk w = { .b = BPF_CORE_READ(bl, head), .bs = bs };
 
-	for (i = 0; i < BIOSTAT_PUNT_WALK_MAX; i++) {
-		if (!b)
-			return n;
-		if ((__u64)BPF_CORE_READ(b, bi_pool) == bs)
-			n++;
-		b = BPF_CORE_READ(b, bi_next);
-	}
-	if (b)
+	bpf_loop(BIOSTAT_PUNT_WALK_MAX, list_step, &w, 0);
+	if (w.b)
 		err_inc(BIOSTAT_ERR_WALK);
-	return n;
+	return w.n;
 }
 
 static __always_inline int punt_enter(void *ctx, struct bio_set *bs)

@@ -242,6 +242,66 @@ out:
 	ksyms_free(part);
 }
 
+/*
+ * A name's end (the symbols at its address and the first above it) comes
+ * with the name: from the same read when no earlier line lies above it,
+ * else from a second one.  beta has alpha, above it, on an earlier line;
+ * gamma is found twice, the lower one last; delta ties with an alias.
+ */
+/* The address of the first symbol above s (0: none). */
+static uint64_t next_above(const struct ksyms *ks, const struct ksym *s)
+{
+	for (const struct ksym *n = s + 1; n < ks->syms + ks->n; n++)
+		if (n->addr > s->addr)
+			return n->addr;
+	return 0;
+}
+
+static void test_ksyms_partial_name_end(void)
+{
+	static const char text[] =
+		"ffffffff81000000 T _stext\n"
+		"ffffffff81000100 T alpha\n"
+		"ffffffff81000200 t delta\n"
+		"ffffffff81000200 t delta_alias\n"
+		"ffffffff81000300 T zeta\n"
+		"ffffffffc0000000 t gamma\t[mod_a]\n"
+		"ffffffffc0000040 t modfn\t[mod_a]\n"
+		"ffffffff81000080 t beta\n"
+		"ffffffff81000400 t gamma\n"
+		"ffffffff81000480 t eta\n";
+	static const char *const names[] = { "alpha", "beta", "gamma", "delta", "eta" };
+	struct ksyms *full = ksyms_parse(text, sizeof(text) - 1);
+
+	CHECK(full != NULL);
+	for (size_t i = 0; full && i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[] = "/tmp/biostat-unit-partial-XXXXXX";
+		const struct ksym *f = ksyms_by_name(full, names[i]), *p;
+		struct ksyms *part;
+		uint64_t a[3];
+
+		CHECK(f != NULL && write_tmp(path, text, sizeof(text) - 1) == 0);
+		part = ksyms_partial(path);
+		CHECK(part && ksyms_need(part, NULL, 0, &names[i], 1) == 0);
+		unlink(path);
+		if (!f || !part) {
+			ksyms_free(part);
+			continue;
+		}
+		p = ksyms_by_name(part, names[i]);
+		CHECK(p && p->addr == f->addr);
+		/* its address and inside it, and where it ends: no read needed */
+		a[0] = f->addr;
+		a[1] = f->addr + 1;
+		a[2] = next_above(full, f);
+		CHECK(ksyms_need(part, a, 1, NULL, 0) == 0);
+		same_answers(full, part, a, 2);
+		CHECK(p && next_above(part, p) == a[2]);
+		ksyms_free(part);
+	}
+	ksyms_free(full);
+}
+
 /* kptr_restrict: a partial table sees every address 0 too. */
 static void test_ksyms_partial_zero(void)
 {
@@ -724,6 +784,7 @@ const struct unit_test names_tests[] = {
 	UNIT_TEST(test_ksyms_zero),
 	UNIT_TEST(test_ksyms_load),
 	UNIT_TEST(test_ksyms_partial),
+	UNIT_TEST(test_ksyms_partial_name_end),
 	UNIT_TEST(test_ksyms_partial_zero),
 	UNIT_TEST(test_ksyms_lookup),
 	UNIT_TEST(test_ksym_format),

@@ -308,6 +308,15 @@ static void refuse_unmeasured(const struct opts *o)
 			    "so waits, punts and rescues cannot be traced", opt);
 }
 
+/* The symbols every run needs (see symtab.h for when). */
+static void read_symbols(struct biostat *b)
+{
+	double t0 = mono_now();
+
+	symtab_ksyms(&b->syms);
+	verbose("kernel symbols read in %.2f s", mono_now() - t0);
+}
+
 static void start(struct biostat *b)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -317,6 +326,7 @@ static void start(struct biostat *b)
 		.events = b->o.events,
 	};
 	struct biostat_bpf *skel;
+	double t0;
 
 	devlists_read(&b->dl);
 	if (b->o.cgroup) {
@@ -335,14 +345,19 @@ static void start(struct biostat *b)
 	symtab_init(&b->syms, b->o.stacks || b->o.events);
 	settab_init(&b->sets, &b->syms, &b->dl, cfg.ncpus);
 
+	if (!b->syms.full)
+		read_symbols(b);
+	t0 = mono_now();
 	tracer_start(&b->tr, &cfg, &b->syms);
+	verbose("BPF programs loaded and attached in %.2f s", mono_now() - t0);
 	if (b->tr.submissions) {
 		refuse_unmeasured(&b->o);
 		warn("no fentry or kprobes here: counting submissions only");
 	}
 	skel = b->tr.skel;
 	malloc_trim(0);		/* what libbpf freed after the load (its BTF) */
-	symtab_ksyms(&b->syms);
+	if (b->syms.full)
+		read_symbols(b);
 	malloc_trim(0);		/* what growing the symbol table left behind */
 	set_function_addresses(b);
 	tracer_describe(&b->tr);

@@ -224,6 +224,22 @@ static bool find_missing(struct tracer *t, struct symtab *syms)
 	return found;
 }
 
+/*
+ * Before the first load: functions with a fallback that /proc/kallsyms
+ * does not list are inlined, and have no BTF either; their fallbacks are
+ * used from the start instead of after a failed load (a load costs
+ * seconds under emulation).  The names are in the first read of the file.
+ */
+static void skip_absent(struct tracer *t, struct symtab *syms)
+{
+	if (syms->full)		/* not read before the load: see symtab.h */
+		return;
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		if (!t->off[h] && has_fallback(h) &&
+		    !symtab_has_func(syms, hooks[h].func))
+			use_fallback(t, h);
+}
+
 static void all_modes(struct tracer *t, enum hook_mode m)
 {
 	for (size_t h = 0; h < NR_HOOKS; h++)
@@ -339,10 +355,13 @@ void tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	all_modes(t, MODE_FENTRY);
 	for (size_t h = 0; h < NR_HOOKS; h++)
 		t->off[h] = hooks[h].fallback_for != NULL;
-	if (!strcmp(hooks_env(), "tracepoint"))
+	if (!strcmp(hooks_env(), "tracepoint")) {
 		load_submissions(t, cfg, -EPERM, "BIOSTAT_HOOKS=tracepoint");
-	else if (!load_full(t, cfg, syms, &err, &what))
-		load_submissions(t, cfg, err, what);
+	} else {
+		skip_absent(t, syms);
+		if (!load_full(t, cfg, syms, &err, &what))
+			load_submissions(t, cfg, err, what);
+	}
 	/* nothing counts before enabled: the cgroup can come after attach */
 	if (cfg->cgroup) {
 		__u32 zero = 0, fd = (__u32)cfg->cgroup_fd;

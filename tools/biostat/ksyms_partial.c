@@ -81,6 +81,12 @@ static void ksline_add(struct ksyms_parser *ps, const struct ksline *k)
  * (addrs[k-1], addrs[k]] for gap k; a line costs one binary search and
  * updates only its gap's last and first symbol.  Prefix and suffix scans
  * then give each address its answer.
+ *
+ * A name's answer includes where its symbol ends: the last symbol at its
+ * address and the first one above it, as if its address had been asked.
+ * The lines after the name's give them, unless a line before it lies above
+ * its address (module symbols follow vmlinux's, and a name can be found
+ * twice): then named_ok is false and the end costs a second read.
  */
 struct need {
 	const uint64_t *addrs;		/* sorted, unique */
@@ -89,8 +95,12 @@ struct need {
 	size_t nnames;
 	struct ksline *last, *first;	/* [naddrs + 1]: per gap */
 	struct ksline *named;		/* [nnames] */
+	struct ksline *named_last;	/* [nnames]: at its address, after it */
+	struct ksline *named_next;	/* [nnames]: first above its address */
+	bool *named_ok;			/* [nnames]: the two above are right */
+	uint64_t max_addr;		/* of the lines read so far */
 	uint32_t line;
-	bool nonzero, any;
+	bool nonzero, any, any_before;
 };
 
 /* Index of the gap of x: the first k with addrs[k] >= x (naddrs if none). */
@@ -127,13 +137,26 @@ static int need_line(void *arg, const char *p, const char *eol)
 			ksline_set(&nd->first[k], &l, line);
 	}
 	for (i = 0; i < nd->nnames; i++) {
+		const struct ksline *f = &nd->named[i];
 		size_t len = strlen(nd->names[i]);
 
 		if ((size_t)(l.name_end - l.name) == len &&
 		    !memcmp(l.name, nd->names[i], len) &&
-		    kpos_before(l.addr, line, &nd->named[i].pos))
+		    kpos_before(l.addr, line, &f->pos)) {
 			ksline_set(&nd->named[i], &l, line);
+			nd->named_last[i].pos.set = false;
+			nd->named_next[i].pos.set = false;
+			nd->named_ok[i] = !nd->any_before || nd->max_addr <= l.addr;
+		} else if (f->pos.set && l.addr == f->pos.addr) {
+			ksline_set(&nd->named_last[i], &l, line);
+		} else if (f->pos.set && l.addr > f->pos.addr &&
+			   kpos_before(l.addr, line, &nd->named_next[i].pos)) {
+			ksline_set(&nd->named_next[i], &l, line);
+		}
 	}
+	if (!nd->any_before || l.addr > nd->max_addr)
+		nd->max_addr = l.addr;
+	nd->any_before = true;
 	return 0;
 }
 
@@ -208,24 +231,35 @@ static void need_free(struct need *nd)
 	free(nd->last);
 	free(nd->first);
 	free(nd->named);
+	free(nd->named_last);
+	free(nd->named_next);
+	free(nd->named_ok);
 	free((void *)nd->addrs);
 	free((void *)nd->names);
+}
+
+/* Remember addresses as asked (sorted into ks->asked); 0 or -1 (no memory). */
+static int remember_addrs(struct ksyms *ks, const uint64_t *addrs, size_t n)
+{
+	uint64_t *a = realloc(ks->asked, (ks->nasked + n + 1) * sizeof(*a));
+
+	if (!a)
+		return -1;
+	ks->asked = a;
+	memcpy(a + ks->nasked, addrs, n * sizeof(*a));
+	ks->nasked += n;
+	qsort(a, ks->nasked, sizeof(*a), cmp_u64);
+	return 0;
 }
 
 /* Remember what was asked; 0 or -1 (out of memory). */
 static int remember(struct ksyms *ks, const struct need *nd)
 {
 	size_t i;
-	uint64_t *a;
 	char **n;
 
-	a = realloc(ks->asked, (ks->nasked + nd->naddrs + 1) * sizeof(*a));
-	if (!a)
+	if (remember_addrs(ks, nd->addrs, nd->naddrs))
 		return -1;
-	ks->asked = a;
-	memcpy(a + ks->nasked, nd->addrs, nd->naddrs * sizeof(*a));
-	ks->nasked += nd->naddrs;
-	qsort(a, ks->nasked, sizeof(*a), cmp_u64);
 	n = realloc(ks->names_asked,
 		    (ks->nnames_asked + nd->nnames + 1) * sizeof(*n));
 	if (!n)
@@ -276,9 +310,17 @@ static int need_read(struct ksyms *ks, struct need *nd)
 	add_running_best(&ps, nd->last, nd->naddrs, true);
 	/* above addrs[k]: the first symbol of gaps k+1..naddrs */
 	add_running_best(&ps, nd->first + 1, nd->naddrs, false);
-	for (i = 0; i < nd->nnames; i++)
-		if (nd->named[i].pos.set)
-			ksline_add(&ps, &nd->named[i]);
+	for (i = 0; i < nd->nnames; i++) {
+		if (!nd->named[i].pos.set)
+			continue;
+		ksline_add(&ps, &nd->named[i]);
+		if (!nd->named_ok[i])
+			continue;
+		if (nd->named_last[i].pos.set)
+			ksline_add(&ps, &nd->named_last[i]);
+		if (nd->named_next[i].pos.set)
+			ksline_add(&ps, &nd->named_next[i]);
+	}
 	ks->cap = ps.cap;
 	if (ps.oom) {
 		ks->n = n0;
@@ -328,17 +370,28 @@ int ksyms_need(struct ksyms *ks, const uint64_t *addrs, size_t naddrs,
 	nd.last = calloc(nd.naddrs + 1, sizeof(*nd.last));
 	nd.first = calloc(nd.naddrs + 1, sizeof(*nd.first));
 	nd.named = calloc(nd.nnames + 1, sizeof(*nd.named));
-	if (!nd.last || !nd.first || !nd.named)
+	nd.named_last = calloc(nd.nnames + 1, sizeof(*nd.named_last));
+	nd.named_next = calloc(nd.nnames + 1, sizeof(*nd.named_next));
+	nd.named_ok = calloc(nd.nnames + 1, sizeof(*nd.named_ok));
+	if (!nd.last || !nd.first || !nd.named || !nd.named_last ||
+	    !nd.named_next || !nd.named_ok)
 		goto oom;
 	r = need_read(ks, &nd);
 	if (!r)
 		r = remember(ks, &nd) ? -1 : 0;
-	/* where a named function ends: the symbol after it, asked for as an
-	 * address (a second read, for names only: at start-up) */
-	for (i = 0; !r && i < nd.nnames; i++)
-		if (nd.named[i].pos.set &&
-		    nfound < sizeof(found) / sizeof(found[0]))
-			found[nfound++] = nd.named[i].pos.addr;
+	/* where a named function ends: answered by the same read where the
+	 * lines allowed it (then its address counts as asked), else asked
+	 * for as an address in a second read */
+	for (i = 0; !r && i < nd.nnames; i++) {
+		uint64_t addr = nd.named[i].pos.addr;
+
+		if (!nd.named[i].pos.set)
+			continue;
+		if (nd.named_ok[i])
+			r = asked(ks, addr) ? 0 : remember_addrs(ks, &addr, 1);
+		else if (nfound < sizeof(found) / sizeof(found[0]))
+			found[nfound++] = addr;
+	}
 	need_free(&nd);
 	if (!r && nfound)
 		r = ksyms_need(ks, found, nfound, NULL, 0);

@@ -4,9 +4,10 @@
  * needed, whole or partial (see ksyms.h), and the questions the tool asks
  * of it.  Every failure to read it ends the run with one message.
  *
- * It is read when first needed: normally after the BPF object is loaded,
- * so that symbols and libbpf's copy of the vmlinux BTF are never in memory
- * at the same time (biostat's peak RSS).  -s, which prints any stack, -e,
+ * The whole table is read after the BPF object is loaded, so that it and
+ * libbpf's copy of the vmlinux BTF are never in memory at the same time
+ * (biostat's peak RSS); a partial one, a few symbols, before the load,
+ * which it can spare a retry (hooks.c).  -s, which prints any stack, -e,
  * where an event must not wait while a new set's name is looked up, and
  * check keep the whole table; table mode, the one left running, a partial
  * one, which reads the file again only for what it was not asked before.
