@@ -615,6 +615,9 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret, __u64 sp)
 		st->depth = 0;
 		return 0;
 	}
+	/* keep the mask: clang folds it into the range check above, which
+	 * 6.1's verifier does not carry over to d (kr_alloc refused) */
+	barrier_var(d);
 	f = &st->f[(d - 1) & (MAX_DEPTH - 1)];
 	bs = f->bs;
 	st->depth = d - 1;

@@ -58,17 +58,17 @@ snap_clones() {
 @test "exhausted stack: reserve equals the growth of clones, punts, waits, punted == rescued, data intact, -e -j events" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
-	random_file /tmp/data 32
+	random_file /tmp/data 16
 	bp_fail_alloc always bp1 bp2 bp3
 	bs_start bs -e -j -H -s
 	bs_started bs
 	snap_clones CLONES0
-	parallel_write /tmp/data /dev/mapper/bp3 32
+	parallel_write /tmp/data /dev/mapper/bp3 16
 	assert_bp_idle bp3 bp2 bp1
 	snap_clones CLONES1
 	bs_stop bs INT
 	bp_fail_alloc 0 bp1 bp2 bp3
-	[ "$(sha_dev /dev/mapper/bp3 32)" = "$(sha_file /tmp/data)" ]
+	[ "$(sha_dev /dev/mapper/bp3 16)" = "$(sha_file /tmp/data)" ]
 
 	# every line is one valid JSON object
 	run jq -e -s 'length > 0 and all(.[]; type == "object")' "$(bs_out bs)"

@@ -4,6 +4,7 @@
 # biostat's counts where review found them wrong: a rescued bio that the
 # lower queue splits again, and the BPF programs' recursion misses, which
 # bound what a count may lack (preemptible kernels such as 7.2's).
+# And the same counts with kprobes, where fentry is refused.
 
 load ../lib/init
 
@@ -54,4 +55,36 @@ teardown() { common_teardown; }
 	allocs=$(bs_set_field bs bp0 allocs)
 	[ "$allocs" -le "$clones" ]
 	[ $((clones - allocs)) -le "$misses" ]
+}
+
+@test "with kprobes instead of fentry (BIOSTAT_HOOKS=kprobe) the counts are as exact" {
+	local c0 c1 allocs reserve punted rescued
+	make_brd 16
+	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:32)"
+	random_file /tmp/data 4
+	bp_fail_alloc always bp0
+	BIOSTAT_HOOKS=kprobe bs_start bs -j -v
+	bs_started bs
+	# every hook a kprobe, none an fentry
+	grep -q '^biostat: bio_alloc_bioset  *kprobe$' "$(bs_err bs)"
+	! grep -q ' fentry$' "$(bs_err bs)"
+	c0=$(bp_stat bp0 clones)
+	parallel_write /tmp/data /dev/mapper/bp0 4
+	assert_bp_idle bp0
+	c1=$(bp_stat bp0 clones)
+	bs_stop bs INT
+	bp_fail_alloc 0 bp0
+	[ "$(sha_dev /dev/mapper/bp0 4)" = "$(sha_file /tmp/data)" ]
+	allocs=$(bs_set_field bs bp0 allocs)
+	reserve=$(bs_set_field bs bp0 reserve)
+	punted=$(bs_set_field bs bp0 punted)
+	rescued=$(bs_set_field bs bp0 rescued)
+	echo "# clones +$((c1 - c0)) allocs $allocs reserve $reserve" \
+		"punts $(bs_set_field bs bp0 punts) punted $punted rescued $rescued" >&3
+	[ $((c1 - c0)) -gt 0 ]
+	bs_count_is bs "$allocs" $((c1 - c0))
+	bs_count_is bs "$reserve" $((c1 - c0))
+	[ "$(bs_set_field bs bp0 punts)" -gt 0 ]
+	[ "$punted" -eq "$rescued" ]
+	[ "$(bs_set_field bs bp0 fails)" -eq 0 ]
 }
