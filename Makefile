@@ -87,6 +87,7 @@ demo: deps all
 
 # Benchmarks (not part of check): ratios measured in one guest boot per kernel
 bench: deps all
+	@scripts/deps bench
 	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
 	@bench/run $(KERNELS)
 

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The cheapest useful fentry program, once on each function biostat traces
- * in the fast path: count calls in a per-CPU array.  bench/guest runs it
- * attached at the same time as biostat, so that both see the same calls,
- * and compares their run time per call (bpf_stats).
+ * The references biostat's cost is measured against (bench/guest):
+ *  bl_*  the cheapest useful fentry program, once on each function biostat
+ *        traces in the fast path: count calls in a per-CPU array.  Attached
+ *        together with biostat, both see the same calls and their run time
+ *        per call (bpf_stats) compares.
+ *  em_*  empty programs (the floor: what any trampoline on the function
+ *        costs), one on each function biostat hooks, entry or exit as
+ *        biostat uses it; bench/guest attaches em_alloc alone, and all that
+ *        the kernel has.
+ * bench/baseline loads only the programs it is asked for.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,3 +45,23 @@ BASELINE(bio_alloc_bioset, bl_alloc, 0)
 BASELINE(mempool_alloc_slab, bl_slab, 1)
 BASELINE(bio_alloc_clone, bl_clone, 2)
 BASELINE(submit_bio_noacct, bl_submit, 3)
+
+/* An empty program named prog at kind ("fentry" or "fexit") of fn */
+#define EMPTY(kind, fn, prog)		\
+	SEC(kind "/" #fn)		\
+	int BPF_PROG(prog)		\
+	{				\
+		return 0;		\
+	}
+
+EMPTY("fentry", bio_alloc_bioset, em_alloc)
+EMPTY("fexit", bio_alloc_bioset, em_alloc_exit)
+EMPTY("fentry", bio_alloc_clone, em_clone)
+EMPTY("fexit", mempool_alloc_slab, em_slab)
+EMPTY("fentry", io_schedule_timeout, em_sched)
+EMPTY("fentry", punt_bios_to_rescuer, em_punt)
+EMPTY("fentry", queue_work_on, em_queue)
+EMPTY("fentry", bio_alloc_rescue, em_rescue)
+EMPTY("fexit", bio_alloc_rescue, em_rescue_exit)
+EMPTY("fentry", submit_bio_noacct, em_submit)
+EMPTY("fexit", bioset_exit, em_exit)

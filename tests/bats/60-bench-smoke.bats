@@ -16,6 +16,8 @@ teardown() { common_teardown; }
 	# every part measured something
 	jq -e '.io[0].biopool.median > 0 and .io[0].linear.median > 0' <<<"$json"
 	jq -e '.biostat_overhead.table.median > 0 and .biostat_overhead.events.median > 0' <<<"$json"
+	# and its floors: an empty program on bio_alloc_bioset, on every hook
+	jq -e '.biostat_overhead.floor.median > 0 and .biostat_overhead.floor_all.median > 0' <<<"$json"
 	jq -e '[.bpf_progs[].run_cnt] | add > 0' <<<"$json"
 	jq -e '[.bpf_baseline[].run_cnt] | add > 0' <<<"$json"
 	# every biostat program that ran beside a baseline got a ratio (7.2's
@@ -26,5 +28,6 @@ teardown() { common_teardown; }
 		| map(select((.[0] as $p | $ran | index($p)) and (.[1] as $b | $bl | index($b))))
 		| all(.[0] as $p | $j.bpf_per_call[$p].ratio.median > 0)' <<<"$json"
 	jq -e '.biostat_self.max_rss_kib > 0 and .biostat_self.allocs > 0' <<<"$json"
+	jq -e '.biostat_self.floor_max_rss_kib > 0 and .biostat_self.rss_after_start_kib > 0' <<<"$json"
 	jq -e '.event_capacity.events.events > 0 and .event_capacity.events.punts > 0' <<<"$json"
 }
