@@ -195,7 +195,7 @@ cgroup_dir() {
 	[ "$(sha_dev /dev/mapper/bp2 8)" = "$(sha_file /tmp/data)" ]
 
 	# -m 1000: every wait counted, only those of 1 ms or more shown (each
-	# instance times a wait itself: allow 10 % either side)
+	# instance times a wait itself: see below)
 	# (each instance may be short by its recursion misses: 7.2 is preemptible)
 	local wa wm miss
 	wa=$(bs_set_field all bp2 waits) wm=$(bs_set_field min bp2 waits)
@@ -203,10 +203,13 @@ cgroup_dir() {
 	[ "$wa" -gt 0 ] && [ $((wa > wm ? wa - wm : wm - wa)) -le "$miss" ]
 	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1000)' "$(bs_out min)"
 	n=$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(bs_out min)")
-	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1100)] | length' "$(bs_out all)")
-	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 900)] | length' "$(bs_out all)")
-	echo "# -m 1000: $n wait events of $(bs_set_field all bp2 waits) waits on bp2; without -m, $lo >= 1.1 ms, $hi >= 0.9 ms" >&3
-	[ "$n" -ge "$lo" ] && [ "$n" -le "$hi" ]
+	# the two instances time a wait in programs that run one after the
+	# other: a preemptible kernel (7.2) can preempt between them, so the
+	# band is 20 %, and either may lack the waits of its recursion misses
+	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1200)] | length' "$(bs_out all)")
+	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 800)] | length' "$(bs_out all)")
+	echo "# -m 1000: $n wait events of $(bs_set_field all bp2 waits) waits on bp2; without -m, $lo >= 1.2 ms, $hi >= 0.8 ms; recursion misses $miss" >&3
+	[ "$n" -ge $((lo - miss)) ] && [ "$n" -le $((hi + miss)) ]
 
 	# --folded: only folded lines, the set at the root, the mempool sleep in it
 	head -n 3 "$(bs_out fold)" | sed 's/^/# /' >&3
