@@ -89,6 +89,9 @@ rw_check() {
 	assert_names_match bs "(md0|md1):raid1\((clone|split|acct|sync)\)|(md5|md6|md7):raid5\((clone|split|acct|sync)\)|md[0-7]:queue-split|$OTHER"
 	same_names bs md0 md1
 	same_names bs md5 md6
+	# the accounting set by its name, whether a read (6.1: an aligned
+	# read's clone, without md_account_bio) or a write came first
+	for m in md5 md6 md7; do bs_names_allocated bs | grep -qx "$m:raid5(acct)"; done
 	# degraded: the reads of the missing member go through the stripe cache
 	bs_names_allocated bs | grep -q '^md7:raid5('
 }

@@ -209,7 +209,7 @@ static void dmio_label(const struct ksyms *ks, const uint64_t *ips,
 }
 
 static void owner_of(const struct ksyms *ks, const uint64_t *ips,
-		     unsigned int n, struct owner *o)
+		     unsigned int n, uint32_t front_pad, struct owner *o)
 {
 	static const char *const md_acct[] = { "md_account_bio", "md_clone_bio", NULL };
 	static const char *const md_sync[] = { "md_super_write", "md_write_metadata", NULL };
@@ -251,7 +251,7 @@ static void owner_of(const struct ksyms *ks, const uint64_t *ips,
 	} else if (mod_in(c, md_mods)) {
 		o->kind = OWN_MD;
 		snprintf(o->label, sizeof(o->label), "(%s)", split ? "split" :
-			 stack_has(ks, ips, (unsigned int)fi, n, md_acct) ? "acct" :
+			 front_pad || stack_has(ks, ips, (unsigned int)fi, n, md_acct) ? "acct" :
 			 stack_has(ks, ips, (unsigned int)fi, n, md_sync) ? "sync" :
 			 "clone");
 	} else if (mod_is(c, "bcache")) {
@@ -361,7 +361,7 @@ int describe_set(const struct ksyms *ks, const struct devlists *dl,
 	fi = d->caller ? first_caller_frame(ks, d->caller, d->ncaller) : -1;
 	if (fi >= 0) {
 		c = ksyms_resolve(ks, d->caller[fi], NULL);
-		owner_of(ks, d->caller, d->ncaller, &o);
+		owner_of(ks, d->caller, d->ncaller, d->front_pad, &o);
 	}
 	kname[0] = '\0';
 	if (d->kdev && devlist_by_dev(dl->blk, maj, min, kname, sizeof(kname)))

@@ -25,6 +25,7 @@ struct set_desc {
 	const uint64_t *caller;		/* stack of the first allocation */
 	unsigned int ncaller;
 	uint64_t fs_bio_set;		/* &fs_bio_set if known, else 0 */
+	uint32_t front_pad;		/* the set's front_pad, 0 if unknown */
 };
 
 /*
@@ -42,7 +43,9 @@ struct set_desc {
  *       under kcopyd, "X(dm-io)" under another module dm_X, else "dm-io";
  *     - md (md_mod, raid0/1/10/456, linear): LEVEL(ROLE), LEVEL from
  *       sysfs (raid1, raid5...), ROLE one of split (the personality's
- *       own bio_split), acct (md_account_bio's clones), sync
+ *       own bio_split), acct (the accounting clones: the only md set
+ *       with a front_pad, whatever allocates from it first, e.g. 6.1's
+ *       raid5 aligned reads; else md_account_bio on the stack), sync
  *       (md_super_write), clone (the array's bio_set: a member's clone,
  *       flushes);
  *     - bcache: "bcache", "bcache(cache-set)" (bch_data_insert_start),

@@ -87,6 +87,7 @@ static void name_set(struct settab *t, struct uset *s)
 		.clone = s->have_info && (s->info.flags & BIOSTAT_SET_CLONE),
 		.ncaller = BIOSTAT_CALLER_DEPTH,
 		.fs_bio_set = t->fs_bio_set,
+		.front_pad = s->have_info ? s->info.front_pad : 0,
 	};
 	size_t n = 0;
 
