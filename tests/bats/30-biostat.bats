@@ -209,7 +209,10 @@ cgroup_dir() {
 	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1200)] | length' "$(bs_out all)")
 	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 800)] | length' "$(bs_out all)")
 	echo "# -m 1000: $n wait events of $(bs_set_field all bp2 waits) waits on bp2; without -m, $lo >= 1.2 ms, $hi >= 0.8 ms; recursion misses $miss" >&3
-	[ "$n" -ge $((lo - miss)) ] && [ "$n" -le $((hi + miss)) ]
+	# above: a loaded host (three guests on two cores) can stretch that
+	# gap further, so only the lower bound is timed; -m must still drop
+	# the short waits: fewer events than waits
+	[ "$n" -ge $((lo - miss)) ] && [ "$n" -lt "$wa" ]
 
 	# --folded: only folded lines, the set at the root, the mempool sleep in it
 	head -n 3 "$(bs_out fold)" | sed 's/^/# /' >&3
