@@ -5,6 +5,9 @@
  *        traces in the fast path: count calls in a per-CPU array.  Attached
  *        together with biostat, both see the same calls and their run time
  *        per call (bpf_stats) compares.
+ *  bl_task  the per-task state every exact count needs: one task-storage
+ *        lookup on bio_alloc_bioset (biostat's allocation programs make
+ *        one each), counting into it; attached with the bl_* above.
  *  em_*  empty programs (the floor: what any trampoline on the function
  *        costs), one on each function biostat hooks, entry or exit as
  *        biostat uses it; bench/guest attaches em_alloc alone, and all that
@@ -45,6 +48,24 @@ BASELINE(bio_alloc_bioset, bl_alloc, 0)
 BASELINE(mempool_alloc_slab, bl_slab, 1)
 BASELINE(bio_alloc_clone, bl_clone, 2)
 BASELINE(submit_bio_noacct, bl_submit, 3)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} task_calls SEC(".maps");
+
+SEC("fentry/bio_alloc_bioset")
+int BPF_PROG(bl_task)
+{
+	__u64 *n = bpf_task_storage_get(&task_calls, bpf_get_current_task_btf(), 0,
+					BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (n)
+		(*n)++;
+	return 0;
+}
 
 /* An empty program named prog at kind ("fentry" or "fexit") of fn */
 #define EMPTY(kind, fn, prog)		\

@@ -2,7 +2,7 @@
 /*
  * baseline [PROG...]: load and attach the named programs of
  * bench/baseline.bpf.c (default: the counting ones, bl_alloc, bl_slab,
- * bl_clone, bl_submit; em_* are the empty ones) and keep them attached
+ * bl_clone, bl_submit, bl_task; em_* are the empty ones) and keep them attached
  * until SIGINT/SIGTERM.  Prints "attached N programs" once they run.  It is
  * also the trivial CO-RE load whose peak RSS bench/guest compares biostat's
  * with.  Exit: 0 ok, 1 cannot load or attach, 2 bad usage.
@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	static const char *const counting[] = {
-		"bl_alloc", "bl_slab", "bl_clone", "bl_submit", NULL,
+		"bl_alloc", "bl_slab", "bl_clone", "bl_submit", "bl_task", NULL,
 	};
 	struct bpf_link *links[MAX_LINKS];
 	const char *const *want = argc > 1 ? (const char *const *)argv + 1 : counting;

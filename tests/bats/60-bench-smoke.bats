@@ -29,5 +29,6 @@ teardown() { common_teardown; }
 		| all(.[0] as $p | $j.bpf_per_call[$p].ratio.median > 0)' <<<"$json"
 	jq -e '.biostat_self.max_rss_kib > 0 and .biostat_self.allocs > 0' <<<"$json"
 	jq -e '.biostat_self.floor_max_rss_kib > 0 and .biostat_self.rss_after_start_kib > 0' <<<"$json"
+	jq -e '.biostat_self.cpu_start_s > 0 and .bpf_task_lookup.ns_median > 0' <<<"$json"
 	jq -e '.event_capacity.events.events > 0 and .event_capacity.events.punts > 0' <<<"$json"
 }
