@@ -255,6 +255,25 @@ static __always_inline void err_inc(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
+/*
+ * Add to a field of this CPU's counters (a per-CPU array value) with a plain
+ * load, add and store, not a locked instruction (which QEMU's TCG, for one,
+ * makes expensive).  Exact: each field has one writer program in each mode
+ * (allocs, reserve, fails and the wait fields: the allocation exit; punts:
+ * the punt or queue program; punted: the punt program, or the submit
+ * program where the punt is inlined; rescued: the submit program; rescues:
+ * the rescue exit), and a program never runs twice at once on one CPU:
+ * fentry/fexit programs count themselves active per CPU and skip (a
+ * recursion miss) a call that finds themselves running there, preempted or
+ * interrupted; kprobe programs run with preemption off and bpf_prog_active
+ * held.  Only this CPU writes its value (bioset_exit's zeroing aside, of a
+ * set whose allocations have ended).
+ */
+static __always_inline void cnt_add(__u64 *field, __u64 n)
+{
+	*field += n;
+}
+
 /* -c: the current task is in the cgroup (or below it) */
 static __always_inline bool cgroup_ok(void)
 {
@@ -546,8 +565,8 @@ static __always_inline void wait_done(struct biostat_counters *c,
 	__u32 slot;
 
 	dur = bpf_ktime_get_ns() - f->wait_start;
-	__sync_fetch_and_add(&c->waits, 1);
-	__sync_fetch_and_add(&c->wait_ns, dur);
+	cnt_add(&c->waits, 1);
+	cnt_add(&c->wait_ns, dur);
 	if (dur > c->wait_max_ns)
 		c->wait_max_ns = dur;
 	/* per-CPU values: only this CPU writes them */
@@ -560,7 +579,7 @@ static __always_inline void wait_done(struct biostat_counters *c,
 	slot = log2_slot(dur / 1000);
 	if (slot >= BIOSTAT_HIST_SLOTS)
 		slot = BIOSTAT_HIST_SLOTS - 1;
-	__sync_fetch_and_add(&c->hist[slot], 1);
+	cnt_add(&c->hist[slot], 1);
 	/* -m: counted above, shown below only from min_wait_ns on */
 	if (dur < min_wait_ns)
 		return;
@@ -647,11 +666,11 @@ static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret, __u64 sp)
 	if (!c)
 		return 0;
 	if (ret) {
-		__sync_fetch_and_add(&c->allocs, 1);
+		cnt_add(&c->allocs, 1);
 		if (from_reserve(f))
-			__sync_fetch_and_add(&c->reserve, 1);
+			cnt_add(&c->reserve, 1);
 	} else {
-		__sync_fetch_and_add(&c->fails, 1);
+		cnt_add(&c->fails, 1);
 		emit(BIOSTAT_EV_FAIL, bs, f->dev, 0, 0, f->gfp, -1);
 	}
 	if (f->wait_start)
@@ -800,8 +819,8 @@ static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
 	c = counters_get(ctx, (__u64)bs, dev);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->punts, 1);
-	__sync_fetch_and_add(&c->punted, n);
+	cnt_add(&c->punts, 1);
+	cnt_add(&c->punted, n);
 	emit(BIOSTAT_EV_PUNT, (__u64)bs, dev, 0, n, 0, -1);
 	return 0;
 }
@@ -846,7 +865,7 @@ static __always_inline int rescue_exit(void)
 	__sync_fetch_and_add(&rescue_active, -1);
 	c = counters_get(NULL, bs, 0);
 	if (c)
-		__sync_fetch_and_add(&c->rescues, 1);	/* rescued: per bio */
+		cnt_add(&c->rescues, 1);	/* rescued: per bio */
 	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
 	return 0;
 }
@@ -881,9 +900,9 @@ static __always_inline int submit_enter(struct bio *bio)
 	c = counters_get(NULL, st->rescue_bs, 0);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->rescued, 1);
+	cnt_add(&c->rescued, 1);
 	if (punt_inline)
-		__sync_fetch_and_add(&c->punted, 1);
+		cnt_add(&c->punted, 1);
 	return 0;
 }
 
@@ -916,7 +935,7 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work)
 	c = counters_get(ctx, bs, dev);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->punts, 1);
+	cnt_add(&c->punts, 1);
 	emit(BIOSTAT_EV_PUNT, bs, dev, 0, 0, 0, -1);
 	return 0;
 }
