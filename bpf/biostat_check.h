@@ -16,6 +16,30 @@
 #define BIOSTAT_CHECK_MAX_PENDING	8192	/* candidates not yet decided */
 #define BIOSTAT_CHECK_RECENT		4	/* bios remembered per (task, set) */
 #define BIOSTAT_CHECK_STACKS		8192	/* stack map entries */
+#define BIOSTAT_CHECK_MAX_ANC		65536	/* clones' ancestor sets tracked */
+#define BIOSTAT_CHECK_ANC_DEPTH		4	/* ancestors kept per clone */
+#define BIOSTAT_CHECK_MAX_ELEMS		65536	/* mempool elements tracked */
+#define BIOSTAT_CHECK_LIST_WALK		64	/* bios read of each bio_list */
+
+/*
+ * The statement of bio_alloc_bioset()'s kernel-doc a site breaks
+ * (biostat_check_key.rule); biostat.8, CHECK MODE, has each one.
+ */
+enum biostat_check_rule {
+	BIOSTAT_RULE_HOLD = 1,		/* allocated while holding an unsubmitted
+					 * bio of the set (violations, hand-offs,
+					 * undecided, blocked) */
+	BIOSTAT_RULE_NO_RESCUER,	/* inside ->submit_bio, from a set without
+					 * a rescuer while its bios are queued on
+					 * current->bio_list */
+	BIOSTAT_RULE_MEMPOOL,		/* a second live element of one mempool
+					 * (not a bio_set's) inside ->submit_bio,
+					 * with a bio queued: bs is the mempool */
+	BIOSTAT_RULE_SHARED,		/* inside ->submit_bio, from a set a bio
+					 * being served further up came from */
+	BIOSTAT_RULE_FS_BIO_SET,	/* fs_bio_set used inside ->submit_bio */
+	BIOSTAT_RULE_NR,
+};
 
 /* Indexes of the check object's "cerrs" map. */
 enum biostat_check_err {
@@ -29,15 +53,26 @@ enum biostat_check_err {
 	BIOSTAT_CERR_PENDING_FULL,	/* candidate map full: not decided */
 	BIOSTAT_CERR_NO_FIRST,		/* candidate whose held bio is not among
 					 * the task's last ones: not decided */
+	BIOSTAT_CERR_HAZARDS_FULL,	/* hazard map full: site not recorded */
+	BIOSTAT_CERR_LIST_CUT,		/* a bio_list longer than the walk: its
+					 * tail was not looked at */
+	BIOSTAT_CERR_IRQ,		/* (not an error) allocations and frees in
+					 * interrupt context, not charged to the
+					 * interrupted task */
+	BIOSTAT_CERR_ANC_FULL,		/* clone ancestry not recorded */
+	BIOSTAT_CERR_ELEMS_FULL,	/* mempool element not tracked */
+	BIOSTAT_CERR_BLOCKED_FULL,	/* blocked allocation not recorded */
 	BIOSTAT_CERR_NR,
 };
 
 /* Key of the "violations" and "handoffs" maps: one per distinct (set,
  * stack pair). */
 struct biostat_check_key {
-	__u64 bs;
-	__s64 stack_first;	/* where a still-held bio was allocated */
+	__u64 bs;		/* the bio_set (the mempool for RULE_MEMPOOL) */
+	__s64 stack_first;	/* where a still-held bio (element) was allocated */
 	__s64 stack_second;	/* where the violating allocation was made */
+	__u32 rule;		/* enum biostat_check_rule */
+	__u32 pad;
 };
 
 struct biostat_check_site {

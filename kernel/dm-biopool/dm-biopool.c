@@ -10,6 +10,13 @@
  * can be told to fail slab allocations ("fail_alloc"), and the status line
  * shows what the pool went through.
  *
+ * Each statement of bio_alloc_bioset()'s kernel-doc can be broken on
+ * purpose, beside its safe default: unsafe_alloc_order holds a clone
+ * unsubmitted while it allocates the next, no_rescuer makes the set
+ * without a rescuer, ctx_pool takes the per-clone context from a mempool
+ * of its own instead of front_pad, shared_set uses one bio_set for every
+ * device that asks for it (stacked, two levels share it).
+ *
  * See Documentation/admin-guide/device-mapper/biopool.rst.
  */
 
@@ -48,18 +55,40 @@
 #define BIOPOOL_SLAB_FLAGS	(SLAB_HWCACHE_ALIGN | SLAB_NOLEAKTRACE)
 #endif
 
+/*
+ * A bio_set on a slab cache of its own (see "Fault injection"): a device's
+ * own, or the module's shared one (shared_set).
+ */
+struct biopool_set {
+	struct bio_set bs;
+	unsigned int pool_size;
+	bool rescuer;
+
+	/* The set's own slab cache, and the shared one bioset_init() chose. */
+	struct kmem_cache *slab;
+	struct kmem_cache *shared_slab;
+
+	atomic_t armed;			/* devices of this set that are armed */
+	atomic64_t alloc_failed;	/* real failures while none is armed */
+	unsigned int users;		/* shared set: biopool_shared_lock */
+};
+
 struct biopool_c {
 	struct dm_dev *dev;
 	sector_t start;
 	unsigned int pool_size;
 	unsigned int split_sectors;	/* 0: one clone per bio */
 	bool unsafe_alloc_order;
+	bool no_rescuer;
+	bool ctx_pool;
+	bool shared_set;
 
-	struct bio_set bs;
+	struct biopool_set *set;	/* &own, or the shared set */
+	struct biopool_set own;
 
-	/* The set's own slab cache, and the shared one bioset_init() chose. */
-	struct kmem_cache *slab;
-	struct kmem_cache *shared_slab;
+	/* ctx_pool: the per-clone contexts' mempool, on a cache of its own */
+	struct kmem_cache *ctx_slab;
+	mempool_t ctx_mempool;
 
 	/* Fault injection: fail the next N slab allocations, or all. */
 	struct mutex fail_lock;		/* arming and disarming the probe */
@@ -84,10 +113,18 @@ struct biopool_io {
 	atomic_t error;			/* first blk_status_t seen */
 };
 
-/* Per clone, in the bio_set's front_pad. */
-struct biopool_clone {
+/* Per clone: the clone's bi_private points to it. */
+struct biopool_ctx {
 	struct biopool_c *bc;
 	struct bio *orig;
+};
+
+/*
+ * The context in the bio_set's front_pad (the default), or with ctx_pool
+ * from ctx_mempool, a second mempool that nothing rescues.
+ */
+struct biopool_clone {
+	struct biopool_ctx ctx;
 	struct bio clone;		/* must be last */
 };
 
@@ -119,10 +156,10 @@ struct biopool_clone {
  *
  * The mempool's callbacks are ours: they allocate from the set's cache
  * through mempool_alloc_slab() (so tracers see the slab call) and count
- * the failures that happen for real while the device is not armed.  The
- * mempool is set up with them from the start, so that its reserve is
+ * the failures that happen for real while no device of the set is armed.
+ * The mempool is set up with them from the start, so that its reserve is
  * filled and emptied through the same callbacks (mempool poisoning
- * depends on them).
+ * depends on them).  With ctx_pool, the contexts' cache is armed too.
  */
 static bool biopool_inject_failure(struct biopool_c *bc)
 {
@@ -168,7 +205,8 @@ static int biopool_slab_pre(struct kprobe *p, struct pt_regs *regs)
 	cache = (struct kmem_cache *)regs_get_kernel_argument(regs, 0);
 	rcu_read_lock();
 	list_for_each_entry_rcu(bc, &biopool_armed, armed_node) {
-		if (bc->slab == cache) {
+		if (bc->set->slab == cache ||
+		    (bc->ctx_slab && bc->ctx_slab == cache)) {
 			fail = biopool_inject_failure(bc);
 			if (fail)
 				atomic64_inc(&bc->alloc_failed);
@@ -230,6 +268,7 @@ static int biopool_arm(struct biopool_c *bc)
 	if (!r) {
 		/* from now on the probe counts the failures */
 		WRITE_ONCE(bc->probe_on, true);
+		atomic_inc(&bc->set->armed);
 		list_add_rcu(&bc->armed_node, &biopool_armed);
 		atomic_inc(&biopool_nr_armed);
 	}
@@ -252,6 +291,7 @@ static void biopool_disarm(struct biopool_c *bc, bool force)
 	/* no entry handler looks at the device any more */
 	synchronize_rcu();
 	WRITE_ONCE(bc->probe_on, false);
+	atomic_dec(&bc->set->armed);
 }
 
 static void biopool_disarm_work(struct work_struct *work)
@@ -266,66 +306,181 @@ static void biopool_disarm_work(struct work_struct *work)
 
 static void *biopool_pool_alloc(gfp_t gfp_mask, void *pool_data)
 {
-	struct biopool_c *bc = pool_data;
-	void *element = mempool_alloc_slab(gfp_mask, bc->slab);
+	struct biopool_set *set = pool_data;
+	void *element = mempool_alloc_slab(gfp_mask, set->slab);
 
-	/* while the probe is on, it counts */
-	if (!element && !READ_ONCE(bc->probe_on))
-		atomic64_inc(&bc->alloc_failed);
+	/* while a device of the set is armed, the probe counts */
+	if (!element && !atomic_read(&set->armed))
+		atomic64_inc(&set->alloc_failed);
 	return element;
 }
 
 static void biopool_pool_free(void *element, void *pool_data)
 {
-	struct biopool_c *bc = pool_data;
+	struct biopool_set *set = pool_data;
 
-	mempool_free_slab(element, bc->slab);
+	mempool_free_slab(element, set->slab);
 }
+
+static atomic_t biopool_slabs = ATOMIC_INIT(0);	/* names the caches */
 
 /*
  * After bioset_init(): the set's own cache, and its mempool made again on
  * it with our callbacks.  On failure the caller still calls bioset_exit().
  */
-static int biopool_own_slab(struct biopool_c *bc)
+static int biopool_own_slab(struct biopool_set *set)
 {
-	static atomic_t biopool_slabs = ATOMIC_INIT(0);
-	struct bio_set *bs = &bc->bs;
+	struct bio_set *bs = &set->bs;
 	char name[32];
 	int r;
 
 	snprintf(name, sizeof(name), "dm_biopool_%u",
 		 (unsigned int)atomic_inc_return(&biopool_slabs));
-	bc->slab = kmem_cache_create(name, kmem_cache_size(bs->bio_slab),
-				     ARCH_KMALLOC_MINALIGN, BIOPOOL_SLAB_FLAGS,
-				     NULL);
-	if (!bc->slab)
+	set->slab = kmem_cache_create(name, kmem_cache_size(bs->bio_slab),
+				      ARCH_KMALLOC_MINALIGN, BIOPOOL_SLAB_FLAGS,
+				      NULL);
+	if (!set->slab)
 		return -ENOMEM;
 
 	mempool_exit(&bs->bio_pool);
-	r = mempool_init(&bs->bio_pool, bc->pool_size, biopool_pool_alloc,
-			 biopool_pool_free, bc);
+	r = mempool_init(&bs->bio_pool, set->pool_size, biopool_pool_alloc,
+			 biopool_pool_free, set);
 	if (r) {
-		kmem_cache_destroy(bc->slab);
-		bc->slab = NULL;
+		kmem_cache_destroy(set->slab);
+		set->slab = NULL;
 		return r;
 	}
-	bc->shared_slab = bs->bio_slab;
-	bs->bio_slab = bc->slab;
+	set->shared_slab = bs->bio_slab;
+	bs->bio_slab = set->slab;
 	return 0;
 }
 
-/* Undo biopool_own_slab() and bioset_init(); no bio of the set is left. */
-static void biopool_free_bioset(struct biopool_c *bc)
+/* A bio_set of @pool_size on a cache of its own; ti->error on failure. */
+static int biopool_init_set(struct biopool_set *set, unsigned int pool_size,
+			    bool rescuer, struct dm_target *ti)
 {
-	struct bio_set *bs = &bc->bs;
+	int r;
 
-	if (bc->slab) {
-		/* the reserve goes back to our cache, with our callbacks */
-		mempool_exit(&bs->bio_pool);
-		bs->bio_slab = bc->shared_slab;
+	memset(set, 0, sizeof(*set));
+	set->pool_size = pool_size;
+	set->rescuer = rescuer;
+	r = bioset_init(&set->bs, pool_size,
+			offsetof(struct biopool_clone, clone),
+			rescuer ? BIOSET_NEED_RESCUER : 0);
+	if (r) {
+		ti->error = "Cannot allocate bio_set";
+		return r;
 	}
+	r = biopool_own_slab(set);
+	if (r) {
+		ti->error = "Cannot allocate the bio_set's slab cache";
+		bioset_exit(&set->bs);
+	}
+	return r;
+}
+
+/* Undo biopool_init_set(); no bio of the set is left. */
+static void biopool_exit_set(struct biopool_set *set)
+{
+	struct bio_set *bs = &set->bs;
+
+	/* the reserve goes back to our cache, with our callbacks */
+	mempool_exit(&bs->bio_pool);
+	bs->bio_slab = set->shared_slab;
 	bioset_exit(bs);
-	kmem_cache_destroy(bc->slab);
+	kmem_cache_destroy(set->slab);
+}
+
+/*
+ * shared_set: one bio_set for every device that asks for it, made by the
+ * first with its pool_size and rescuer, freed with the last.  Two such
+ * devices stacked allocate from it at two levels of one submission: the
+ * upper level's clone holds an element while the lower level waits for
+ * one, and no rescuer can move it (it is not queued, it is being served).
+ */
+static DEFINE_MUTEX(biopool_shared_lock);
+static struct biopool_set *biopool_shared;
+
+static int biopool_get_shared(struct biopool_c *bc, struct dm_target *ti)
+{
+	struct biopool_set *set;
+	int r = 0;
+
+	mutex_lock(&biopool_shared_lock);
+	set = biopool_shared;
+	if (set) {
+		if (set->pool_size != bc->pool_size ||
+		    set->rescuer == bc->no_rescuer) {
+			ti->error = "shared_set: pool_size or no_rescuer differs";
+			r = -EINVAL;
+			goto out;
+		}
+	} else {
+		set = kmalloc(sizeof(*set), GFP_KERNEL);
+		if (!set) {
+			ti->error = "Cannot allocate the shared bio_set";
+			r = -ENOMEM;
+			goto out;
+		}
+		r = biopool_init_set(set, bc->pool_size, !bc->no_rescuer, ti);
+		if (r) {
+			kfree(set);
+			goto out;
+		}
+		biopool_shared = set;
+	}
+	set->users++;
+	bc->set = set;
+out:
+	mutex_unlock(&biopool_shared_lock);
+	return r;
+}
+
+static void biopool_put_shared(struct biopool_set *set)
+{
+	mutex_lock(&biopool_shared_lock);
+	if (!--set->users) {
+		biopool_shared = NULL;
+		biopool_exit_set(set);
+		kfree(set);
+	}
+	mutex_unlock(&biopool_shared_lock);
+}
+
+/*
+ * ctx_pool: the per-clone context from a mempool of pool_size elements on
+ * a cache of its own (fail_alloc empties it with the set's), as drivers
+ * did before front_pad (dm-crypt before 7145c241a1bf).
+ */
+static int biopool_init_ctx_pool(struct biopool_c *bc, struct dm_target *ti)
+{
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "dm_biopool_ctx_%u",
+		 (unsigned int)atomic_inc_return(&biopool_slabs));
+	bc->ctx_slab = kmem_cache_create(name, sizeof(struct biopool_ctx), 0,
+					 BIOPOOL_SLAB_FLAGS, NULL);
+	if (!bc->ctx_slab) {
+		ti->error = "Cannot allocate the context cache";
+		return -ENOMEM;
+	}
+	r = mempool_init_slab_pool(&bc->ctx_mempool, bc->pool_size,
+				   bc->ctx_slab);
+	if (r) {
+		ti->error = "Cannot allocate the context mempool";
+		kmem_cache_destroy(bc->ctx_slab);
+		bc->ctx_slab = NULL;
+	}
+	return r;
+}
+
+static void biopool_exit_ctx_pool(struct biopool_c *bc)
+{
+	if (!bc->ctx_slab)
+		return;
+	mempool_exit(&bc->ctx_mempool);
+	kmem_cache_destroy(bc->ctx_slab);
 }
 
 /*
@@ -363,7 +518,7 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 				    struct biopool_c *bc, struct dm_target *ti)
 {
 	static const struct dm_arg _args[] = {
-		{0, 3, "Invalid number of optional parameters"},
+		{0, 6, "Invalid number of optional parameters"},
 		{1, BIOPOOL_MAX_POOL_SIZE, "Invalid pool_size (1..65536)"},
 		{0, 1U << 31, "Invalid split_sectors"},
 	};
@@ -378,6 +533,18 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 		{ "pool_size", &_args[1], &bc->pool_size, "Duplicate pool_size" },
 		{ "split_sectors", &_args[2], &bc->split_sectors,
 		  "Duplicate split_sectors" },
+	};
+	/* the flags: each breaks one statement of bio_alloc_bioset() */
+	struct {
+		const char *name;
+		bool *value;
+		char *duplicate;
+	} flags[] = {
+		{ "unsafe_alloc_order", &bc->unsafe_alloc_order,
+		  "Duplicate unsafe_alloc_order" },
+		{ "no_rescuer", &bc->no_rescuer, "Duplicate no_rescuer" },
+		{ "ctx_pool", &bc->ctx_pool, "Duplicate ctx_pool" },
+		{ "shared_set", &bc->shared_set, "Duplicate shared_set" },
 	};
 	unsigned int argc, i;
 	const char *arg, *value;
@@ -402,12 +569,15 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 	while (argc--) {
 		arg = dm_shift_arg(as);
 
-		if (!strcmp(arg, "unsafe_alloc_order")) {
-			if (bc->unsafe_alloc_order) {
-				ti->error = "Duplicate unsafe_alloc_order";
+		for (i = 0; i < ARRAY_SIZE(flags); i++)
+			if (!strcmp(arg, flags[i].name))
+				break;
+		if (i < ARRAY_SIZE(flags)) {
+			if (*flags[i].value) {
+				ti->error = flags[i].duplicate;
 				return -EINVAL;
 			}
-			bc->unsafe_alloc_order = true;
+			*flags[i].value = true;
 			continue;
 		}
 
@@ -455,7 +625,8 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
  * Construct a biopool mapping:
  * <dev_path> <offset> [<#opt_params> <opt_params>...]
  *
- * opt_params: pool_size:<n> split_sectors:<n> unsafe_alloc_order
+ * opt_params: pool_size:<n> split_sectors:<n> unsafe_alloc_order no_rescuer
+ *             ctx_pool shared_set
  */
 static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -520,17 +691,19 @@ static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_put;
 	}
 
-	r = bioset_init(&bc->bs, bc->pool_size,
-			offsetof(struct biopool_clone, clone),
-			BIOSET_NEED_RESCUER);
-	if (r) {
-		ti->error = "Cannot allocate bio_set";
-		goto bad_put;
+	if (bc->shared_set) {
+		r = biopool_get_shared(bc, ti);
+	} else {
+		bc->set = &bc->own;
+		r = biopool_init_set(&bc->own, bc->pool_size, !bc->no_rescuer,
+				     ti);
 	}
-	r = biopool_own_slab(bc);
-	if (r) {
-		ti->error = "Cannot allocate the bio_set's slab cache";
-		goto bad_bioset;
+	if (r)
+		goto bad_put;
+	if (bc->ctx_pool) {
+		r = biopool_init_ctx_pool(bc, ti);
+		if (r)
+			goto bad_set;
 	}
 
 	ti->num_flush_bios = 1;
@@ -542,8 +715,11 @@ static int biopool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = bc;
 	return 0;
 
-bad_bioset:
-	bioset_exit(&bc->bs);
+bad_set:
+	if (bc->shared_set)
+		biopool_put_shared(bc->set);
+	else
+		biopool_exit_set(&bc->own);
 bad_put:
 	dm_put_device(ti, bc->dev);
 bad_free:
@@ -560,7 +736,11 @@ static void biopool_dtr(struct dm_target *ti)
 	biopool_disarm(bc, true);
 	mutex_unlock(&bc->fail_lock);
 	cancel_work_sync(&bc->disarm_work);
-	biopool_free_bioset(bc);
+	biopool_exit_ctx_pool(bc);
+	if (bc->shared_set)
+		biopool_put_shared(bc->set);
+	else
+		biopool_exit_set(&bc->own);
 	dm_put_device(ti, bc->dev);
 	kfree(bc);
 }
@@ -586,10 +766,9 @@ static void biopool_put_io(struct bio *orig)
 
 static void biopool_clone_endio(struct bio *clone)
 {
-	struct biopool_clone *pc = container_of(clone, struct biopool_clone,
-						clone);
-	struct biopool_c *bc = pc->bc;
-	struct bio *orig = pc->orig;
+	struct biopool_ctx *ctx = clone->bi_private;
+	struct biopool_c *bc = ctx->bc;
+	struct bio *orig = ctx->orig;
 
 	if (clone->bi_status) {
 		atomic64_inc(&bc->errors);
@@ -599,8 +778,10 @@ static void biopool_clone_endio(struct bio *clone)
 	atomic64_inc(&bc->completed);
 	atomic64_dec(&bc->in_flight);
 
-	/* Return the element to the pool before the original may complete. */
+	/* Return the elements to the pools before the original may complete. */
 	bio_put(clone);
+	if (bc->ctx_pool)
+		mempool_free(ctx, &bc->ctx_mempool);
 	biopool_put_io(orig);
 }
 
@@ -613,20 +794,33 @@ static struct bio *biopool_alloc_clone(struct biopool_c *bc, struct bio *orig,
 				       unsigned int len)
 {
 	struct biopool_io *io = dm_per_bio_data(orig, sizeof(*io));
-	struct biopool_clone *pc;
+	struct biopool_ctx *ctx = NULL;
 	struct bio *clone;
 
-	clone = bio_alloc_clone(bc->dev->bdev, orig, GFP_NOIO, &bc->bs);
-	if (!clone) {
-		/* Not expected: the allocation may sleep and has a mempool. */
+	/*
+	 * ctx_pool: a second mempool, allocated from inside ->submit_bio
+	 * while the previous clone waits on current->bio_list; the set's
+	 * rescuer does not help it.
+	 */
+	if (bc->ctx_pool)
+		ctx = mempool_alloc(&bc->ctx_mempool, GFP_NOIO);
+	clone = bio_alloc_clone(bc->dev->bdev, orig, GFP_NOIO, &bc->set->bs);
+	if (!clone || (bc->ctx_pool && !ctx)) {
+		/* Not expected: the allocations may sleep and have mempools. */
+		if (clone)
+			bio_put(clone);
+		if (ctx)
+			mempool_free(ctx, &bc->ctx_mempool);
 		atomic64_inc(&bc->errors);
 		biopool_set_error(io, BLK_STS_RESOURCE);
 		return NULL;
 	}
 
-	pc = container_of(clone, struct biopool_clone, clone);
-	pc->bc = bc;
-	pc->orig = orig;
+	if (!ctx)
+		ctx = &container_of(clone, struct biopool_clone, clone)->ctx;
+	ctx->bc = bc;
+	ctx->orig = orig;
+	clone->bi_private = ctx;
 
 	if (len) {
 		bio_trim(clone, done, len);
@@ -714,19 +908,24 @@ static void biopool_status(struct dm_target *ti, status_type_t type,
 		       atomic64_read(&bc->completed),
 		       atomic64_read(&bc->errors));
 		DMEMIT(" pool_size=%u pool_free=%d alloc_failed=%lld",
-		       bc->pool_size, READ_ONCE(bc->bs.bio_pool.curr_nr),
-		       atomic64_read(&bc->alloc_failed));
+		       bc->pool_size, READ_ONCE(bc->set->bs.bio_pool.curr_nr),
+		       atomic64_read(&bc->alloc_failed) +
+		       atomic64_read(&bc->set->alloc_failed));
 		if (READ_ONCE(bc->fail_always))
 			DMEMIT(" fail_alloc=always");
 		else
 			DMEMIT(" fail_alloc=%lld",
 			       atomic64_read(&bc->fail_remaining));
+		if (bc->ctx_pool)
+			DMEMIT(" ctx_free=%d",
+			       READ_ONCE(bc->ctx_mempool.curr_nr));
 		break;
 
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %llu", bc->dev->name, (unsigned long long)bc->start);
 		opt_params = (bc->pool_size != BIOPOOL_DEFAULT_POOL_SIZE) +
-			     !!bc->split_sectors + bc->unsafe_alloc_order;
+			     !!bc->split_sectors + bc->unsafe_alloc_order +
+			     bc->no_rescuer + bc->ctx_pool + bc->shared_set;
 		if (!opt_params)
 			break;
 		DMEMIT(" %u", opt_params);
@@ -736,15 +935,24 @@ static void biopool_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" split_sectors:%u", bc->split_sectors);
 		if (bc->unsafe_alloc_order)
 			DMEMIT(" unsafe_alloc_order");
+		if (bc->no_rescuer)
+			DMEMIT(" no_rescuer");
+		if (bc->ctx_pool)
+			DMEMIT(" ctx_pool");
+		if (bc->shared_set)
+			DMEMIT(" shared_set");
 		break;
 
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
 		DMEMIT(",device_name=%s,start=%llu", bc->dev->name,
 		       (unsigned long long)bc->start);
-		DMEMIT(",pool_size=%u,split_sectors=%u,unsafe_alloc_order=%c;",
+		DMEMIT(",pool_size=%u,split_sectors=%u,unsafe_alloc_order=%c",
 		       bc->pool_size, bc->split_sectors,
 		       bc->unsafe_alloc_order ? 'y' : 'n');
+		DMEMIT(",no_rescuer=%c,ctx_pool=%c,shared_set=%c;",
+		       bc->no_rescuer ? 'y' : 'n', bc->ctx_pool ? 'y' : 'n',
+		       bc->shared_set ? 'y' : 'n');
 		break;
 	}
 }
@@ -756,6 +964,7 @@ static void biopool_reset_stats(struct biopool_c *bc)
 	atomic64_set(&bc->completed, 0);
 	atomic64_set(&bc->errors, 0);
 	atomic64_set(&bc->alloc_failed, 0);
+	atomic64_set(&bc->set->alloc_failed, 0);
 }
 
 /*
@@ -852,7 +1061,7 @@ static int biopool_iterate_devices(struct dm_target *ti,
 
 static struct target_type biopool_target = {
 	.name		 = "biopool",
-	.version	 = {1, 0, 0},
+	.version	 = {1, 1, 0},
 	.module		 = THIS_MODULE,
 	.ctr		 = biopool_ctr,
 	.dtr		 = biopool_dtr,
@@ -864,7 +1073,11 @@ static struct target_type biopool_target = {
 
 static int __init dm_biopool_init(void)
 {
-	return dm_register_target(&biopool_target);
+	int r = dm_register_target(&biopool_target);
+
+	if (r)
+		DMERR("register failed %d", r);
+	return r;
 }
 
 static void __exit dm_biopool_exit(void)

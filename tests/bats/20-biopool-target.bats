@@ -126,6 +126,138 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	dmsetup message safe 0 fail_alloc 0
 }
 
+# assert_stalled WRITER DEV...: the writer (a pid) is alive, DEV (the first
+# is the one written to) holds its pool's only element on a clone that
+# cannot complete, and the allocation behind it is asleep on an empty
+# pool: it fails again after a mempool wait (5 s), and nothing has moved
+assert_stalled() {
+	local writer=$1 dev=$2 f
+	wait_until 30 bp_stat_ge "$dev" alloc_failed 3
+	f=$(bp_stat "$dev" alloc_failed)
+	wait_until 30 bp_stat_ge "$dev" alloc_failed $((f + 1))
+	if ! kill -0 "$writer" 2>/dev/null; then
+		echo "the writer ended: no stall (status: $(dmsetup status "$dev"))" >&2
+		return 1
+	fi
+	bp_read "$dev"
+	if [ "${BP[in_flight]}" != 1 ] || [ "${BP[pool_free]}" != 0 ] ||
+		[ "${BP[completed]}" != 0 ]; then
+		echo "$dev: want in_flight=1 pool_free=0 completed=0, got: $(dmsetup status "$dev")" >&2
+		return 1
+	fi
+}
+
+# assert_released WRITER DEV... BYTES: after fail_alloc 0 on every DEV the
+# writer finishes, every DEV is idle, and BYTES of /tmp/data read back
+# from the first DEV
+assert_released() {
+	local writer=$1 bytes=${*: -1} devs=("${@:2:$#-2}") got want
+	bp_fail_alloc 0 "${devs[@]}"
+	wait "$writer"
+	assert_bp_idle "${devs[@]}"
+	got=$(dd if="/dev/mapper/${devs[0]}" bs="$bytes" count=1 iflag=direct status=none | sha256sum)
+	want=$(head -c "$bytes" /tmp/data | sha256sum)
+	if [ "$got" != "$want" ]; then
+		echo "${devs[0]}: read back $got, wrote $want" >&2
+		return 1
+	fi
+}
+
+@test "no_rescuer: a split bio stalls on an exhausted pool until injection stops; with the rescuer it goes through" {
+	make_brd 16
+	dm_create safe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create norescue "0 16384 biopool /dev/ram0 16384 3 pool_size:1 split_sectors:8 no_rescuer"
+	[ "$(dmsetup table norescue | cut -d' ' -f6-)" = "3 pool_size:1 split_sectors:8 no_rescuer" ]
+	bp_fail_alloc always safe norescue
+	random_file /tmp/data 1
+
+	# the twin: the first clone waits on current->bio_list, the rescuer
+	# submits it when the second allocation finds the pool empty
+	write_direct /tmp/data /dev/mapper/safe 8k 0 8k
+	assert_bp_idle safe
+	[ "$(bp_stat safe clones)" = 2 ]
+
+	# without a rescuer nothing moves the first clone off the list
+	write_direct /tmp/data /dev/mapper/norescue 8k 0 8k &
+	writer=$!
+	assert_stalled "$writer" norescue
+	assert_released "$writer" norescue 8192
+	# two clones written, two read back
+	[ "$(bp_stat norescue clones)" = 4 ]
+	dmsetup message safe 0 fail_alloc 0
+}
+
+@test "ctx_pool: a split bio stalls on the exhausted context mempool although the set has a rescuer; front_pad goes through" {
+	make_brd 16
+	dm_create safe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dm_create ctx "0 16384 biopool /dev/ram0 16384 3 pool_size:1 split_sectors:8 ctx_pool"
+	[ "$(bp_stat ctx ctx_free)" = 1 ]
+	[ -z "$(bp_stat safe ctx_free)" ]
+	bp_fail_alloc always safe ctx
+	random_file /tmp/data 1
+
+	write_direct /tmp/data /dev/mapper/safe 8k 0 8k
+	assert_bp_idle safe
+	[ "$(bp_stat safe clones)" = 2 ]
+
+	# the second context waits for the first, which is freed only when
+	# the first clone completes, and that clone waits for ->submit_bio to
+	# return: no rescuer punts a context
+	write_direct /tmp/data /dev/mapper/ctx 8k 0 8k &
+	writer=$!
+	assert_stalled "$writer" ctx
+	[ "$(bp_stat ctx ctx_free)" = 0 ]
+	assert_released "$writer" ctx 8192
+	# two clones written, two read back
+	[ "$(bp_stat ctx clones)" = 4 ]
+	[ "$(bp_stat ctx ctx_free)" = 1 ]
+	dmsetup message safe 0 fail_alloc 0
+}
+
+@test "shared_set: two stacked devices sharing one set stall on it; unstacked, or stacked with their own sets, they go through" {
+	make_brd 16
+	random_file /tmp/data 1
+	# the twins first: two devices sharing the set side by side, each
+	# split by the rescuer's help; then a stack of two with their own sets
+	dm_create sh1 "0 8192 biopool /dev/ram0 0 3 pool_size:1 split_sectors:8 shared_set"
+	dm_create sh2 "0 8192 biopool /dev/ram0 8192 3 pool_size:1 split_sectors:8 shared_set"
+	# one set: a device that wants another pool size is refused
+	assert_tables_refused "0 8192 biopool /dev/ram0 16384 2 pool_size:2 shared_set" \
+		"0 8192 biopool /dev/ram0 16384 3 pool_size:1 shared_set no_rescuer"
+	[ "$(kernel_log_since_mark | grep -c 'shared_set: pool_size or no_rescuer differs')" = 2 ]
+	bp_fail_alloc always sh1 sh2
+	write_direct /tmp/data /dev/mapper/sh1 8k 0 8k &
+	w1=$!
+	write_direct /tmp/data /dev/mapper/sh2 8k 0 8k &
+	w2=$!
+	wait_pids "sh1=$w1" "sh2=$w2"
+	assert_bp_idle sh1 sh2
+	bp_fail_alloc 0 sh1 sh2
+	dmsetup remove sh1 sh2
+
+	make_stack own /dev/ram0 1:0 1:0
+	bp_fail_alloc always own1 own2
+	write_direct /tmp/data /dev/mapper/own2 4k 0 4k
+	assert_bp_idle own1 own2
+	bp_fail_alloc 0 own1 own2
+	dmsetup remove own2 own1
+
+	# stacked on the shared set: the upper clone holds the only element
+	# while the lower device, serving that very clone, waits for one
+	dm_create low "$(biopool_table /dev/ram0 pool_size:1 shared_set)"
+	dm_create top "$(biopool_table /dev/mapper/low pool_size:1 shared_set)"
+	# armed on top only: the failures hit the set, so low's allocations too
+	bp_fail_alloc always top
+	write_direct /tmp/data /dev/mapper/top 4k 0 4k &
+	writer=$!
+	assert_stalled "$writer" top
+	[ "$(bp_stat low clones)" = 0 ]
+	[ "$(bp_stat low pool_free)" = 0 ]
+	assert_released "$writer" top low 4096
+	# one clone written, one read back
+	[ "$(bp_stat low clones)" = 2 ]
+}
+
 # ---- validation ------------------------------------------------------------
 
 @test "malformed tables are rejected and leave no device and no holder behind" {
@@ -172,6 +304,15 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 		"$d 0 2 split_sectors:8 split_sectors:16"   # duplicate
 		"$d 0 2 unsafe_alloc_order unsafe_alloc_order" # duplicate flag
 		"$d 0 1 unsafe_alloc_order:1"               # flag with a value
+		"$d 0 2 no_rescuer no_rescuer"              # duplicate flag
+		"$d 0 2 ctx_pool ctx_pool"                  # duplicate flag
+		"$d 0 2 shared_set shared_set"              # duplicate flag
+		"$d 0 1 no_rescuer:1"                       # flag with a value
+		"$d 0 1 ctx_pool:"                          # flag with a value
+		"$d 0 1 SHARED_SET"                         # flags are case-sensitive
+		"$d 0 1 no_rescue"                          # near miss
+		"$d 0 7 pool_size:4 split_sectors:8 unsafe_alloc_order no_rescuer ctx_pool shared_set x"
+		"$d 0 6 pool_size:4 split_sectors:8 unsafe_alloc_order no_rescuer ctx_pool" # count too large
 		"$d 0 1 unknown:1"                          # unknown key
 		"$d 0 1 POOL_SIZE:4"                        # keys are case-sensitive
 		"$d 0 1 :4"                                 # empty key
@@ -282,6 +423,10 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 		"1 split_sectors:64|1 split_sectors:64"
 		"1 unsafe_alloc_order|1 unsafe_alloc_order"
 		"3 unsafe_alloc_order split_sectors:8 pool_size:65536|3 pool_size:65536 split_sectors:8 unsafe_alloc_order"
+		"1 no_rescuer|1 no_rescuer"
+		"1 ctx_pool|1 ctx_pool"
+		"1 shared_set|1 shared_set"
+		"6 shared_set ctx_pool no_rescuer unsafe_alloc_order split_sectors:8 pool_size:2|6 pool_size:2 split_sectors:8 unsafe_alloc_order no_rescuer ctx_pool shared_set"
 		"2 split_sectors:1024 pool_size:1|2 pool_size:1 split_sectors:1024"
 		"2 pool_size:16 split_sectors:0|"
 		"2 pool_size:016 split_sectors:8|1 split_sectors:8"

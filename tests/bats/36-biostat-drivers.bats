@@ -56,7 +56,7 @@ tracers_stop() {
 	bs_stop ck INT 3
 	bs_counts_match bs ac
 	show_violations "$(bs_out ck)"
-	check_only_violations ck 'bpu:biopool'
+	check_only_violations ck 'violation bpu:biopool'
 }
 
 # rw_check DEV DATA MIB ORDER: MIB MiB of DATA written to DEV with O_DIRECT

@@ -1,10 +1,13 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# biostat check (issue 5) in the guest: the one-unsubmitted-bio rule of
-# bio_alloc_bioset().  dm-biopool in its default order keeps the rule;
-# with unsafe_alloc_order (a deliberate bug) it allocates every clone of a
-# split bio before it submits any, and the checker must say so.
+# biostat check in the guest: every statement of bio_alloc_bioset()'s
+# kernel-doc, each proved both ways on a healthy run (no injection): the
+# buggy variant of dm-biopool is reported with its own verdict and exit 3,
+# its safe twin is not.  unsafe_alloc_order (rule 1: every clone of a
+# split bio allocated before any is submitted), no_rescuer (rule 2),
+# ctx_pool (rule 3), shared_set stacked (rule 4); and an allocation that
+# really hangs, reported as blocked while it does.
 
 load ../lib/init
 
@@ -27,7 +30,7 @@ teardown() { common_teardown; }
 	show_violations "$(bs_out ck)"
 	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$(bs_out ck)"
 	jq -e -s 'length > 0 and all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
-	run -0 jq -r 'select(.type == "violation") | .set' "$(bs_out ck)"
+	run -0 check_sites "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	if grep -q 'biopool' <<<"$output"; then
 		echo "a biopool set was reported: $output" >&2
 		return 1
@@ -114,4 +117,113 @@ teardown() { common_teardown; }
 	echo "# kernel $(uname -r): biostat check over dm-linear(loop), dm-delay(brd), brd, loop:" >&3
 	show_violations "$(bs_out ck)"
 	jq -e 'select(.type == "check_summary") | .allocations > 0' "$(bs_out ck)"
+}
+
+# check_variant NAME TYPE SETRE TABLE_OPTS...: biostat check over 4 MiB of
+# 64 KiB O_DIRECT writes, read back, to a biopool device NAME on ram0 made
+# with TABLE_OPTS; echoes the "TYPE SET" lines of its rule-breaking sites
+# (in $output) and keeps its exit status in BS_RC
+check_variant() {
+	local name=$1
+	shift
+	dm_create "$name" "$(biopool_table /dev/ram0 "$@")"
+	bs_start ck check -j
+	bs_started ck
+	random_file /tmp/v.data 4
+	write_direct /tmp/v.data "/dev/mapper/$name" 64k
+	[ "$(sha_dev "/dev/mapper/$name" 4)" = "$(sha_file /tmp/v.data)" ]
+	bs_stop ck INT 0 3
+	show_violations "$(bs_out ck)"
+	run -0 check_sites "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+	dmsetup remove "$name"
+}
+
+# has_site TYPE SETRE: a "TYPE SET" line of $output matches
+has_site() { grep -Eqx "$1 $2" <<<"$output"; }
+# no_site SETRE: no line of $output names a set matching SETRE
+no_site() {
+	if grep -E " $1\$" <<<"$output"; then
+		echo "reported: $output" >&2
+		return 1
+	fi
+}
+
+@test "check rule 2: no_rescuer is reported (set named, rule and fix given), exit 3; with the rescuer, nothing" {
+	make_brd 16
+	check_variant nr0 no_rescuer split_sectors:8
+	has_site no_rescuer 'nr0:biopool'
+	[ "$BS_RC" = 3 ]
+	jq -e -s '[.[] | select(.type == "no_rescuer" and .set == "nr0:biopool")] |
+		length >= 1 and all(.rule == 2 and .in_submit_bio and (.rescuer | not) and
+			(.fix | test("rescuer")) and ([.stack_second[]] | any(test("^biopool_map"))))' "$(bs_out ck)"
+	check_variant nr1 split_sectors:8
+	no_site 'nr1:biopool'
+}
+
+@test "check rule 3: ctx_pool's second context is reported as a mempool site, exit 3; front_pad, nothing" {
+	make_brd 16
+	check_variant cp0 ctx_pool split_sectors:8
+	has_site mempool 'mempool of biopool_.*'
+	[ "$BS_RC" = 3 ]
+	jq -e -s '[.[] | select(.type == "mempool")] | length >= 1 and
+		all(.rule == 3 and (.fix | test("front_pad")))' "$(bs_out ck)"
+	check_variant cp1 split_sectors:8
+	no_site 'mempool of biopool_.*'
+}
+
+@test "check rule 4: two stacked devices on one shared set are reported, exit 3; stacked on their own sets, nothing" {
+	make_brd 16
+	random_file /tmp/v.data 4
+	for own in shared own; do
+		if [ "$own" = shared ]; then
+			dm_create sl "$(biopool_table /dev/ram0 shared_set)"
+			dm_create st "$(biopool_table /dev/mapper/sl shared_set)"
+		else
+			dm_create sl "$(biopool_table /dev/ram0)"
+			dm_create st "$(biopool_table /dev/mapper/sl)"
+		fi
+		bs_start ck check -j
+		bs_started ck
+		write_direct /tmp/v.data /dev/mapper/st 64k
+		[ "$(sha_dev /dev/mapper/st 4)" = "$(sha_file /tmp/v.data)" ]
+		bs_stop ck INT 0 3
+		show_violations "$(bs_out ck)"
+		run -0 check_sites "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+		if [ "$own" = shared ]; then
+			has_site shared_set 's[lt]:biopool'
+			[ "$BS_RC" = 3 ]
+			jq -e -s '[.[] | select(.type == "shared_set")] | length >= 1 and
+				all(.rule == 4 and .rescuer and (.fix | test("own")))' "$(bs_out ck)"
+		else
+			no_site 's[lt]:biopool'
+		fi
+		dmsetup remove st sl
+	done
+}
+
+@test "check started before a stall shows the blocked allocation while it hangs, exit 3; released, data intact" {
+	make_brd 16
+	dm_create stall "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8 unsafe_alloc_order)"
+	bs_start ck check -j
+	bs_started ck
+	dmsetup message stall 0 fail_alloc always
+	random_file /tmp/data 1
+	write_direct /tmp/data /dev/mapper/stall 8k 0 8k &
+	writer=$!
+	# the second allocation sleeps on the empty pool: it fails again
+	# after a mempool wait (5 s)
+	wait_until 30 bp_stat_ge stall alloc_failed 3
+	f=$(bp_stat stall alloc_failed)
+	wait_until 30 bp_stat_ge stall alloc_failed $((f + 1))
+	kill -0 "$writer"
+	bs_stop ck INT 3
+	show_violations "$(bs_out ck)"
+	jq -e -s '[.[] | select(.type == "blocked" and .set == "stall:biopool")] |
+		length == 1 and all(.rule == 1 and .blocked_seconds >= 1 and .held == 1 and
+			([.stack_second[]] | any(test("^biopool_map"))))' "$(bs_out ck)"
+	dmsetup message stall 0 fail_alloc 0
+	wait "$writer"
+	assert_bp_idle stall
+	[ "$(dd if=/dev/mapper/stall bs=8k count=1 iflag=direct status=none | sha256sum)" = \
+		"$(head -c 8k /tmp/data | sha256sum)" ]
 }

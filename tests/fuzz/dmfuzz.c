@@ -26,7 +26,12 @@
  * the mapped offset.  An invalid line must be refused (at load or resume)
  * and leave no device behind.  Devices of valid lines are removed in
  * parallel batches: a table's teardown waits for RCU grace periods, which
- * then overlap.
+ * then overlap.  The live shared_set devices of a batch share one bio_set,
+ * and the target refuses a shared_set table whose pool_size or no_rescuer
+ * differs from it: such a valid line is first loaded to see that refusal
+ * (EINVAL), then the batch is removed and the line run as any other.  No
+ * table here is ever sent fail_alloc, so tiny pools with no_rescuer,
+ * ctx_pool or shared_set cannot stall: the slab serves every allocation.
  *
  * run-messages sends each message to a live device (DM_TARGET_MSG) and
  * compares the status before and after it: a valid message must succeed and
@@ -38,6 +43,7 @@
  * "MISMATCH ..."), 2 on bad usage or a setup failure.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -57,7 +63,8 @@
 #include <unistd.h>
 
 #define MAX_DEVS	8
-#define MAX_OPTS	8
+#define MAX_OPTS	12	/* options a generated line may hold */
+#define MAX_COUNT	6	/* the target's largest optional parameter count */
 #define DEFAULT_POOL	16
 
 static void die(int code, const char *fmt, ...)
@@ -303,7 +310,7 @@ struct tline {
 	const struct gdev *dev;
 	uint64_t len, offset;
 	unsigned int pool, split;
-	bool unsafe;
+	bool unsafe, no_rescuer, ctx_pool, shared_set;
 	char *opt[MAX_OPTS];	/* optional parameters, rendered */
 	int nopt;
 	char *count;		/* NULL: no count */
@@ -354,8 +361,8 @@ static void tl_add_opt(struct tline *t, const char *s)
 
 /*
  * Put option s in place of the one starting with key (if any), else add it
- * while there is room for a count <= 3, else replace a random one.  The
- * count then matches.
+ * while there is room for a count <= MAX_COUNT, else replace a random one.
+ * The count then matches.
  */
 static void tl_put_opt(struct tline *t, const char *key, const char *s)
 {
@@ -364,8 +371,8 @@ static void tl_put_opt(struct tline *t, const char *key, const char *s)
 	for (i = 0; i < t->nopt; i++)
 		if (!strncmp(t->opt[i], key, strlen(key)))
 			break;
-	if (i == t->nopt && t->nopt >= 3)
-		i = (int)rnd(3);
+	if (i == t->nopt && t->nopt >= MAX_COUNT)
+		i = (int)rnd((uint64_t)t->nopt);
 	if (i == t->nopt)
 		tl_add_opt(t, s);
 	else
@@ -398,12 +405,29 @@ static unsigned int valid_split(void)
 	return 1U << rnd_range(3, chance(80) ? 7 : 30);
 }
 
+/* the flags, in the order the target prints them */
+static const char *const flag_names[] = { "unsafe_alloc_order", "no_rescuer", "ctx_pool", "shared_set" };
+
+static bool *tl_flag(struct tline *t, int i)
+{
+	bool *f[] = { &t->unsafe, &t->no_rescuer, &t->ctx_pool, &t->shared_set };
+
+	return f[i];
+}
+
+/*
+ * Any subset of the six optional parameters, in any order.  Tiny pools
+ * with no_rescuer, ctx_pool or shared_set (and splits) are fine here:
+ * without fail_alloc, which run-tables never sends, the slab serves.
+ */
 static void gen_valid(struct tline *t)
 {
 	const struct gdev *d = &gdevs[rnd((uint64_t)ngdevs)];
 	uint64_t bs = d->lbs / 512;
-	bool want[3] = { chance(45), chance(45), chance(20) };
-	int order[3] = { 0, 1, 2 };
+	bool all = chance(4);
+	bool want[MAX_COUNT] = { all || chance(45), all || chance(45), all || chance(20),
+				 all || chance(20), all || chance(20), all || chance(20) };
+	int order[MAX_COUNT] = { 0, 1, 2, 3, 4, 5 };
 	struct sb b = { 0 };
 	unsigned int r;
 
@@ -415,13 +439,13 @@ static void gen_valid(struct tline *t)
 	t->len = r < 50 ? d->sectors - t->offset : r < 60 ? bs : pick_aligned(bs, d->sectors - t->offset, bs);
 	t->pool = DEFAULT_POOL;
 	t->split = 0;
-	for (int i = 2; i > 0; i--) {
+	for (int i = MAX_COUNT - 1; i > 0; i--) {
 		int j = (int)rnd((uint64_t)i + 1), x = order[i];
 
 		order[i] = order[j];
 		order[j] = x;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < MAX_COUNT; i++) {
 		sb_reset(&b);
 		switch (want[order[i]] ? order[i] : -1) {
 		case 0:
@@ -434,9 +458,9 @@ static void gen_valid(struct tline *t)
 			sb_puts(&b, "split_sectors:");
 			put_num(&b, t->split, true);
 			break;
-		case 2:
-			t->unsafe = true;
-			sb_puts(&b, "unsafe_alloc_order");
+		case 2: case 3: case 4: case 5:
+			*tl_flag(t, order[i] - 2) = true;
+			sb_puts(&b, flag_names[order[i] - 2]);
 			break;
 		default:
 			continue;
@@ -464,6 +488,7 @@ static void gen_valid(struct tline *t)
 static const char *garbage_tokens[] = {
 	"extra", ":", "::", "-", "junk:1", "pool_size", "split_sectors", "unsafe", "x",
 	"\x01", "%s%n", "(null)", "-1", "pool_size=4", "\xc3\xa9", "4x", "9999999999999",
+	"no_rescue", "ctx_pool:1", "SHARED_SET",
 };
 
 static void random_garbage(struct sb *b, uint64_t len)
@@ -514,10 +539,10 @@ static const char *mutate(struct tline *t)
 			t->drop_offset = true;
 			cls = "offset-left-out";
 			break;
-		case 3: /* a count larger than what follows (and <= 3) */
-			if (t->nopt >= 3)
+		case 3: /* a count larger than what follows (and <= MAX_COUNT) */
+			if (t->nopt >= MAX_COUNT)
 				break;
-			tl_setnum(&t->count, rnd_range((uint64_t)t->nopt + 1, 3));
+			tl_setnum(&t->count, rnd_range((uint64_t)t->nopt + 1, MAX_COUNT));
 			cls = "count-too-large";
 			break;
 		case 4: /* a count smaller: the rest is too many arguments */
@@ -526,12 +551,18 @@ static const char *mutate(struct tline *t)
 			tl_setnum(&t->count, rnd((uint64_t)t->nopt));
 			cls = "count-too-small";
 			break;
-		case 5: /* more than 3 options, counted */
-			for (uint64_t n = rnd_range(4, 6); (uint64_t)t->nopt < n;)
-				tl_add_opt(t, t->nopt % 2 ? "pool_size:4" : "split_sectors:8");
+		case 5: { /* more than MAX_COUNT options, counted (the count is checked first) */
+			static const char *fill[] = { "pool_size:4", "split_sectors:8", "unsafe_alloc_order",
+						      "no_rescuer", "ctx_pool", "shared_set" };
+			uint64_t n = chance(50) ? MAX_COUNT + 1 : rnd_range(MAX_COUNT + 1, MAX_OPTS);
+			size_t at = rnd(NELEM(fill));
+
+			while ((uint64_t)t->nopt < n)
+				tl_add_opt(t, fill[at++ % NELEM(fill)]);
 			tl_count_matches(t);
 			cls = "count-above-maximum";
 			break;
+		}
 		case 6: {
 			/*
 			 * dm core reads the count with sscanf("%u"), which wraps on
@@ -610,13 +641,15 @@ static const char *mutate(struct tline *t)
 			tl_put_opt(t, "split_sectors:", b.s);
 			cls = "split_sectors-malformed";
 			break;
-		case 18: { /* a key or flag twice, the count <= 3 and right */
-			static const char *key[] = { "pool_size:", "split_sectors:", "unsafe_alloc_order" };
-			int k = (int)rnd(3), have = 0;
+		case 18: { /* a key or flag twice, the count <= MAX_COUNT and right */
+			static const char *key[] = { "pool_size:", "split_sectors:", "unsafe_alloc_order",
+						     "no_rescuer", "ctx_pool", "shared_set" };
+			int k = (int)rnd(NELEM(key)), have = 0;
 
 			for (int i = 0; i < t->nopt; i++)
-				have += !strncmp(t->opt[i], key[k], strlen(key[k]));
-			if (t->nopt + 2 - have > 3)
+				have += k < 2 ? !strncmp(t->opt[i], key[k], strlen(key[k])) :
+						!strcmp(t->opt[i], key[k]);
+			if (t->nopt + 2 - have > MAX_COUNT)
 				break;
 			sb_puts(&b, key[k]);
 			if (k == 0)
@@ -637,6 +670,13 @@ static const char *mutate(struct tline *t)
 				"unsafe_alloc_orde", "unsafe_alloc_orderx", "UNSAFE_ALLOC_ORDER",
 				"unsafe_alloc_order:1", "unsafe_alloc_order:", "pool_size", "split_sectors",
 				"p\xd0\xbeol_size:4" /* Cyrillic o */, "pool\x01size:4", "pool_size :4",
+				"no_rescue", "no_rescuers", "NO_RESCUER", "No_rescuer", "no-rescuer",
+				"norescuer", "no_rescuer:1", "no_rescuer:", "no_rescuer=y", "rescuer",
+				"ctx_pool:1", "ctx_pool:", "ctx_poo", "ctx_pools", "CTX_POOL", "ctx-pool",
+				"ctxpool", "ctx_pool=1", "ctx_pool_size:4", "shared_set:1", "shared_set:",
+				"SHARED_SET", "Shared_set", "shared_se", "shared_sets", "shared-set",
+				"shared", "sharedset", "shared_set\x01", "\x01ctx_pool", "no_rescuer,ctx_pool",
+				"ctx_pool:shared_set", "no_r\xd0\xb5scuer" /* Cyrillic e */,
 			};
 
 			tl_put_opt(t, "\x02never", PICK(bad));
@@ -644,7 +684,7 @@ static const char *mutate(struct tline *t)
 			break;
 		}
 		case 20: /* key: value, split by whitespace into two tokens */
-			if (t->nopt >= 2)
+			if (t->nopt >= MAX_COUNT - 1)
 				break;
 			tl_add_opt(t, chance(50) ? "pool_size:" : "split_sectors:");
 			tl_add_opt(t, chance(50) ? "4" : "8");
@@ -689,7 +729,7 @@ static const char *mutate(struct tline *t)
 				random_garbage(&b, rnd_range(1, chance(30) ? 6000 : 40));
 			else
 				sb_puts(&b, PICK(garbage_tokens));
-			if (t->nopt && t->nopt < 3 && chance(50)) {
+			if (t->nopt && t->nopt < MAX_COUNT && chance(50)) {
 				/* counted: it is parsed as an option */
 				tl_add_opt(t, b.s);
 				tl_count_matches(t);
@@ -840,8 +880,9 @@ static int cmd_gen_tables(int argc, char **argv)
 		sb_reset(&line);
 		render_table(&line, &t);
 		if (valid)
-			printf("V\t%s\tdev=%u:%u,offset=%" PRIu64 ",pool=%u,split=%u,unsafe=%d\t%s\n", cls,
-			       t.dev->major, t.dev->minor, t.offset, t.pool, t.split, t.unsafe, line.s);
+			printf("V\t%s\tdev=%u:%u,offset=%" PRIu64 ",pool=%u,split=%u,unsafe=%d,no_rescuer=%d,ctx_pool=%d,shared_set=%d\t%s\n",
+			       cls, t.dev->major, t.dev->minor, t.offset, t.pool, t.split, t.unsafe,
+			       t.no_rescuer, t.ctx_pool, t.shared_set, line.s);
 		else
 			printf("I\t%s\t-\t%s\n", cls, line.s);
 		tl_free(&t);
@@ -1172,6 +1213,7 @@ static void open_control(void)
 struct bpstat {
 	long long clones, splits, in_flight, completed, errors, pool_size, pool_free, alloc_failed;
 	long long fail_alloc;	/* -1: always */
+	long long ctx_free;	/* -1: not shown (no ctx_pool) */
 };
 
 static int parse_status(const char *s, struct bpstat *st)
@@ -1199,6 +1241,20 @@ static int parse_status(const char *s, struct bpstat *st)
 		errno = 0;
 		*vals[i] = strtoll(p, &end, 10);
 		if (end == p || errno || *vals[i] < 0)
+			return -1;
+		p = end;
+	}
+	/* ctx_pool only: " ctx_free=N" at the end */
+	st->ctx_free = -1;
+	if (!strncmp(p, " ctx_free=", 10)) {
+		char *end;
+
+		p += 10;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		errno = 0;
+		st->ctx_free = strtoll(p, &end, 10);
+		if (errno)
 			return -1;
 		p = end;
 	}
@@ -1237,17 +1293,44 @@ static void mismatch(unsigned long idx, const char *cls, const char *fmt, ...)
 
 struct tstats {
 	unsigned long tried, valid, invalid, accepted, rejected_load, rejected_resume;
-	unsigned long ios, bytes_verified, max_len, removed;
+	unsigned long ios, bytes_verified, max_len, removed, shared_refused;
 	unsigned long errs[160];
 };
 
 static struct tstats ts;
 static bool verbose;
 
+/* what a valid line's expectation says */
+struct texp {
+	unsigned int dmaj, dmin, pool, split, unsafe, no_rescuer, ctx_pool, shared_set;
+	unsigned long long off;
+};
+
+static bool parse_expect(const char *s, struct texp *e)
+{
+	int n = 0;
+
+	return sscanf(s, "dev=%u:%u,offset=%llu,pool=%u,split=%u,unsafe=%u,no_rescuer=%u,ctx_pool=%u,shared_set=%u%n",
+		      &e->dmaj, &e->dmin, &e->off, &e->pool, &e->split, &e->unsafe, &e->no_rescuer,
+		      &e->ctx_pool, &e->shared_set, &n) == 9 && !s[n];
+}
+
+/*
+ * The module's shared bio_set, as the devices of this run hold it: made by
+ * the first shared_set device with its pool_size and no_rescuer, freed with
+ * the last; a shared_set table that differs from it is refused meanwhile.
+ * (Assumes no other shared_set device exists, e.g. among the --dev ones.)
+ */
+static struct {
+	unsigned int live, pool;
+	bool no_rescuer;
+} shared;
+
 struct remover {
 	pthread_t th;
 	char name[DM_NAME_LEN];
 	unsigned long idx;
+	bool shared_set;	/* a user of the shared bio_set */
 	int r;
 };
 
@@ -1278,8 +1361,11 @@ static void remove_pending(void)
 				 strerror(-pending[i].r));
 		else if (dm_simple(&b, DM_DEV_STATUS, pending[i].name, 0) != -ENXIO)
 			mismatch(pending[i].idx, "remove", "%s still there after its removal", pending[i].name);
-		else
+		else {
 			ts.removed++;
+			if (pending[i].shared_set)
+				shared.live--;
+		}
 	}
 	npending = 0;
 	free(b.io);
@@ -1359,58 +1445,92 @@ out:
 
 /* checks of an accepted valid line: printed table, status, a round trip */
 static void check_valid(struct dmbuf *b, const char *name, unsigned long idx, const char *cls,
-			const char *expect, uint64_t len, uint64_t seed)
+			const struct texp *e, uint64_t len, uint64_t seed)
 {
-	unsigned int pool, split, unsafe, dmaj, dmin;
-	unsigned long long off;
+	const unsigned int flags[] = { e->unsafe, e->no_rescuer, e->ctx_pool, e->shared_set };
 	char want[512], got[4096], node[128], lower[128];
 	struct bpstat st;
 	const char *err;
 	dev_t dev = (dev_t)b->io->dev;
 	int r, k;
 
-	if (sscanf(expect, "dev=%u:%u,offset=%llu,pool=%u,split=%u,unsafe=%u", &dmaj, &dmin, &off, &pool,
-		   &split, &unsafe) != 6)
-		die(2, "run-tables: bad expectation on line %lu", idx);
-
-	/* the table as dm prints it: canonical, defaults left out */
-	k = (pool != DEFAULT_POOL) + (split != 0) + (unsafe != 0);
-	r = snprintf(want, sizeof(want), "%u:%u %llu", dmaj, dmin, off);
+	/* the table as dm prints it: canonical, defaults left out, in this order */
+	k = (e->pool != DEFAULT_POOL) + (e->split != 0);
+	for (size_t i = 0; i < NELEM(flags); i++)
+		k += flags[i] != 0;
+	r = snprintf(want, sizeof(want), "%u:%u %llu", e->dmaj, e->dmin, e->off);
 	if (k)
 		r += snprintf(want + r, sizeof(want) - (size_t)r, " %d", k);
-	if (pool != DEFAULT_POOL)
-		r += snprintf(want + r, sizeof(want) - (size_t)r, " pool_size:%u", pool);
-	if (split)
-		r += snprintf(want + r, sizeof(want) - (size_t)r, " split_sectors:%u", split);
-	if (unsafe)
-		snprintf(want + r, sizeof(want) - (size_t)r, " unsafe_alloc_order");
+	if (e->pool != DEFAULT_POOL)
+		r += snprintf(want + r, sizeof(want) - (size_t)r, " pool_size:%u", e->pool);
+	if (e->split)
+		r += snprintf(want + r, sizeof(want) - (size_t)r, " split_sectors:%u", e->split);
+	for (size_t i = 0; i < NELEM(flags); i++)
+		if (flags[i])
+			r += snprintf(want + r, sizeof(want) - (size_t)r, " %s", flag_names[i]);
 	r = dm_status(b, name, true, got, sizeof(got));
 	if (r || strcmp(got, want))
 		mismatch(idx, cls, "table prints as '%s' (%s), want '%s'", r ? "" : show(got),
 			 r ? strerror(-r) : "ok", want);
 
-	snprintf(want, sizeof(want),
-		 "clones=0 splits=0 in_flight=0 completed=0 errors=0 pool_size=%u pool_free=%u alloc_failed=0 fail_alloc=0",
-		 pool, pool);
+	/* a shared_set device shares the idle set of the same pool_size */
+	r = snprintf(want, sizeof(want),
+		     "clones=0 splits=0 in_flight=0 completed=0 errors=0 pool_size=%u pool_free=%u alloc_failed=0 fail_alloc=0",
+		     e->pool, e->pool);
+	if (e->ctx_pool)
+		snprintf(want + r, sizeof(want) - (size_t)r, " ctx_free=%u", e->pool);
 	r = dm_status(b, name, false, got, sizeof(got));
 	if (r || strcmp(got, want))
 		mismatch(idx, cls, "fresh status is '%s', want '%s'", r ? strerror(-r) : got, want);
 
 	snprintf(node, sizeof(node), "/tmp/dmfuzz.%d.dev", (int)getpid());
 	snprintf(lower, sizeof(lower), "/tmp/dmfuzz.%d.lower", (int)getpid());
-	if (mknode(node, dev) || mknode(lower, makedev(dmaj, dmin)))
+	if (mknode(node, dev) || mknode(lower, makedev(e->dmaj, e->dmin)))
 		die(2, "mknod: %s", strerror(errno));
-	err = io_round_trip(node, lower, len, off, seed, idx);
+	err = io_round_trip(node, lower, len, e->off, seed, idx);
 	if (err)
 		mismatch(idx, cls, "I/O: %s", err);
 	r = dm_status(b, name, false, got, sizeof(got));
 	if (r || parse_status(got, &st))
 		mismatch(idx, cls, "status after I/O unreadable: '%s'", r ? strerror(-r) : got);
 	else if (st.in_flight || st.errors || st.completed != st.clones || st.pool_free != st.pool_size ||
-		 (!err && st.clones < 2))
+		 st.ctx_free != (e->ctx_pool ? st.pool_size : -1) || (!err && st.clones < 2))
 		mismatch(idx, cls, "status after I/O: '%s'", got);
 	unlink(node);
 	unlink(lower);
+}
+
+/*
+ * A valid shared_set line whose pool_size or no_rescuer differs from the
+ * live shared bio_set's: first its refusal ("shared_set: pool_size or
+ * no_rescuer differs", EINVAL at load), then the batch is removed, the
+ * shared set with it, so that the line itself is then accepted.
+ */
+static void shared_conflict(struct dmbuf *b, const char *name, unsigned long idx, const char *cls,
+			    uint64_t start, uint64_t len, const char *type, const char *params,
+			    const struct texp *e)
+{
+	int r = dm_simple(b, DM_DEV_CREATE, name, 0);
+
+	if (r)
+		die(2, "create %s: %s", name, strerror(-r));
+	r = dm_load(b, name, start, len, type, params);
+	if (verbose)
+		printf("%lu V %s: beside %u shared_set device(s) of pool_size %u%s: %s%s\n", idx, cls,
+		       shared.live, shared.pool, shared.no_rescuer ? " no_rescuer" : "",
+		       r ? "refused at load: " : "accepted", r ? strerror(-r) : "");
+	if (r == -EINVAL)
+		ts.shared_refused++;
+	else
+		mismatch(idx, cls, "shared_set pool_size:%u%s beside %u shared_set device(s) of pool_size:%u%s: %s, want EINVAL",
+			 e->pool, e->no_rescuer ? " no_rescuer" : "", shared.live, shared.pool,
+			 shared.no_rescuer ? " no_rescuer" : "", r ? strerror(-r) : "loaded");
+	r = dm_simple(b, DM_DEV_REMOVE, name, 0);
+	if (r)
+		mismatch(idx, cls, "remove after the shared_set refusal: %s", strerror(-r));
+	else if (dm_simple(b, DM_DEV_STATUS, name, 0) != -ENXIO)
+		mismatch(idx, cls, "device left after the shared_set refusal");
+	remove_pending();
 }
 
 static int cmd_run_tables(int argc, char **argv)
@@ -1440,6 +1560,7 @@ static int cmd_run_tables(int argc, char **argv)
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		char *f[4], name[DM_NAME_LEN], type[DM_MAX_TYPE_NAME], *p, *end;
 		uint64_t start, len;
+		struct texp e = { 0 };
 		bool valid;
 		int r, at_resume = 0;
 
@@ -1453,6 +1574,8 @@ static int cmd_run_tables(int argc, char **argv)
 			die(2, "run-tables: malformed input line %lu", idx + 1);
 		idx++;
 		valid = f[0][0] == 'V';
+		if (valid && !parse_expect(f[2], &e))
+			die(2, "run-tables: bad expectation on line %lu", idx);
 		ts.tried++;
 		valid ? ts.valid++ : ts.invalid++;
 		if (strlen(f[3]) > ts.max_len)
@@ -1476,6 +1599,9 @@ static int cmd_run_tables(int argc, char **argv)
 		p = end + strspn(end, " \t");
 
 		snprintf(name, sizeof(name), "%s%lu", prefix, idx);
+		if (valid && e.shared_set && shared.live &&
+		    (e.pool != shared.pool || !e.no_rescuer != !shared.no_rescuer))
+			shared_conflict(&b, name, idx, f[1], start, len, type, p, &e);
 		r = dm_simple(&b, DM_DEV_CREATE, name, 0);
 		if (r)
 			die(2, "create %s: %s", name, strerror(-r));
@@ -1504,8 +1630,13 @@ static int cmd_run_tables(int argc, char **argv)
 		if (!valid)
 			mismatch(idx, f[1], "invalid line accepted; table: %s", show(f[3]));
 		else
-			check_valid(&b, name, idx, f[1], f[2], len, seed);
+			check_valid(&b, name, idx, f[1], &e, len, seed);
+		if (valid && e.shared_set && !shared.live++) {
+			shared.pool = e.pool;
+			shared.no_rescuer = e.no_rescuer;
+		}
 		pending[npending].idx = idx;
+		pending[npending].shared_set = valid && e.shared_set;
 		snprintf(pending[npending++].name, sizeof(pending[0].name), "%s", name);
 		if ((uint64_t)npending >= batch)
 			remove_pending();
@@ -1513,9 +1644,9 @@ static int cmd_run_tables(int argc, char **argv)
 	remove_pending();
 	free(line);
 	free(b.io);
-	printf("dmfuzz tables: seed=%" PRIu64 " tried=%lu valid=%lu invalid=%lu accepted=%lu refused_at_load=%lu refused_at_resume=%lu removed=%lu ios_verified=%lu bytes_verified=%lu longest_line=%lu mismatches=%lu errnos:",
+	printf("dmfuzz tables: seed=%" PRIu64 " tried=%lu valid=%lu invalid=%lu accepted=%lu refused_at_load=%lu refused_at_resume=%lu removed=%lu shared_set_refused=%lu ios_verified=%lu bytes_verified=%lu longest_line=%lu mismatches=%lu errnos:",
 	       seed, ts.tried, ts.valid, ts.invalid, ts.accepted, ts.rejected_load, ts.rejected_resume,
-	       ts.removed, ts.ios, ts.bytes_verified, ts.max_len, mismatches);
+	       ts.removed, ts.shared_refused, ts.ios, ts.bytes_verified, ts.max_len, mismatches);
 	for (size_t e = 0; e < NELEM(ts.errs); e++)
 		if (ts.errs[e])
 			printf(" %s=%lu", e ? strerrorname_np((int)e) : "other", ts.errs[e]);

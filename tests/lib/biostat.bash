@@ -210,24 +210,38 @@ same_names() {
 
 # ---- biostat check's output ----------------------------------------------------------
 
-# show_violations FILE: one TAP comment line per violation and hand-off in
-# a JSON output of biostat check, and its summary
+# show_violations FILE: one TAP comment line per site of a JSON output of
+# biostat check (violations, blocked allocations, the other rules' sites,
+# hand-offs, undecided), and its summary
 show_violations() {
-	jq -r 'select(.type == "violation" or .type == "handoff" or .type == "undecided") |
+	jq -r 'select(.type != "check_summary") |
 		"#   \(.type) \(.set) dev=\(.dev) comm=\(.comm) held=\(.held_max) n=\(.count) " +
 		"gfp=\(.gfp_first_name)/\(.gfp_second_name) in_submit=\(.in_submit_bio) " +
-		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<")) " +
-		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split)") | not)] | .[0:3] | join("<"))"' "$1" >&3
+		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split|mempool_alloc)") | not)] | .[0:3] | join("<")) " +
+		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split|mempool_alloc)") | not)] | .[0:3] | join("<"))"' "$1" >&3
 	jq -r 'select(.type == "check_summary") |
-		"#   summary: \(.violations) violation site(s), \(.handoffs) hand-off(s), \(.undecided) undecided, \(.allocations) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, drops \(.drops)"' "$1" >&3
+		"#   summary: \(.violations) violation site(s), \(.blocked) blocked, \(.no_rescuer_sites) no_rescuer, \(.mempool_sites) mempool, \(.shared_set_sites) shared_set, \(.fs_bio_set_sites) fs_bio_set, \(.handoffs) hand-off(s), \(.undecided) undecided, \(.allocations) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, \(.interrupt_context) in interrupt context, recursion misses \(.recursion_misses), drops \(.drops)"' "$1" >&3
+}
+
+# The JSON types of biostat check's sites that make it exit 3
+CHECK_BAD_TYPES='["violation","blocked","no_rescuer","mempool","shared_set","fs_bio_set"]'
+
+# check_sites FILE TYPE...: "TYPE SET" of each site of those types
+check_sites() {
+	local f=$1
+	shift
+	jq -r --argjson t "$(printf '%s\n' "$@" | jq -R . | jq -s .)" \
+		'select(.type as $x | $t | index($x)) | "\(.type) \(.set)"' "$f"
 }
 
 # check_only_violations NAME REGEX: instance NAME of biostat check exited 3
-# (bs_stop NAME INT 3 first) and every violation it reported is of a set
-# whose name matches REGEX, at least one
+# (bs_stop NAME INT 3 first) and every site it reported that breaks a rule
+# (violation, blocked, no_rescuer, mempool, shared_set, fs_bio_set) is
+# "TYPE SET" matching REGEX, at least one
 check_only_violations() {
-	local sets bad
-	sets=$(jq -r 'select(.type == "violation") | .set' "$(bs_out "$1")")
-	bad=$(grep -Evx "$2" <<<"$sets" || true)
-	[ -n "$sets" ] && [ -z "$bad" ] || { echo "violations: ${sets:-none}; not $2: $bad" >&2; return 1; }
+	local sites bad
+	sites=$(jq -r --argjson t "$CHECK_BAD_TYPES" \
+		'select(.type as $x | $t | index($x)) | "\(.type) \(.set)"' "$(bs_out "$1")")
+	bad=$(grep -Evx "$2" <<<"$sites" || true)
+	[ -n "$sites" ] && [ -z "$bad" ] || { echo "sites: ${sites:-none}; not $2: $bad" >&2; return 1; }
 }

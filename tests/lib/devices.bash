@@ -170,8 +170,10 @@ bp_stat_is() { [ "$(bp_stat "$1" "$2")" = "$3" ]; }
 bp_stat_ge() { [ "$(bp_stat "$1" "$2")" -ge "$3" ]; }
 
 # bp_idle NAME: nothing in flight and the whole reserve back in the pool
+# (and in the context pool, with ctx_pool)
 bp_idle() {
-	bp_read "$1" && [ "${BP[in_flight]}" = 0 ] && [ "${BP[pool_free]}" = "${BP[pool_size]}" ]
+	bp_read "$1" && [ "${BP[in_flight]}" = 0 ] && [ "${BP[pool_free]}" = "${BP[pool_size]}" ] &&
+		[ "${BP[ctx_free]:-${BP[pool_size]}}" = "${BP[pool_size]}" ]
 }
 
 # bp_fields NAME KEY...: "NAME: key=value ..." of NAME, for figures

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * check.c - "biostat check": report every call site where a task allocates
+ * check.c - "biostat check": report every call site that breaks a
+ * statement of bio_alloc_bioset()'s kernel-doc.  Rule 1: a task allocates
  * a bio from a bio_set while it still holds, unsubmitted, a bio it
  * allocated earlier from the same set, with a gfp mask that may sleep on
  * the set's mempool, and then submits or frees that bio itself (a
  * violation); apart from those, the hand-offs (another task submitted the
- * held bio) and the candidates still undecided at the end.  See
- * bpf/biostat_check.bpf.c and biostat.8, CHECK MODE.
+ * held bio), the candidates still undecided at the end and those whose
+ * allocation is still blocked.  The other rules, decided when the
+ * allocation starts: a set without a rescuer while its bios are queued,
+ * a second element of another mempool, a set shared with a level further
+ * up, fs_bio_set inside ->submit_bio.  See bpf/biostat_check.bpf.c and
+ * biostat.8, CHECK MODE.
  *
  * Its own command line, loading, and collecting the sites found (their
  * report is check_report.c, what both hold check_sites.h); the
@@ -39,16 +44,18 @@
 /* ------------------------------------------------------------ arguments */
 
 static const char ck_doc[] =
-"Report tasks that allocate a bio from a bio_set while they still hold,\n"
-"unsubmitted, a bio they allocated earlier from the same set, with a gfp\n"
-"mask that allows direct reclaim (the allocation may sleep on the set's\n"
-"mempool).  bio_alloc_bioset() forbids this: under memory pressure it can\n"
-"deadlock.  Such an allocation is a violation once the held bio is\n"
-"submitted or freed by the same task; when another task (a workqueue, a\n"
-"kthread) submits or frees it, the bio was handed off, not held: reported\n"
-"apart as a hand-off, not a violation.  Each call site (pair of kernel\n"
-"stacks) is reported once, at the end: after DURATION seconds, or on\n"
-"SIGINT/SIGTERM.\v"
+"Report code that breaks bio_alloc_bioset()'s rules, each of which can\n"
+"deadlock under memory pressure: (1) allocating a bio from a bio_set while\n"
+"holding, unsubmitted, a bio from the same set, with a gfp mask that may\n"
+"sleep (a violation once the same task submits or frees the held bio; a\n"
+"hand-off when another task does; blocked while such an allocation has\n"
+"not returned); (2) inside ->submit_bio, allocating from a set without a\n"
+"rescuer while its bios are queued on current->bio_list; (3) inside\n"
+"->submit_bio, a second element of one mempool that is not a bio_set's;\n"
+"(4) inside ->submit_bio, allocating from a set that a bio being served\n"
+"further up the stack came from, or from fs_bio_set.  Each call site\n"
+"(pair of kernel stacks) is reported once, at the end: after DURATION\n"
+"seconds, or on SIGINT/SIGTERM.\v"
 "A bio stops being held when it is submitted (submit_bio_noacct, by any\n"
 "task), enters or merges into a request, is put (bio_put), a clone of\n"
 "it is submitted, or it was allocated inside ->submit_bio and that\n"
@@ -59,9 +66,10 @@ static const char ck_doc[] =
 "  biostat check -d bp0    # only violations for device bp0, until Ctrl-C\n"
 "  biostat check -j 5 | jq .\n"
 "\n"
-"Exit status: 0 no violation seen (hand-offs and undecided candidates do\n"
-"not count), 1 cannot trace (privileges, kernel\n"
-"without BTF or fentry), 2 bad command line, 3 at least one violation.";
+"Exit status: 0 no site breaks a rule (hand-offs and undecided candidates\n"
+"do not count), 1 cannot trace (privileges, kernel without BTF or\n"
+"fentry), 2 bad command line, 3 at least one violation, blocked\n"
+"allocation or site of rules 2 to 4.";
 
 static const struct argp_option ck_opts[] = {
 	{ "device", 'd', "DEV", 0, "Only violations for DEV: dm name, /dev path or MAJ:MIN", 0 },
@@ -107,7 +115,7 @@ static void check_attach(struct check *c)
 	struct bpf_program *must[] = {
 		skel->progs.ck_alloc, skel->progs.ck_submit,
 		skel->progs.ck_submit_exit, skel->progs.ck_put,
-		skel->progs.ck_clone,
+		skel->progs.ck_clone, skel->progs.ck_enter,
 	};
 	/* blk-mq's own splits reach requests without submit_bio_noacct() */
 	struct bpf_program *may[] = {
@@ -136,6 +144,39 @@ static void check_attach(struct check *c)
 			warn("cannot attach %s (%s): bios split by blk-mq may be "
 			     "reported", bpf_program__name(may[i]), strerror(errno));
 	}
+	/* rule 3: every mempool allocation and free */
+	c->pools = true;
+	for (size_t i = 0; i < ARRAY_SIZE(c->pool_progs) && c->pool_progs[i]; i++) {
+		c->links[c->nlinks] = bpf_program__attach(c->pool_progs[i]);
+		if (!c->links[c->nlinks]) {
+			warn("cannot attach %s (%s): other mempools (rule 3) are "
+			     "not checked", bpf_program__name(c->pool_progs[i]),
+			     strerror(errno));
+			c->pools = false;
+			continue;
+		}
+		c->nlinks++;
+	}
+}
+
+/*
+ * The mempool hooks for this kernel: mempool_alloc_noprof() since 6.10
+ * (mempool_alloc() is a macro there), mempool_alloc() before.
+ */
+static void choose_pool_progs(struct check *c)
+{
+	struct biostat_check_bpf *skel = c->skel;
+	const struct ksyms *ks = symtab_ksyms(&c->syms);
+	bool noprof = ksyms_by_name(ks, "mempool_alloc_noprof") != NULL;
+	size_t n = 0;
+
+	bpf_program__set_autoload(skel->progs.ck_pool_enter, noprof);
+	bpf_program__set_autoload(skel->progs.ck_pool_exit, noprof);
+	bpf_program__set_autoload(skel->progs.ck_pool_enter_old, !noprof);
+	bpf_program__set_autoload(skel->progs.ck_pool_exit_old, !noprof);
+	c->pool_progs[n++] = noprof ? skel->progs.ck_pool_enter : skel->progs.ck_pool_enter_old;
+	c->pool_progs[n++] = noprof ? skel->progs.ck_pool_exit : skel->progs.ck_pool_exit_old;
+	c->pool_progs[n++] = skel->progs.ck_pool_free;
 }
 
 static void check_start(struct check *c)
@@ -154,6 +195,7 @@ static void check_start(struct check *c)
 	c->skel = biostat_check_bpf__open();
 	if (!c->skel)
 		die_bpf(errno, "cannot open the BPF object");
+	choose_pool_progs(c);
 	err = biostat_check_bpf__load(c->skel);
 	if (err == -EPERM)
 		die("this kernel refuses fentry programs (%s): check mode "
@@ -169,7 +211,10 @@ static void check_wait(struct check *c)
 {
 	double end;
 
+	const struct ksym *fsb = ksyms_by_name(symtab_ksyms(&c->syms), "fs_bio_set");
+
 	signals_setup();
+	c->skel->bss->fs_bio_set_addr = fsb && ksym_is_data(fsb) ? fsb->addr : 0;
 	c->skel->bss->enabled = true;
 	c->start = mono_now();
 	end = c->o.duration > 0 ? c->start + c->o.duration : 0;
@@ -229,16 +274,25 @@ static void collect_sites(int fd, struct sitelist *l)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_site);
 }
 
-/* The candidates still pending: their held bio's fate was not seen. */
-static void collect_pending(int fd, struct sitelist *l)
+/*
+ * The candidates of a map keyed by a bio or a tid (pending, blocked) that
+ * had started at least min_s seconds before end (bpf_ktime_get_ns() and
+ * mono_now() are both CLOCK_MONOTONIC).
+ */
+static void collect_pending(int fd, size_t key_size, double min_s,
+			    double end, struct sitelist *l)
 {
 	struct biostat_check_pending p;
-	__u64 key, next, *pkey = NULL;
+	__u64 key = 0, next = 0;
+	void *pkey = NULL;
+	double now = end * 1e9;
 
 	while (!bpf_map_get_next_key(fd, pkey, &next)) {
-		key = next;
+		memcpy(&key, &next, key_size);
 		pkey = &key;
 		if (bpf_map_lookup_elem(fd, &key, &p))
+			continue;
+		if (min_s > 0 && now - (double)p.v.first_ns < min_s * 1e9)
 			continue;
 		sitelist_add(l)->k = p.k;
 		l->v[l->n++].v = p.v;
@@ -247,7 +301,34 @@ static void collect_pending(int fd, struct sitelist *l)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_site);
 }
 
-/* The three lists of sites; the "cerrs" sums. */
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	if (x->k.rule != y->k.rule)
+		return x->k.rule < y->k.rule ? -1 : 1;
+	return cmp_site(a, b);
+}
+
+/* Runs of the object's programs that the kernel skipped (recursion). */
+static __u64 recursion_misses(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	__u64 n = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
+/* The lists of sites; the "cerrs" sums; the recursion misses. */
 static void check_collect(struct check *c)
 {
 	int efd = bpf_map__fd(c->skel->maps.cerrs);
@@ -257,10 +338,20 @@ static void check_collect(struct check *c)
 	c->viol.type = "violation";
 	c->hand.type = "handoff";
 	c->undec.type = "undecided";
+	c->blocked.type = "blocked";
+	c->haz.type = NULL;	/* each site's rule names it */
+	/* before the rest: what is still blocked now */
+	collect_pending(bpf_map__fd(c->skel->maps.blocked), sizeof(__u32),
+			c->blocked_min, c->stop, &c->blocked);
 	collect_sites(bpf_map__fd(c->skel->maps.violations), &c->viol);
 	collect_sites(bpf_map__fd(c->skel->maps.handoffs), &c->hand);
-	collect_pending(bpf_map__fd(c->skel->maps.pending), &c->undec);
+	collect_pending(bpf_map__fd(c->skel->maps.pending), sizeof(__u64), 0,
+			0, &c->undec);
+	collect_sites(bpf_map__fd(c->skel->maps.hazards), &c->haz);
+	if (c->haz.n)
+		qsort(c->haz.v, c->haz.n, sizeof(*c->haz.v), cmp_rule);
 	c->stacks_fd = bpf_map__fd(c->skel->maps.cstacks);
+	c->misses = recursion_misses(c->skel->obj);
 
 	pcpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*pcpu));
 	for (__u32 e = 0; pcpu && ncpu > 0 && e < BIOSTAT_CERR_NR; e++) {
@@ -282,6 +373,8 @@ static void check_stop(struct check *c)
 	free(c->viol.v);
 	free(c->hand.v);
 	free(c->undec.v);
+	free(c->blocked.v);
+	free(c->haz.v);
 	symtab_free(&c->syms);
 	devlists_free(&c->dl);
 }
@@ -294,7 +387,7 @@ int check_main(int argc, char **argv)
 		.args_doc = "[DURATION]",
 		.doc = ck_doc,
 	};
-	struct check c = { 0 };
+	struct check c = { .blocked_min = 1.0 };
 	size_t shown;
 
 	msg_setup("biostat check", false);

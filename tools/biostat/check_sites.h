@@ -18,6 +18,7 @@
 
 struct biostat_check_bpf;
 struct bpf_link;
+struct bpf_program;
 
 struct check_opts {
 	double duration;	/* 0: until SIGINT/SIGTERM */
@@ -45,12 +46,18 @@ struct check {
 	struct devlists dl;
 	struct symtab syms;
 	struct biostat_check_bpf *skel;
-	struct bpf_link *links[8];
+	struct bpf_link *links[16];
 	int nlinks;
+	bool pools;		/* the mempool hooks are attached (rule 3) */
+	struct bpf_program *pool_progs[4];
 	struct sitelist viol, hand, undec;	/* violations, hand-offs, undecided */
+	struct sitelist blocked;	/* rule-1 candidates still allocating */
+	struct sitelist haz;	/* the other rules' sites, by rule */
 	int stacks_fd;		/* the stack map the sites' stack ids are of */
 	__u64 cerrs[BIOSTAT_CERR_NR];
+	__u64 misses;		/* the programs' recursion misses */
 	double start, stop;
+	double blocked_min;	/* seconds an allocation runs to be "blocked" */
 };
 
 /* Violations, hand-offs, undecided candidates, then the summary, as text
