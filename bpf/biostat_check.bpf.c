@@ -252,6 +252,14 @@ struct {
 	__type(value, struct pool_held);
 } pheld SEC(".maps");
 
+/* tids inside __blk_flush_plug(): what they submit was parked on a plug */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_TASKSETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} inplug SEC(".maps");
+
 /* tid -> a rule-1 candidate whose allocation has not returned yet */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -581,11 +589,22 @@ static __always_inline void decide(__u64 key, __u32 owner)
 	__builtin_memcpy(&c, p, sizeof(c));
 	if (bpf_map_delete_elem(&pending, &key))
 		return;
-	/* a free in interrupt context is no task's: not the owner's */
-	if ((__u32)bpf_get_current_pid_tgid() == owner && !in_irq_ctx())
-		commit(&violations, &c);
-	else
-		commit(&handoffs, &c);
+	/*
+	 * A free in interrupt context is no task's: not the owner's.  A bio
+	 * the owner parked on its plug (md raid1/raid10 with a bitmap) and
+	 * submits from the plug's flush was not held either: the plug is
+	 * flushed whenever the task sleeps, in the pool too.
+	 */
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (tid == owner && !in_irq_ctx()) {
+		if (!bpf_map_lookup_elem(&inplug, &tid)) {
+			commit(&violations, &c);
+			return;
+		}
+		c.v.flags |= BIOSTAT_CHECK_PLUGGED;
+	}
+	commit(&handoffs, &c);
 }
 
 /*
@@ -640,9 +659,21 @@ int BPF_PROG(ck_submit, struct bio *bio)
 	return 0;
 }
 
+/*
+ * Every bio's first submission, whichever way it came: 7.x's
+ * submit_bio() reaches the queue without passing submit_bio_noacct()
+ * (blkdev_dio_pool's and jbd2's bios were seen only at their free).
+ */
+SEC("raw_tp/block_bio_queue")
+int BPF_PROG(ck_queue, struct bio *bio)
+{
+	if (enabled)
+		release(bio);
+	return 0;
+}
+
 /* A top-level submission ended: start a new generation for this task. */
-SEC("fexit/submit_bio_noacct")
-int BPF_PROG(ck_submit_exit, struct bio *bio)
+static __always_inline int new_generation(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 *g, one = 1;
@@ -654,6 +685,39 @@ int BPF_PROG(ck_submit_exit, struct bio *bio)
 		*g += 1;
 	else
 		bpf_map_update_elem(&tgen, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/submit_bio_noacct")
+int BPF_PROG(ck_submit_exit, struct bio *bio)
+{
+	return new_generation();
+}
+
+/* 7.x: submit_bio() without submit_bio_noacct() (a second bump is harmless) */
+SEC("fexit/submit_bio")
+int BPF_PROG(ck_submit_top_exit, struct bio *bio)
+{
+	return new_generation();
+}
+
+/* __blk_flush_plug(plug, from_schedule): the task submits its plug */
+SEC("fentry/__blk_flush_plug")
+int BPF_PROG(ck_plug, struct blk_plug *plug, bool from_schedule)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1;
+
+	if (enabled)
+		bpf_map_update_elem(&inplug, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/__blk_flush_plug")
+int BPF_PROG(ck_plug_exit, struct blk_plug *plug, bool from_schedule)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&inplug, &tid);
 	return 0;
 }
 

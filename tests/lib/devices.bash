@@ -210,13 +210,14 @@ assert_bp_idle() {
 # ---- the kernel's own stacking drivers ----------------------------------------------------
 
 # make_md NAME LEVEL DEV...: an md array /dev/NAME (a DEV may be "missing":
-# degraded), no bitmap, no initial resync
+# degraded), no initial resync; no bitmap, or MD_BITMAP's (internal)
 make_md() {
-	local name=$1 level=$2
+	local name=$1 level=$2 bitmap=(--bitmap="${MD_BITMAP:-none}")
 	shift 2
+	[ "$level" = 0 ] && bitmap=()
 	modprobe md-mod
 	mdadm --create "/dev/$name" --run --quiet --level="$level" --raid-devices=$# \
-		--metadata=1.2 --bitmap=none --assume-clean "$@" </dev/null || return
+		--metadata=1.2 "${bitmap[@]}" --assume-clean "$@" </dev/null || return
 	wait_until 10 test -b "/dev/$name"
 }
 

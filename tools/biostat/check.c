@@ -117,10 +117,13 @@ static void check_attach(struct check *c)
 		skel->progs.ck_submit_exit, skel->progs.ck_put,
 		skel->progs.ck_clone, skel->progs.ck_enter,
 	};
-	/* blk-mq's own splits reach requests without submit_bio_noacct() */
+	/* blk-mq's own splits reach requests without submit_bio_noacct(),
+	 * and 7.x's submit_bio() the queue */
 	struct bpf_program *may[] = {
 		skel->progs.ck_getrq, skel->progs.ck_backmerge,
-		skel->progs.ck_frontmerge,
+		skel->progs.ck_frontmerge, skel->progs.ck_queue,
+		skel->progs.ck_submit_top_exit, skel->progs.ck_plug,
+		skel->progs.ck_plug_exit,
 	};
 	int err;
 
@@ -141,8 +144,9 @@ static void check_attach(struct check *c)
 		if (c->links[c->nlinks])
 			c->nlinks++;
 		else
-			warn("cannot attach %s (%s): bios split by blk-mq may be "
-			     "reported", bpf_program__name(may[i]), strerror(errno));
+			warn("cannot attach %s (%s): bios split by blk-mq or "
+			     "submitted by submit_bio() may be reported",
+			     bpf_program__name(may[i]), strerror(errno));
 	}
 	/* rule 3: every mempool allocation and free */
 	c->pools = true;

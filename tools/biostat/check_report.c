@@ -326,6 +326,7 @@ static void site_json(struct check *c, struct json *j, enum kind kind,
 	json_kv_u64(j, "count", s->v.count);
 	json_kv_bool(j, "in_submit_bio", s->v.flags & BIOSTAT_CHECK_IN_SUBMIT);
 	json_kv_bool(j, "rescuer", s->v.flags & BIOSTAT_CHECK_RESCUER);
+	json_kv_bool(j, "plugged", s->v.flags & BIOSTAT_CHECK_PLUGGED);
 	json_stack(ks, j, "stack_first", ips1, ok1);
 	json_stack(ks, j, "stack_second", ips2, ok2);
 	json_record_end(j);
@@ -363,7 +364,11 @@ static void site_text(struct check *c, enum kind kind, const struct site *s,
 		printf("  task %s pid %u tid %u: %llu time(s) at this site\n",
 		       s->v.comm, s->v.pid, s->v.tid,
 		       (unsigned long long)s->v.count);
-	printf("  %s", what_text[kind]);
+	if (kind == K_HANDOFF && (s->v.flags & BIOSTAT_CHECK_PLUGGED))
+		printf("  the same task submitted the held bio from its plug "
+		       "(flushed whenever it sleeps): not held, not a violation");
+	else
+		printf("  %s", what_text[kind]);
 	if (kind == K_BLOCKED)
 		printf(" (blocked for %.1f s)", blocked_for(c, s));
 	printf("\n");

@@ -46,7 +46,7 @@ struct check {
 	struct devlists dl;
 	struct symtab syms;
 	struct biostat_check_bpf *skel;
-	struct bpf_link *links[16];
+	struct bpf_link *links[24];
 	int nlinks;
 	bool pools;		/* the mempool hooks are attached (rule 3) */
 	struct bpf_program *pool_progs[4];
