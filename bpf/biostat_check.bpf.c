@@ -252,14 +252,6 @@ struct {
 	__type(value, struct pool_held);
 } pheld SEC(".maps");
 
-/* tids inside __blk_flush_plug(): what they submit was parked on a plug */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BIOSTAT_CHECK_MAX_TASKSETS);
-	__type(key, __u32);
-	__type(value, __u32);
-} inplug SEC(".maps");
-
 /* tid -> a rule-1 candidate whose allocation has not returned yet */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -381,6 +373,25 @@ static __always_inline __u64 first_held(struct taskset *ts,
 }
 
 /*
+ * Has the task parked bios on its plug's callbacks (blk_check_plugged():
+ * md raid1/raid10 with a bitmap park their mirror writes there)?  Those
+ * are submitted when the plug is flushed, and a plug is flushed whenever
+ * its task sleeps (in the pool too): parked bios are not held.
+ */
+static __always_inline bool plugged(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct blk_plug *plug = BPF_CORE_READ(t, plug);
+	void *next;
+
+	if (!plug)
+		return false;
+	next = BPF_CORE_READ(plug, cb_list.next);
+	return next && next != (void *)plug +
+		bpf_core_field_offset(struct blk_plug, cb_list);
+}
+
+/*
  * An allocation that may sleep while the task holds n bios from the set:
  * a candidate, pending on the held bio until that bio's fate is known.
  */
@@ -436,6 +447,8 @@ static __always_inline void candidate(void *ctx, struct taskset *ts,
 		c->v.flags |= BIOSTAT_CHECK_IN_SUBMIT;
 	if (BPF_CORE_READ(bs, rescue_workqueue))
 		c->v.flags |= BIOSTAT_CHECK_RESCUER;
+	if (plugged())
+		c->v.flags |= BIOSTAT_CHECK_PLUGGED;
 	bpf_get_current_comm(c->v.comm, sizeof(c->v.comm));
 	if (bpf_map_update_elem(&pending, &first, c, BPF_NOEXIST)) {
 		cerr_inc(BIOSTAT_CERR_PENDING_FULL);
@@ -590,21 +603,15 @@ static __always_inline void decide(__u64 key, __u32 owner)
 	if (bpf_map_delete_elem(&pending, &key))
 		return;
 	/*
-	 * A free in interrupt context is no task's: not the owner's.  A bio
-	 * the owner parked on its plug (md raid1/raid10 with a bitmap) and
-	 * submits from the plug's flush was not held either: the plug is
-	 * flushed whenever the task sleeps, in the pool too.
+	 * A free in interrupt context is no task's: not the owner's.  A
+	 * candidate made while the task had bios parked on its plug was not
+	 * held either (see plugged()).
 	 */
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (tid == owner && !in_irq_ctx()) {
-		if (!bpf_map_lookup_elem(&inplug, &tid)) {
-			commit(&violations, &c);
-			return;
-		}
-		c.v.flags |= BIOSTAT_CHECK_PLUGGED;
-	}
-	commit(&handoffs, &c);
+	if ((__u32)bpf_get_current_pid_tgid() == owner && !in_irq_ctx() &&
+	    !(c.v.flags & BIOSTAT_CHECK_PLUGGED))
+		commit(&violations, &c);
+	else
+		commit(&handoffs, &c);
 }
 
 /*
@@ -699,26 +706,6 @@ SEC("fexit/submit_bio")
 int BPF_PROG(ck_submit_top_exit, struct bio *bio)
 {
 	return new_generation();
-}
-
-/* __blk_flush_plug(plug, from_schedule): the task submits its plug */
-SEC("fentry/__blk_flush_plug")
-int BPF_PROG(ck_plug, struct blk_plug *plug, bool from_schedule)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1;
-
-	if (enabled)
-		bpf_map_update_elem(&inplug, &tid, &one, BPF_ANY);
-	return 0;
-}
-
-SEC("fexit/__blk_flush_plug")
-int BPF_PROG(ck_plug_exit, struct blk_plug *plug, bool from_schedule)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	bpf_map_delete_elem(&inplug, &tid);
-	return 0;
 }
 
 SEC("fentry/bio_put")

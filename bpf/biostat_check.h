@@ -93,8 +93,8 @@ struct biostat_check_site {
 #define BIOSTAT_CHECK_RESCUER	(1U << 1)	/* the set has a rescuer */
 #define BIOSTAT_CHECK_CLONE	(1U << 2)	/* the violating allocation was a
 						 * clone: dev is the copied bio's */
-#define BIOSTAT_CHECK_PLUGGED	(1U << 3)	/* the owner submitted the held bio
-						 * from its plug's flush: a hand-off */
+#define BIOSTAT_CHECK_PLUGGED	(1U << 3)	/* made while the task had bios parked
+						 * on its plug: a hand-off */
 
 /*
  * A candidate (value of the "pending" map, keyed by the held bio): decided

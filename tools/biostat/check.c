@@ -122,8 +122,7 @@ static void check_attach(struct check *c)
 	struct bpf_program *may[] = {
 		skel->progs.ck_getrq, skel->progs.ck_backmerge,
 		skel->progs.ck_frontmerge, skel->progs.ck_queue,
-		skel->progs.ck_submit_top_exit, skel->progs.ck_plug,
-		skel->progs.ck_plug_exit,
+		skel->progs.ck_submit_top_exit,
 	};
 	int err;
 

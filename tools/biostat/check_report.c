@@ -365,8 +365,8 @@ static void site_text(struct check *c, enum kind kind, const struct site *s,
 		       s->v.comm, s->v.pid, s->v.tid,
 		       (unsigned long long)s->v.count);
 	if (kind == K_HANDOFF && (s->v.flags & BIOSTAT_CHECK_PLUGGED))
-		printf("  the same task submitted the held bio from its plug "
-		       "(flushed whenever it sleeps): not held, not a violation");
+		printf("  made while the task had bios parked on its plug, which is "
+		       "flushed whenever it sleeps: not held, not a violation");
 	else
 		printf("  %s", what_text[kind]);
 	if (kind == K_BLOCKED)
