@@ -522,6 +522,18 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 		bpf_map_delete_elem(&blocked, &tid);
 		ts->blocked = 0;
 	}
+	{
+		/* the clone call this allocation serves, used up either way */
+		struct clone_hint *h0 = bpf_map_lookup_elem(&hint, &tid);
+
+		if (h0 && h0->bs == (__u64)bs && ret) {
+			hb.parent = h0->src;
+			cdev = h0->dev;
+			record_ancestry(key, (struct bio *)h0->src);
+		}
+		if (h0)
+			bpf_map_delete_elem(&hint, &tid);
+	}
 	if (!ret)
 		return 0;
 	cerr_inc(BIOSTAT_CERR_ALLOCS);
@@ -529,17 +541,6 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	hb.inside = inside;
 	if (inside)
 		hb.gen = cur_gen(tid);
-	{
-		struct clone_hint *h0 = bpf_map_lookup_elem(&hint, &tid);
-
-		if (h0 && h0->bs == (__u64)bs) {
-			hb.parent = h0->src;
-			cdev = h0->dev;
-			record_ancestry(key, (struct bio *)h0->src);
-		}
-		if (h0)
-			bpf_map_delete_elem(&hint, &tid);	/* used up */
-	}
 
 	if (ts && inside && ts->gen_in != hb.gen) {
 		/* an earlier top-level submission ended: those are gone */
@@ -967,11 +968,13 @@ static __always_inline int pool_exit(void *ctx, __u64 pool, gfp_t gfp,
 		ph->n = 0;
 		ph->gen = e.gen;
 	}
-	if (bpf_map_update_elem(&elems, &key, &e, BPF_NOEXIST)) {
+	/* an element freed unseen may come back: its old entry is replaced */
+	if (!bpf_map_lookup_elem(&elems, &key))
+		__sync_fetch_and_add(&elems_live, 1);
+	if (bpf_map_update_elem(&elems, &key, &e, BPF_ANY)) {
 		cerr_inc(BIOSTAT_CERR_ELEMS_FULL);
 		return 0;
 	}
-	__sync_fetch_and_add(&elems_live, 1);
 	if (ph->n <= 0) {
 		ph->gfp_first = gfp;
 		ph->stack_first = bpf_get_stackid(ctx, &cstacks, 0);
