@@ -83,12 +83,6 @@ bool enabled = false;
 __u64 fs_bio_set_addr = 0;	/* from /proc/kallsyms, 0 if unknown */
 __u64 elems_live = 0;		/* entries of "elems": the free hook's gate */
 
-/* preempt_count: a per-CPU int on 6.1 and >= 6.15, in pcpu_hot between */
-extern int __preempt_count __ksym __weak;
-extern struct pcpu_hot pcpu_hot __ksym __weak;
-
-#define HARDIRQ_NMI_MASK	0x00ff0000u	/* NMI_MASK | HARDIRQ_MASK */
-#define SOFTIRQ_SERVING		0x00000100u	/* SOFTIRQ_OFFSET */
 
 struct held_bio {
 	__u64 bs;
@@ -215,6 +209,19 @@ struct {
 	__type(value, __u64);
 } cerrs SEC(".maps");
 
+/*
+ * Per CPU: how deep in interrupt handlers and softirqs it is, from their
+ * tracepoints.  Not preempt_count: it is reached only through per-CPU
+ * ksyms whose names differ between kernels, and a weak ksym the kernel
+ * lacks makes libbpf 1.1 walk the module BTFs, which needs CAP_SYS_ADMIN.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} irqdepth SEC(".maps");
+
 /* tid -> the bio_alloc_clone() call whose bio_alloc_bioset() runs */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -268,22 +275,51 @@ static __always_inline void cerr_inc(__u32 idx)
 		*v += 1;	/* per-CPU */
 }
 
-/* Interrupt context (hard, NMI, or serving a softirq): not the task's. */
+/* Interrupt context (a hard interrupt handler or a softirq): not the task's. */
 static __always_inline bool in_irq_ctx(void)
 {
-	int *pc = NULL;
+	__u32 zero = 0;
+	__s64 *d = bpf_map_lookup_elem(&irqdepth, &zero);
 
-	/* a weak ksym the kernel lacks is 0: the verifier skips its branch */
-	if ((void *)&__preempt_count)
-		pc = bpf_this_cpu_ptr(&__preempt_count);
-	else if ((void *)&pcpu_hot)
-		pc = &((struct pcpu_hot *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
-	if (!pc)
-		return false;
-	if ((*pc & (HARDIRQ_NMI_MASK | SOFTIRQ_SERVING)) == 0)
+	if (!d || *d <= 0)
 		return false;
 	cerr_inc(BIOSTAT_CERR_IRQ);
 	return true;
+}
+
+static __always_inline int irq_depth(__s64 delta)
+{
+	__u32 zero = 0;
+	__s64 *d = bpf_map_lookup_elem(&irqdepth, &zero);
+
+	/* an exit whose entry came before the attach leaves it at 0 */
+	if (d && (delta > 0 || *d > 0))
+		*d += delta;	/* per-CPU, interrupts nest and unwind in order */
+	return 0;
+}
+
+SEC("raw_tp/irq_handler_entry")
+int BPF_PROG(ck_irq_in)
+{
+	return irq_depth(1);
+}
+
+SEC("raw_tp/irq_handler_exit")
+int BPF_PROG(ck_irq_out)
+{
+	return irq_depth(-1);
+}
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(ck_softirq_in)
+{
+	return irq_depth(1);
+}
+
+SEC("raw_tp/softirq_exit")
+int BPF_PROG(ck_softirq_out)
+{
+	return irq_depth(-1);
 }
 
 static __always_inline bool in_submit(void)

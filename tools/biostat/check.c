@@ -122,7 +122,9 @@ static void check_attach(struct check *c)
 	struct bpf_program *may[] = {
 		skel->progs.ck_getrq, skel->progs.ck_backmerge,
 		skel->progs.ck_frontmerge, skel->progs.ck_queue,
-		skel->progs.ck_submit_top_exit,
+		skel->progs.ck_submit_top_exit, skel->progs.ck_irq_in,
+		skel->progs.ck_irq_out, skel->progs.ck_softirq_in,
+		skel->progs.ck_softirq_out,
 	};
 	int err;
 

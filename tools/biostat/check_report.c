@@ -383,9 +383,12 @@ static void site_text(struct check *c, enum kind kind, const struct site *s,
 		       s->v.flags & BIOSTAT_CHECK_RESCUER ? "; set has a rescuer" :
 		       "; set has no rescuer");
 	printf("\n  fix: %s\n", kinds[kind].fix);
-	print_stack_text(ks, kind == K_MEMPOOL ? "live element allocated at" :
-			 kind == K_NO_RESCUER ? "queued bio allocated at" :
-			 "held bio allocated at", ips1, ok1 && s->k.stack_first >= 0);
+	/* rule 4 knows the set of the bio served further up, not its stack */
+	if (kind != K_SHARED && kind != K_FS_BIO_SET)
+		print_stack_text(ks, kind == K_MEMPOOL ? "live element allocated at" :
+				 kind == K_NO_RESCUER ? "queued bio allocated at" :
+				 "held bio allocated at", ips1,
+				 ok1 && s->k.stack_first >= 0);
 	print_stack_text(ks, kind == K_MEMPOOL ? "new element allocated at" :
 			 "new bio allocated at", ips2, ok2);
 	printf("\n");
