@@ -309,6 +309,72 @@ prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
 	done
 }
 
+# sig_caught PID SIG: PID has a handler for SIG (SigCgt of /proc/PID/status)
+sig_caught() {
+	local n mask
+	n=$(kill -l "$1" 2>/dev/null) || return 1
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$2/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((0x$mask >> (n - 1)) & 1))
+}
+
+@test "a signal during start-up ends the run as tracing would begin, with the summary" {
+	need_bpf
+	local sig i
+	for sig in TERM INT; do
+		"$BIOSTAT" -j 1 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		bspid=$!
+		# the handler is there long before start-up ends (BPF load, symbols)
+		for i in $(seq 400); do
+			sig_caught "$sig" "$bspid" && break
+			kill -0 "$bspid" 2>/dev/null || break
+			sleep 0.005
+		done
+		if grep -q '^Tracing' "$BATS_TEST_TMPDIR/err"; then
+			echo "SIG$sig: no handler until start-up was over" >&2
+			return 1
+		fi
+		stop_biostat "$sig" || { echo "SIG$sig during start-up: exit $?" >&2; return 1; }
+		tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "summary"'
+	done
+}
+
+@test "an ignored SIGHUP (nohup) stays ignored; SIGINT still ends the run" {
+	need_bpf
+	(trap '' HUP; exec "$BIOSTAT" -j 0.2) >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	bspid=$!
+	wait_intervals
+	kill -HUP "$bspid"
+	# still there two intervals later
+	local n
+	n=$(grep -c '"type":"interval"' "$BATS_TEST_TMPDIR/out")
+	wait_intervals $((n + 2))
+	kill -0 "$bspid"
+	stop_biostat INT
+	tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -e '.type == "summary"'
+}
+
+@test "write errors end the run with one line and a non-zero exit: stdout, --prom" {
+	need_bpf
+	# (run captures stdout: the redirection is the command's own)
+	run -1 --separate-stderr bash -c 'exec timeout 30 "$BIOSTAT" 0.2 2 >/dev/full'
+	[[ $stderr == *"cannot write to standard output: No space left on device"* ]]
+	[ "$(grep -c "cannot write" <<<"$stderr")" = 1 ]
+	# --prom on a file system that fills up while biostat runs
+	local mnt=$BATS_TEST_TMPDIR/full
+	mkdir -p "$mnt"
+	mount -t tmpfs -o size=64k tmpfs "$mnt"
+	start_biostat --prom "$mnt/biostat.prom" 0.2
+	head -c 1M /dev/zero >"$mnt/filler" 2>/dev/null || true
+	rm -f "$mnt/biostat.prom"
+	local rc=0
+	for _ in $(seq 100); do kill -0 "$bspid" 2>/dev/null || break; sleep 0.1; done
+	wait "$bspid" || rc=$?
+	bspid=
+	umount "$mnt"
+	[ "$rc" = 1 ] || { echo "exit $rc, want 1" >&2; cat "$BATS_TEST_TMPDIR/err" >&2; return 1; }
+	grep -q "cannot write $mnt/biostat.prom: No space left on device" "$BATS_TEST_TMPDIR/err"
+}
+
 @test "every JSON record has the schema version and an ISO 8601 time with date and zone" {
 	need_bpf
 	local iso='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$'

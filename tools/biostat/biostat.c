@@ -377,7 +377,6 @@ static void start(struct biostat *b)
 				 &b->ev, NULL);
 	if (!b->rb)
 		die("cannot create the ring buffer: %s", strerror(errno));
-	signals_setup();
 	mono_to_wall(0);	/* fix the offset of wall-clock times now */
 	skel->bss->enabled = true;
 	b->start = b->last_report = mono_now();
@@ -395,7 +394,6 @@ static void start(struct biostat *b)
 /* --prom: the counts since start, written atomically (or r if given). */
 static void prom_update(struct biostat *b, const struct report *r)
 {
-	static bool warned;
 	struct report s = { .now = mono_now() };
 
 	if (!r) {
@@ -403,11 +401,8 @@ static void prom_update(struct biostat *b, const struct report *r)
 		report_gather(&s, &b->sets, &b->errs, true, false);
 		r = &s;
 	}
-	if (prom_write(b->o.prom, r) && !warned) {
-		warn("cannot write %s: %s (tried again each interval)",
-		     b->o.prom, strerror(errno));
-		warned = true;
-	}
+	if (prom_write(b->o.prom, r))
+		die("cannot write %s: %s", b->o.prom, strerror(errno));
 	report_free(&s);
 }
 
@@ -435,6 +430,7 @@ static void report(struct biostat *b, bool summary, double now)
 		report_json(&b->j, &r);
 	else
 		report_text(&r);
+	stdout_check();
 	if (b->o.prom && summary)
 		prom_update(b, &r);
 	report_free(&r);
@@ -465,7 +461,7 @@ static void run(struct biostat *b)
 			break;
 		}
 		if (err > 0)
-			fflush(stdout);
+			stdout_check();
 		now = mono_now();
 		if (now < next)
 			continue;
@@ -534,6 +530,7 @@ int main(int argc, char **argv)
 	 * and keep them in the heap (biostat's peak RSS).
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	signals_setup();
 	sub = subcommand_at(argc, argv);
 	if (sub) {
 		/* "check", then the options before it, then those after */

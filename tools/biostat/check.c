@@ -218,7 +218,6 @@ static void check_wait(struct check *c)
 
 	const struct ksym *fsb = ksyms_by_name(symtab_ksyms(&c->syms), "fs_bio_set");
 
-	signals_setup();
 	c->skel->bss->fs_bio_set_addr = fsb && ksym_is_data(fsb) ? fsb->addr : 0;
 	c->skel->bss->enabled = true;
 	c->start = mono_now();

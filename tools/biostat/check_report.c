@@ -515,7 +515,7 @@ size_t check_report(struct check *c)
 	report_list(c, &j, K_HANDOFF, &c->hand, &sh);
 	report_list(c, &j, K_UNDECIDED, &c->undec, &sh);
 	summary(c, &j, &sh);
-	fflush(stdout);
+	stdout_check();
 	json_free(&j);
 	for (int k = 0; k < K_NR; k++)
 		if (kinds[k].counts)

@@ -246,15 +246,30 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
+/*
+ * First thing in main(): a signal during start-up (seconds under TCG)
+ * ends the run as soon as tracing would begin, with its summary.  A
+ * dropped ssh session (SIGHUP) and Ctrl-\\ end it like Ctrl-C, but a
+ * SIGHUP ignored from the start (nohup) stays ignored.  SIGINT is armed
+ * even if inherited ignored (a background job of a shell script), so
+ * that such a job can be ended with it.
+ */
 void signals_setup(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, old;
 
-	/* a dropped ssh session (SIGHUP) and Ctrl-\\ end it like Ctrl-C */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	if (sigaction(SIGHUP, NULL, &old) || old.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Output that did not reach stdout ends the run (a full disk, a closed pipe). */
+void stdout_check(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die("cannot write to standard output: %s", strerror(errno ? errno : EIO));
 }
 
 bool exit_requested(void)

@@ -78,9 +78,11 @@ double mono_to_wall(double mono);
 enum time_fmt { TIME_HMS_MS, TIME_DATE, TIME_ISO };
 void fmt_time(double wall, char *buf, size_t n, enum time_fmt f);
 
-/* SIGINT, SIGTERM, SIGHUP and SIGQUIT end the run: exit_requested() tells. */
+/* SIGINT, SIGTERM, SIGHUP (unless ignored from the start) and SIGQUIT end
+ * the run: exit_requested() tells; set up first thing in main(). */
 void signals_setup(void);
 bool exit_requested(void);
+void stdout_check(void);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

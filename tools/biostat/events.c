@@ -112,6 +112,6 @@ int events_handle(void *ctx, void *data, size_t size)
 		event_json(ev->j, e, s ? s->name : NULL, comm, dev);
 	else
 		event_text(ev, e, s ? s->name : NULL, comm, dev);
-	fflush(stdout);		/* real time: each event as it comes */
+	stdout_check();		/* real time: each event as it comes */
 	return 0;
 }
