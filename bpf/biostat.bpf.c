@@ -235,18 +235,6 @@ struct {
 	__type(value, __u64);
 } errs SEC(".maps");
 
-/*
- * mempool_t is "struct mempool_s" up to 6.17 and "struct mempool" after;
- * local flavours so either vmlinux.h builds and either kernel loads.
- */
-struct mempool_s___old {
-	int min_nr;
-} __attribute__((preserve_access_index));
-
-struct mempool___new {
-	int min_nr;
-} __attribute__((preserve_access_index));
-
 static __always_inline void err_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&errs, &idx);
@@ -394,7 +382,6 @@ static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 	__u64 key = (__u64)bs;
 	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &key);
 	__u32 zero = 0, idx;
-	void *pool;
 	long n;
 
 	if (si) {
@@ -426,12 +413,14 @@ static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 		si->flags |= BIOSTAT_SET_RESCUER;
 	if (clone)
 		si->flags |= BIOSTAT_SET_CLONE;
-	pool = (void *)bs + bpf_core_field_offset(struct bio_set, bio_pool);
-	si->pool_min = -1;
-	if (bpf_core_type_exists(struct mempool_s___old))
-		si->pool_min = BPF_CORE_READ((struct mempool_s___old *)pool, min_nr);
-	else if (bpf_core_type_exists(struct mempool___new))
-		si->pool_min = BPF_CORE_READ((struct mempool___new *)pool, min_nr);
+	/*
+	 * mempool_t is "struct mempool_s" up to 6.17 and "struct mempool"
+	 * after: reached through the bio_set, CO-RE matches the member by
+	 * name whatever its struct is called.  No local flavour of a type a
+	 * kernel lacks: libbpf 1.1 would look for it in the module BTFs,
+	 * which needs CAP_SYS_ADMIN.
+	 */
+	si->pool_min = BPF_CORE_READ(bs, bio_pool.min_nr);
 	if (ctx) {
 		n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
 		if (n > 0)

@@ -404,3 +404,51 @@ _bs_intervals() { [ "$(grep -c '"type":"interval"' "$(bs_out "$1")")" -ge "$2" ]
 		[[ $stderr == "biostat${mode:+ $mode}: missing privileges: CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to trace"*"; run as root" ]]
 	done
 }
+
+# as_service CMD...: CMD as an unprivileged user (nobody) with exactly the
+# capabilities biostat.8 suggests for a service: CAP_BPF, CAP_PERFMON, and
+# CAP_SYSLOG for /proc/kallsyms's addresses
+as_service() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+bpf,+perfmon,+syslog --ambient-caps=+bpf,+perfmon,+syslog \
+		--bounding-set=-all,+bpf,+perfmon,+syslog "$@"
+}
+
+@test "least privilege: as nobody with CAP_BPF, CAP_PERFMON and CAP_SYSLOG, table, -e and check trace" {
+	command -v setpriv || skip "no setpriv in the guest"
+	make_brd 16
+	dm_create lp0 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
+	dmsetup message lp0 0 fail_alloc always
+	random_file /tmp/lp.data 4
+	# CAP_SYSLOG (34), CAP_PERFMON (38), CAP_BPF (39) and nothing else
+	run -0 as_service grep '^CapEff' /proc/self/status
+	[ "$output" = "$(printf 'CapEff:\t000000c400000000')" ]
+	local mode args out err pid rc
+	for mode in table events check; do
+		case $mode in
+		table) args=(-j 1) ;;
+		events) args=(-e -j) ;;
+		check) args=(check -j) ;;
+		esac
+		out=$BATS_TEST_TMPDIR/lp.$mode.out err=$BATS_TEST_TMPDIR/lp.$mode.err
+		as_service biostat "${args[@]}" >"$out" 2>"$err" 3>&- &
+		pid=$!
+		if ! wait_until 60 grep -qE '^(Tracing|Checking)' "$err"; then
+			echo "$mode did not start: $(cat "$err")" >&2
+			return 1
+		fi
+		write_direct /tmp/lp.data /dev/mapper/lp0 64k
+		kill -INT "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		echo "$mode: exit $rc; $(cat "$err")" >&2
+		if [ "$mode" = check ]; then
+			[ "$rc" = 0 ] || [ "$rc" = 3 ]
+			jq -e -s 'map(select(.type == "check_summary")) | length == 1 and .[0].allocations > 0' "$out"
+		else
+			[ "$rc" = 0 ]
+			grep -q '"name":"lp0:biopool"' "$out"
+		fi
+	done
+	dmsetup message lp0 0 fail_alloc 0
+}
