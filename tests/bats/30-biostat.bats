@@ -407,9 +407,10 @@ _bs_intervals() { [ "$(grep -c '"type":"interval"' "$(bs_out "$1")")" -ge "$2" ]
 
 # as_service CMD...: CMD as an unprivileged user (nobody) with exactly the
 # capabilities biostat.8 suggests for a service: CAP_BPF, CAP_PERFMON, and
-# CAP_SYSLOG for /proc/kallsyms's addresses
+# CAP_SYSLOG for /proc/kallsyms's addresses; exec'd, so that a background
+# job's $! is CMD itself
 as_service() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	exec setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all,+bpf,+perfmon,+syslog --ambient-caps=+bpf,+perfmon,+syslog \
 		--bounding-set=-all,+bpf,+perfmon,+syslog "$@"
 }
@@ -431,7 +432,7 @@ as_service() {
 		check) args=(check -j) ;;
 		esac
 		out=$BATS_TEST_TMPDIR/lp.$mode.out err=$BATS_TEST_TMPDIR/lp.$mode.err
-		as_service biostat "${args[@]}" >"$out" 2>"$err" 3>&- &
+		(as_service biostat "${args[@]}") >"$out" 2>"$err" 3>&- &
 		pid=$!
 		if ! wait_until 60 grep -qE '^(Tracing|Checking)' "$err"; then
 			echo "$mode did not start: $(cat "$err")" >&2
@@ -439,6 +440,11 @@ as_service() {
 		fi
 		write_direct /tmp/lp.data /dev/mapper/lp0 64k
 		kill -INT "$pid"
+		if ! wait_until 60 pid_gone "$pid"; then
+			kill -KILL "$pid"
+			echo "$mode: still running 60 s after SIGINT" >&2
+			return 1
+		fi
 		rc=0
 		wait "$pid" || rc=$?
 		echo "$mode: exit $rc; $(cat "$err")" >&2
