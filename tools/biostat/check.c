@@ -122,14 +122,31 @@ static void check_attach(struct check *c)
 	struct bpf_program *may[] = {
 		skel->progs.ck_getrq, skel->progs.ck_backmerge,
 		skel->progs.ck_frontmerge, skel->progs.ck_queue,
-		skel->progs.ck_submit_top_exit, skel->progs.ck_irq_in,
-		skel->progs.ck_irq_out, skel->progs.ck_softirq_in,
-		skel->progs.ck_softirq_out,
+		skel->progs.ck_submit_top_exit,
+	};
+	/*
+	 * Interrupt context, first: the exits before the entries, so that
+	 * every entry counted has its exit seen (an entry attached before
+	 * its exit would leave its CPU "in an interrupt" for ever)
+	 */
+	struct bpf_program *irq[] = {
+		skel->progs.ck_irq_out, skel->progs.ck_softirq_out,
+		skel->progs.ck_irq_in, skel->progs.ck_softirq_in,
 	};
 	int err;
 
-	_Static_assert(ARRAY_SIZE(must) + ARRAY_SIZE(may) <= ARRAY_SIZE(c->links),
-		       "a link for every program");
+	for (size_t i = 0; i < ARRAY_SIZE(irq); i++) {
+		c->links[c->nlinks] = bpf_program__attach(irq[i]);
+		if (!c->links[c->nlinks]) {
+			err = -errno;
+			die("cannot attach %s: %s", bpf_program__name(irq[i]),
+			    strerror(-err));
+		}
+		c->nlinks++;
+	}
+
+	_Static_assert(ARRAY_SIZE(irq) + ARRAY_SIZE(must) + ARRAY_SIZE(may) + 3 <=
+		       ARRAY_SIZE(c->links), "a link for every program");
 	for (size_t i = 0; i < ARRAY_SIZE(must); i++) {
 		c->links[c->nlinks] = bpf_program__attach(must[i]);
 		if (!c->links[c->nlinks]) {
