@@ -81,6 +81,18 @@ wait_intervals() {
 	return 1
 }
 
+# wait_intervals_file FILE: FILE (--prom) has counted a bio (30 s at most)
+wait_intervals_file() {
+	local _
+	for _ in $(seq 300); do
+		grep -q '^biostat_[a-z_]*bios_total{.*} [1-9]' "$1" 2>/dev/null && return 0
+		grep -q '^biostat_allocations_total{.*} [1-9]' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nothing counted in $1" >&2
+	return 1
+}
+
 stop_biostat() {
 	kill -"${1:-INT}" "$bspid"
 	local rc=0
@@ -238,10 +250,36 @@ prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
 		promtool check metrics <"$BATS_TEST_TMPDIR/$f"
 		grep -qx 'node_textfile_scrape_error 0' "$BATS_TEST_TMPDIR/$f"
 		grep -q '^# TYPE biostat_\(submitted_bios\|allocations\)_total counter$' "$BATS_TEST_TMPDIR/$f"
-		grep -q '^biostat_pool_reserve_bios{bio_set="0x[0-9a-f]*",device="[^"]*",dm_name="[^"]*",name="[^"]*"} [0-9]*$' "$BATS_TEST_TMPDIR/$f"
+		grep -q '^biostat_pool_reserve_bios{device="[^"]*",dm_name="[^"]*",name="[^"]*",set="[^"]*"} [0-9]*$' "$BATS_TEST_TMPDIR/$f"
+		# up, and what it is
+		grep -qx 'biostat_up 1' "$BATS_TEST_TMPDIR/$f"
+		grep -q '^biostat_info{kernel="'"$(uname -r)"'",mode="[a-z]*",version="'"$("$BIOSTAT" -V | awk '{ print $2 }')"'"} 1$' \
+			"$BATS_TEST_TMPDIR/$f"
+		grep -q '^biostat_start_time_seconds [0-9.e+]*$' "$BATS_TEST_TMPDIR/$f"
 	done
 	# only the file, whole: no temporary file left beside it
 	[ "$(ls "$dir")" = biostat.prom ]
+	# the file it leaves says it is down
+	grep -qx 'biostat_up 0' "$dir/biostat.prom"
+}
+
+@test "--prom FILE holds no kernel address, though /proc/kallsyms shows them to biostat" {
+	need_bpf
+	local f=$BATS_TEST_TMPDIR/b.prom iodir
+	iodir=$(io_dir) || skip "no ext4/xfs/btrfs directory to write to"
+	iofile=$iodir/biostat-host-test.$$
+	start_biostat --prom "$f" 0.2
+	dd if=/dev/zero of="$iofile" bs=1M count=8 oflag=direct status=none
+	wait_intervals_file "$f"
+	stop_biostat INT
+	sed 's/^/# /' "$f" | grep -v '^# # ' >&3
+	# kernel text and data addresses: ffff followed by 12 hex digits, or
+	# any 0x with 8 or more, in labels or values
+	if grep -Ein 'ffff[0-9a-f]{12}|0x[0-9a-f]{8,}' "$f"; then
+		echo "kernel addresses in $f" >&2
+		return 1
+	fi
+	grep -q '^biostat_[a-z_]*_total{.*set="' "$f"
 }
 
 @test "--prom FILE that cannot be written: one line and exit 2" {

@@ -381,9 +381,10 @@ static void start(struct biostat *b)
 	skel->bss->enabled = true;
 	b->start = b->last_report = mono_now();
 	if (b->o.prom) {
-		struct report none = { .now = b->start };
+		struct report none = { .now = b->start,
+				       .submissions = b->tr.submissions };
 
-		if (prom_write(b->o.prom, &none))
+		if (prom_write(b->o.prom, &none, true))
 			die_usage("--prom %s: %s", b->o.prom, strerror(errno));
 	}
 	fprintf(stderr, "Tracing bio_sets... Hit Ctrl-C to end.\n");
@@ -391,7 +392,8 @@ static void start(struct biostat *b)
 
 /* ------------------------------------------------------------ reports */
 
-/* --prom: the counts since start, written atomically (or r if given). */
+/* --prom: the counts since start, written atomically; r is the summary's,
+ * the last write, which says biostat is no longer up. */
 static void prom_update(struct biostat *b, const struct report *r)
 {
 	struct report s = { .now = mono_now() };
@@ -399,9 +401,8 @@ static void prom_update(struct biostat *b, const struct report *r)
 	if (!r) {
 		s.secs = s.now - b->start;
 		report_gather(&s, &b->sets, &b->errs, true, false);
-		r = &s;
 	}
-	if (prom_write(b->o.prom, r))
+	if (prom_write(b->o.prom, r ? r : &s, !r))
 		die("cannot write %s: %s", b->o.prom, strerror(errno));
 	report_free(&s);
 }

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include "common.h"
 
 #include "hist.h"
 
@@ -28,14 +31,43 @@ static void label(FILE *f, const char *key, const char *v, bool first)
 	fputc('"', f);
 }
 
-static void labels(FILE *f, const struct set_ident *id)
+/*
+ * A set's name for the file: never a kernel address (a set with no other
+ * name is "unnamed"), as the file is world-readable and served over HTTP
+ * while kallsyms needs CAP_SYSLOG.
+ */
+static const char *public_name(const struct set_ident *id)
 {
-	char bs[32];
+	return strncmp(id->name, "0x", 2) ? id->name : "unnamed";
+}
 
-	snprintf(bs, sizeof(bs), "0x%llx", (unsigned long long)id->bs);
-	label(f, "bio_set", bs, true);
-	label(f, "name", id->name, false);
-	label(f, "device", id->dev, false);
+/*
+ * The labels of row i: set (its name, and "#N" when N > 1 sets share it,
+ * numbered by their order in the kernel: stable while they live), name,
+ * device (the kernel's name of the disk, as node_exporter's device label,
+ * else MAJ:MIN, "many" or "-") and dm_name.
+ */
+static void labels(FILE *f, const struct report *r, size_t i)
+{
+	const struct set_ident *id = &r->rows[i].id;
+	const char *name = public_name(id);
+	size_t same = 0, rank = 1;
+	char set[192];
+
+	for (size_t k = 0; k < r->nrows; k++) {
+		if (strcmp(public_name(&r->rows[k].id), name))
+			continue;
+		same++;
+		if (r->rows[k].id.bs < id->bs)
+			rank++;
+	}
+	if (same > 1)
+		snprintf(set, sizeof(set), "%s#%zu", name, rank);
+	else
+		snprintf(set, sizeof(set), "%s", name);
+	label(f, "set", set, true);
+	label(f, "name", name, false);
+	label(f, "device", id->kname[0] ? id->kname : id->dev, false);
 	label(f, "dm_name", id->dmname, false);
 }
 
@@ -54,7 +86,7 @@ static void counter(FILE *f, const struct report *r, const char *name,
 		const uint64_t *v = (const uint64_t *)((const char *)&r->rows[i].w + offset);
 
 		fprintf(f, "%s{", name);
-		labels(f, &r->rows[i].id);
+		labels(f, r, i);
 		fprintf(f, "} %llu\n", (unsigned long long)*v);
 	}
 }
@@ -68,29 +100,26 @@ static void wait_histogram(FILE *f, const struct report *r)
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct report_row *row = &r->rows[i];
 		uint64_t cum = 0, lo, hi;
-		unsigned int last = 0;
 
-		for (unsigned int s = 0; s < BIOSTAT_HIST_SLOTS; s++)
-			if (row->w.hist[s])
-				last = s;
-		for (unsigned int s = 0; s <= last; s++) {
+		/* every slot, always: a fixed set of le series */
+		for (unsigned int s = 0; s < BIOSTAT_HIST_SLOTS; s++) {
 			cum += row->w.hist[s];
 			/* slot s holds whole usecs lo..hi: below hi + 1 us */
 			log2_slot_bounds(s, &lo, &hi);
 			fprintf(f, "%s_bucket{", name);
-			labels(f, &row->id);
+			labels(f, r, i);
 			fprintf(f, ",le=\"%g\"} %llu\n", (double)(hi + 1) / 1e6,
 				(unsigned long long)cum);
 		}
 		cum = hist_total(row->w.hist, BIOSTAT_HIST_SLOTS);
 		fprintf(f, "%s_bucket{", name);
-		labels(f, &row->id);
+		labels(f, r, i);
 		fprintf(f, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
 		fprintf(f, "%s_sum{", name);
-		labels(f, &row->id);
+		labels(f, r, i);
 		fprintf(f, "} %.9f\n", (double)row->w.wait_ns / 1e9);
 		fprintf(f, "%s_count{", name);
-		labels(f, &row->id);
+		labels(f, r, i);
 		fprintf(f, "} %llu\n", (unsigned long long)cum);
 	}
 }
@@ -119,8 +148,33 @@ static const struct counter_def {
 	  offsetof(struct window, rescued) },
 };
 
-void prom_render(FILE *f, const struct report *r)
+/* Is biostat up, what is it, since when. */
+static void about(FILE *f, const struct report *r, bool up)
 {
+	struct utsname u;
+
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	family(f, "biostat_up", "gauge",
+	       "1 while biostat runs; 0 in the file it leaves when it ends.");
+	fprintf(f, "biostat_up %d\n", up);
+	family(f, "biostat_info", "gauge",
+	       "biostat's version, what it counts (full, or submissions only) "
+	       "and the kernel.");
+	fputs("biostat_info{", f);
+	label(f, "version", BIOSTAT_VERSION, true);
+	label(f, "mode", r->submissions ? "submissions" : "full", false);
+	label(f, "kernel", u.release, false);
+	fputs("} 1\n", f);
+	family(f, "biostat_start_time_seconds", "gauge",
+	       "When biostat started counting, in seconds since the epoch.");
+	fprintf(f, "biostat_start_time_seconds %.3f\n",
+		mono_to_wall(r->now - r->secs));
+}
+
+void prom_render(FILE *f, const struct report *r, bool up)
+{
+	about(f, r, up);
 	if (r->submissions) {
 		counter(f, r, "biostat_submitted_bios_total",
 			"Bios submitted, per bio_set (this kernel lets biostat "
@@ -137,7 +191,7 @@ void prom_render(FILE *f, const struct report *r)
 		if (r->rows[i].id.pool < 0)
 			continue;
 		fputs("biostat_pool_reserve_bios{", f);
-		labels(f, &r->rows[i].id);
+		labels(f, r, i);
 		fprintf(f, "} %d\n", r->rows[i].id.pool);
 	}
 	family(f, "biostat_uncounted_total", "counter",
@@ -152,7 +206,7 @@ void prom_render(FILE *f, const struct report *r)
 		(unsigned long long)r->misses_total);
 }
 
-int prom_write(const char *path, const struct report *r)
+int prom_write(const char *path, const struct report *r, bool up)
 {
 	size_t n = strlen(path) + sizeof(".XXXXXX");
 	char *tmp = malloc(n);
@@ -170,7 +224,7 @@ int prom_write(const char *path, const struct report *r)
 		close(fd);
 		goto unlink;
 	}
-	prom_render(f, r);
+	prom_render(f, r, up);
 	if (fclose(f) || rename(tmp, path))
 		goto unlink;
 	free(tmp);
