@@ -211,13 +211,17 @@ deb_files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | LC_ALL=C sort; 
 	local b=$p/biostat_${VERSION}_$arch.deb k=$p/dm-biopool-dkms_${VERSION}_all.deb
 	[ -f "$b" ] && [ -f "$k" ]
 	diff <(deb_files "$b") - <<-EOF
+		./lib/systemd/system/biostat.service
 		./usr/sbin/biostat
 		./usr/share/bash-completion/completions/biostat
 		./usr/share/doc/biostat/changelog.gz
 		./usr/share/doc/biostat/copyright
+		./usr/share/doc/biostat/examples/biostat-alerts.yml
+		./usr/share/doc/biostat/examples/biostat.service
 		./usr/share/man/man8/biostat.8.gz
 	EOF
 	diff <(deb_files "$k") - <<-EOF
+		./usr/share/doc/dm-biopool-dkms/biopool.rst.gz
 		./usr/share/doc/dm-biopool-dkms/changelog.gz
 		./usr/share/doc/dm-biopool-dkms/copyright
 		./usr/src/dm-biopool-$VERSION/Kbuild
@@ -243,6 +247,17 @@ deb_files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | LC_ALL=C sort; 
 	[ "$("$p/b/usr/sbin/biostat" -V)" = "biostat $VERSION" ]
 	cmp "$p/b/usr/share/bash-completion/completions/biostat" "$TOP/tools/biostat/biostat.bash-completion"
 	zcat "$p/b/usr/share/man/man8/biostat.8.gz" | cmp - "$TOP/Documentation/biostat.8"
+	# the service, shipped disabled and not started; its examples; the guide
+	cmp "$p/b/lib/systemd/system/biostat.service" "$TOP/tools/biostat/examples/biostat.service"
+	cmp "$p/b/usr/share/doc/biostat/examples/biostat-alerts.yml" "$TOP/tools/biostat/examples/biostat-alerts.yml"
+	dpkg-deb -e "$b" "$p/b.ctl"
+	if grep -q 'deb-systemd-invoke start\|systemctl.*enable' "$p/b.ctl/postinst"; then
+		echo "the package enables or starts biostat.service" >&2
+		return 1
+	fi
+	dpkg-deb -x "$k" "$p/kd"
+	zcat "$p/kd/usr/share/doc/dm-biopool-dkms/biopool.rst.gz" |
+		cmp - "$TOP/Documentation/admin-guide/device-mapper/biopool.rst"
 }
 
 @test "lintian: no error and no warning on the packages" {
