@@ -149,6 +149,16 @@ complete_words() {
 	' complete "$DEST" "$@"
 }
 
+# help_opts BIOSTAT ARGS...: each option argp lists in BIOSTAT ARGS (--help),
+# short and long, one per line as "OPT arg" or "OPT flag", sorted
+help_opts() {
+	"$@" | awk '/^ +-/ {
+		arg = ($0 ~ /^ +(-[A-Za-z], )?--[a-z-]+=/) ? "arg" : "flag"
+		if (match($0, /^ +-[A-Za-z],/)) print substr($0, RSTART + RLENGTH - 3, 2), arg
+		if (match($0, /--[a-z-]+/)) print substr($0, RSTART, RLENGTH), arg
+	}' | LC_ALL=C sort -u
+}
+
 @test "bash completion: complete -p biostat, options, check and check's options" {
 	need_install
 	run complete_words biostat --h
@@ -156,7 +166,14 @@ complete_words() {
 	[[ "$output" == *"complete -F _biostat biostat"* ]]
 	[[ "$output" == *"--help --histogram "* ]]
 	run --separate-stderr complete_words biostat -
-	[ "$output" = "--all --device --events --help --histogram --json --pid --stacks --timestamp --verbose --version -H -T -V -a -d -e -h -j -p -s -v " ]
+	[ "$output" = "--all --calibrate --cgroup --device --events --extended --folded --help --histogram --json --min-wait --name --numeric --pid --prom --stacks --timestamp --verbose --version -H -N -T -V -a -c -d -e -h -j -m -n -p -s -v -x " ]
+	# an option's argument is not the subcommand
+	for o in -c -d -m -N -p --prom --cgroup --device --min-wait --name --pid; do
+		run --separate-stderr complete_words biostat "$o" x ch
+		[ "$output" = "check " ] || { echo "after $o x: '$output'" >&2; return 1; }
+		run --separate-stderr complete_words biostat "$o" ch
+		[ "$output" != "check " ] || { echo "$o's argument completed as check" >&2; return 1; }
+	done
 	run --separate-stderr complete_words biostat ch
 	[ "$output" = "check " ]
 	run --separate-stderr complete_words biostat -T check -
@@ -168,6 +185,15 @@ complete_words() {
 	[ "$output" = " " ] || [ -z "$output" ]
 	run --separate-stderr complete_words biostat check ""
 	[ "$output" = " " ] || [ -z "$output" ]
+	# the lists are those of argp's option tables (--help), both modes,
+	# with the options that take an argument
+	local comp=$DEST/usr/local/share/bash-completion/completions/biostat
+	diff <(help_opts "$DEST/usr/local/sbin/biostat" --help | cut -d' ' -f1) \
+		<(bash -c '. "$1"; printf "%s\n" $_biostat_opts' _ "$comp" | LC_ALL=C sort)
+	diff <(help_opts "$DEST/usr/local/sbin/biostat" check --help | cut -d' ' -f1) \
+		<(bash -c '. "$1"; printf "%s\n" $_biostat_check_opts' _ "$comp" | LC_ALL=C sort)
+	diff <(help_opts "$DEST/usr/local/sbin/biostat" --help | awk '$2 == "arg" { print $1 }') \
+		<(bash -c '. "$1"; printf "%s\n" $_biostat_arg_opts' _ "$comp" | LC_ALL=C sort)
 	# compgen over the same word list the function uses
 	run bash -c '. "$1"; compgen -W "$_biostat_check_opts" -- --j' _ \
 		"$DEST/usr/local/share/bash-completion/completions/biostat"
