@@ -42,16 +42,23 @@ ifeq ($(strip $(KERNELS)),)
 $(error KERNELS is empty (supported: $(SUPPORTED_KERNELS)))
 endif
 
-.PHONY: all deps kernels module biostat fuzz check unit-test demo bench stress \
+.PHONY: all deps deps-build deps-test kernels module biostat fuzz check unit-test demo bench stress \
 	checkpatch install install-biostat install-dkms-source uninstall dkms-install \
 	dkms-uninstall clean
 
 all: module biostat fuzz
 
+# deps: everything, the tests' too; the build alone installs no daemon
 deps:
+	@scripts/deps test
+
+deps-build:
 	@scripts/deps
 
-kernels: deps
+deps-test:
+	@scripts/deps test
+
+kernels: deps-build
 	@for k in $(KERNELS); do scripts/fetch-kernel $$k $(BUILD)/kernel/$$k || exit 1; done
 
 # dm-biopool.ko for each kernel under build/module/<kernel>/, with W=1 and
@@ -78,23 +85,23 @@ unit-test: kernels
 		$(MAKE) -s -C tools/biostat test BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
-check: deps all
+check: deps-test all
 	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
 	@tests/check $(KERNELS)
 
-demo: deps all
+demo: deps-test all
 	@scripts/demo $(firstword $(KERNELS))
 
 # Benchmarks (not part of check): ratios measured in one guest boot per kernel
-bench: deps all
+bench: deps-test all
 	@scripts/deps bench
 	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
 	@bench/run $(KERNELS)
 
-stress: deps all
+stress: deps-test all
 	@tests/check --stress $(KERNELS)
 
-checkpatch: deps
+checkpatch: deps-build
 	@scripts/fetch-checkpatch $(BUILD)/checkpatch
 	@perl $(BUILD)/checkpatch/checkpatch.pl --no-tree --strict --file $(MODSRC)/*.c
 

@@ -176,9 +176,29 @@ vmrun() {
 	refused 2 Makefile "KERNELS is empty"
 	# and a good one is taken (deps: a target whose recipe has no $(MAKE),
 	# which -n would run anyway)
-	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 deps
+	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 deps-build
 	[ "$status" -eq 0 ]
 	[ "$output" = scripts/deps ]
+}
+
+@test "make: a plain make installs only what the build needs; make check the tests' (node_exporter, promtool)" {
+	run -0 --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 all
+	grep -qx 'scripts/deps' <<<"$output"
+	if grep -q 'scripts/deps test' <<<"$output"; then
+		echo "make all installs the tests' packages" >&2
+		return 1
+	fi
+	run -0 --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 check
+	grep -qx 'scripts/deps test' <<<"$output"
+	# the daemons are in the tests' list only
+	run -0 bash -c 'sed -n "/^pkgs=(/,/)$/p" "$1"' _ "$TOP/scripts/deps"
+	if grep -q 'prometheus' <<<"$output"; then
+		echo "scripts/deps installs prometheus for the build" >&2
+		return 1
+	fi
+	run --separate-stderr "$TOP/scripts/deps" nonsense
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "usage: deps [test|bench]" ]
 }
 
 @test "make: a pinned kernel version the archive does not have fails with fetch-kernel's message" {
