@@ -269,8 +269,7 @@ static __u64 fs_bio_set_address(struct biostat *b)
 		return s->addr;
 	/* a monitor does no I/O on the machine it watches unless asked */
 	if (!b->o.calibrate) {
-		verbose("fs_bio_set is not in /proc/kallsyms: named by the other "
-			"rules (--calibrate finds it)");
+		inform("fs_bio_set has no symbol here: --calibrate names it");
 		return 0;
 	}
 	addr = calibrate_fs_bio_set(&b->tr.skel->bss->calib_bs,
