@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * biostat_check.bpf.c - "biostat check": find tasks that allocate a bio
- * from a bio_set while they still hold, unsubmitted, a bio they allocated
- * earlier from the same set, with a gfp mask that may sleep on the
- * set's mempool (the rule in the kernel-doc of bio_alloc_bioset()), and
- * tell those apart from hand-offs: a held bio passed to another thread
- * that submits it.
+ * biostat_check.bpf.c - "biostat check": find code that breaks a statement
+ * of bio_alloc_bioset()'s kernel-doc.  Rule 1, most of this file: tasks
+ * that allocate a bio from a bio_set while they still hold, unsubmitted,
+ * a bio they allocated earlier from the same set, with a gfp mask that
+ * may sleep on the set's mempool, told apart from hand-offs: a held bio
+ * passed to another thread that submits it.  Rules 2 to 4 at the end.
  *
  * State:
  *  held      bio -> (set, owner tid, generation): every bio allocated
@@ -27,12 +27,14 @@
  * request), a clone of it is, or it is put (bio_put), by the task that
  * allocated it: a violation ("violations" map); by another task: a
  * hand-off ("handoffs" map): the allocating task did not hold it, it had
- * passed it to a workqueue or a kthread's list.  A candidate still
- * pending at the end is reported as undecided.
+ * passed it to a workqueue or a kthread's list.  A candidate made while
+ * the task had bios parked on its plug is a hand-off whoever submits it
+ * (plugged()).  A candidate still pending at the end is undecided.
  *
  * A bio stops being held when
  *  - it is passed to submit_bio_noacct() by any task (the owner is found
- *    through the held entry, so a hand-over to another task releases it);
+ *    through the held entry, so a hand-over to another task releases it),
+ *    or first queued by any path (block_bio_queue: 7.x's submit_bio());
  *  - it enters a request or merges into one (block_getrq,
  *    block_bio_backmerge, block_bio_frontmerge): blk-mq's own splits go
  *    there without submit_bio_noacct();
@@ -66,8 +68,9 @@
  *    in the same top-level submission.
  * A rule-1 candidate still inside bio_alloc_bioset() is kept in
  * "blocked" while it runs: one that hangs is reported as blocked.
- * Allocations and frees in interrupt context are skipped (counted): they
- * are not the interrupted task's.
+ * Allocations and frees in interrupt context (per CPU, between the irq
+ * and softirq tracepoints) are skipped (counted): they are not the
+ * interrupted task's.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
