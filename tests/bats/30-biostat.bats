@@ -336,6 +336,50 @@ _bs_intervals() { [ "$(grep -c '"type":"interval"' "$(bs_out "$1")")" -ge "$2" ]
 	done
 }
 
+# sig_caught SIG PID: PID has a handler for SIG (SigCgt in /proc/PID/status)
+sig_caught() {
+	local n mask
+	n=$(kill -l "$1") || return 1
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$2/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((0x$mask >> (n - 1)) & 1))
+}
+
+@test "a signal during start-up (seconds here) ends the run as tracing begins, with the summary; an ignored SIGHUP stays ignored" {
+	local sig pid out=$BATS_TEST_TMPDIR/su.out err=$BATS_TEST_TMPDIR/su.err rc
+	for sig in TERM INT; do
+		biostat -j 1 >"$out" 2>"$err" 3>&- &
+		pid=$!
+		wait_until 10 sig_caught "$sig" "$pid"
+		# start-up is not over: the BPF load and the symbols take seconds
+		if grep -q '^Tracing' "$err"; then
+			echo "SIG$sig: start-up was over before the handler was there" >&2
+			return 1
+		fi
+		kill -"$sig" "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" = 0 ] || { echo "SIG$sig during start-up: exit $rc: $(cat "$err")" >&2; return 1; }
+		tail -n 1 "$out" | jq -e '.type == "summary"'
+	done
+	# nohup's SIGHUP: ignored before biostat starts, ignored after
+	(trap '' HUP; exec biostat -j 0.3) >"$out" 2>"$err" 3>&- &
+	pid=$!
+	wait_until 60 grep -q '^Tracing' "$err"
+	kill -HUP "$pid"
+	local n
+	n=$(grep -c '"type":"interval"' "$out" || true)
+	wait_until 30 _bs_count_intervals "$out" $((n + 2))
+	kill -0 "$pid"
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ]
+	tail -n 1 "$out" | jq -e '.type == "summary"'
+}
+
+# _bs_count_intervals FILE N: FILE holds N JSON intervals or more
+_bs_count_intervals() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ]; }
+
 @test "biostat -e prints an event within 100 ms of it happening" {
 	make_brd 8
 	dm_create bpe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
