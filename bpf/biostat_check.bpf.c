@@ -569,6 +569,9 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 			hb.parent = h0->src;
 			cdev = h0->dev;
 			record_ancestry(key, (struct bio *)h0->src);
+		} else if (ret) {
+			/* not a clone: no ancestry (a freed clone's may be here) */
+			bpf_map_delete_elem(&anc, &key);
 		}
 		if (h0)
 			bpf_map_delete_elem(&hint, &tid);
@@ -755,8 +758,9 @@ int BPF_PROG(ck_put, struct bio *bio)
 
 	if (!enabled)
 		return 0;
+	/* short: bio_put() runs in interrupts too, and a run that finds this
+	 * program busy on its CPU is skipped (a recursion miss) */
 	release_one(key);
-	bpf_map_delete_elem(&anc, &key);
 	return 0;
 }
 

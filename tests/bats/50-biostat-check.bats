@@ -30,7 +30,7 @@ teardown() { common_teardown; }
 	show_violations "$(bs_out ck)"
 	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$(bs_out ck)"
 	jq -e -s 'length > 0 and all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
-	run -0 check_sites "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+	run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	if grep -q 'biopool' <<<"$output"; then
 		echo "a biopool set was reported: $output" >&2
 		return 1
@@ -134,7 +134,7 @@ check_variant() {
 	[ "$(sha_dev "/dev/mapper/$name" 4)" = "$(sha_file /tmp/v.data)" ]
 	bs_stop ck INT 0 3
 	show_violations "$(bs_out ck)"
-	run -0 check_sites "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+	run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	dmsetup remove "$name"
 }
 
@@ -188,7 +188,7 @@ no_site() {
 		[ "$(sha_dev /dev/mapper/st 4)" = "$(sha_file /tmp/v.data)" ]
 		bs_stop ck INT 0 3
 		show_violations "$(bs_out ck)"
-		run -0 check_sites "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+		run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 		if [ "$own" = shared ]; then
 			has_site shared_set 's[lt]:biopool'
 			[ "$BS_RC" = 3 ]

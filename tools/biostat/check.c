@@ -331,20 +331,35 @@ static int cmp_rule(const void *a, const void *b)
 	return cmp_site(a, b);
 }
 
-/* Runs of the object's programs that the kernel skipped (recursion). */
-static __u64 recursion_misses(struct bpf_object *obj)
+/*
+ * Runs of the object's programs that the kernel skipped (recursion: the
+ * program was busy on that CPU, interrupted or preempted); *release those
+ * of the programs that release a held bio, whose skipped runs leave a bio
+ * held and can make a later allocation a false violation.
+ */
+static __u64 recursion_misses(struct biostat_check_bpf *skel, __u64 *release)
 {
+	const struct bpf_program *rel[] = {
+		skel->progs.ck_submit, skel->progs.ck_put, skel->progs.ck_queue,
+		skel->progs.ck_getrq, skel->progs.ck_backmerge,
+		skel->progs.ck_frontmerge,
+	};
 	struct bpf_program *p;
 	__u64 n = 0;
 
-	bpf_object__for_each_program(p, obj) {
+	*release = 0;
+	bpf_object__for_each_program(p, skel->obj) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(p);
 
 		memset(&info, 0, sizeof(info));
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			n += info.recursion_misses;
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		n += info.recursion_misses;
+		for (size_t i = 0; i < ARRAY_SIZE(rel); i++)
+			if (rel[i] == p)
+				*release += info.recursion_misses;
 	}
 	return n;
 }
@@ -372,7 +387,7 @@ static void check_collect(struct check *c)
 	if (c->haz.n)
 		qsort(c->haz.v, c->haz.n, sizeof(*c->haz.v), cmp_rule);
 	c->stacks_fd = bpf_map__fd(c->skel->maps.cstacks);
-	c->misses = recursion_misses(c->skel->obj);
+	c->misses = recursion_misses(c->skel, &c->release_misses);
 
 	pcpu = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*pcpu));
 	for (__u32 e = 0; pcpu && ncpu > 0 && e < BIOSTAT_CERR_NR; e++) {

@@ -432,6 +432,9 @@ static void summary(const struct check *c, struct json *j, const struct shown *s
 			printf("warning: recursion_misses: %llu (runs of the checker's "
 			       "programs the kernel skipped): verdicts may be "
 			       "incomplete\n", (unsigned long long)c->misses);
+		if (c->release_misses)
+			printf("warning: %llu of them released held bios: a violation "
+			       "may be false\n", (unsigned long long)c->release_misses);
 		return;
 	}
 	json_record_begin(j, "check_summary", mono_now(), NULL);
@@ -456,6 +459,7 @@ static void summary(const struct check *c, struct json *j, const struct shown *s
 			json_kv_u64(j, cerr_names[k], e[k]);
 	json_obj_end(j);
 	json_kv_u64(j, "recursion_misses", c->misses);
+	json_kv_u64(j, "release_misses", c->release_misses);
 	json_kv_bool(j, "complete", !c->misses);
 	json_kv_u64(j, "allocations", e[BIOSTAT_CERR_ALLOCS]);
 	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);

@@ -56,6 +56,7 @@ struct check {
 	int stacks_fd;		/* the stack map the sites' stack ids are of */
 	__u64 cerrs[BIOSTAT_CERR_NR];
 	__u64 misses;		/* the programs' recursion misses */
+	__u64 release_misses;	/* of those, the programs that release bios */
 	double start, stop;
 	double blocked_min;	/* seconds an allocation runs to be "blocked" */
 };
