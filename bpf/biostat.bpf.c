@@ -391,6 +391,20 @@ static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 			else
 				si->flags |= BIOSTAT_SET_MULTI_DEV;
 		}
+		/*
+		 * First seen where the stack is not the allocator's (7.2: a
+		 * punt, before the allocation that punted returns): the first
+		 * allocation's stack names it then.  Racy, harmless: the flag
+		 * is set after the stack.
+		 */
+		if (ctx && !(si->flags & BIOSTAT_SET_HAVE_CALLER)) {
+			n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+			if (n > 0) {
+				if (clone)
+					si->flags |= BIOSTAT_SET_CLONE;
+				si->flags |= BIOSTAT_SET_HAVE_CALLER;
+			}
+		}
 		return si->idx;
 	}
 	if (bpf_map_pop_elem(&free_idx, &idx)) {

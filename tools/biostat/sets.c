@@ -119,13 +119,28 @@ static void name_set(struct settab *t, struct uset *s)
 	symtab_need(t->syms, addrs, n);
 	describe_set(t->syms->ks, t->dl, &d, s->name, sizeof(s->name));
 	distinct_name(t, s, set_caller_name(t->syms->ks, &d));
-	s->named_with_info = s->have_info;
+	/* named for good once the allocating stack is known (or never will be) */
+	s->named_with_info = s->have_info &&
+			     (t->submissions || (s->info.flags & BIOSTAT_SET_HAVE_CALLER));
 }
 
+/*
+ * The set's info, and its name from it; read again until the allocating
+ * stack is there (a set first seen at a punt gets it at its allocation).
+ */
 static void refresh_info(struct settab *t, struct uset *s)
 {
-	if (s->have_info)
+	struct biostat_set_info info;
+
+	if (s->have_info) {
+		if (bpf_map_lookup_elem(t->sets_fd, &s->bs, &info) ||
+		    info.first_ns != s->info.first_ns ||
+		    !(info.flags & BIOSTAT_SET_HAVE_CALLER))
+			return;
+		s->info = info;
+		name_set(t, s);
 		return;
+	}
 	if (!bpf_map_lookup_elem(t->sets_fd, &s->bs, &s->info))
 		s->have_info = true;
 	if (s->have_info || !s->name[0])
