@@ -260,9 +260,9 @@ check_only_violations() {
 	sites=$(jq -r --argjson t "$CHECK_BAD_TYPES" \
 		'select(.type as $x | $t | index($x)) | "\(.type) \(.set)"' "$(bs_out "$1")")
 	bad=$(grep -Evx "$2" <<<"$sites" || true)
-	missed=$(jq -r 'select(.type == "check_summary") | .release_misses' "$(bs_out "$1")")
-	if [ -n "$bad" ] && [ "${missed:-0}" -gt 0 ] && ! grep -qEv '^(violation|blocked) ' <<<"$bad"; then
-		echo "# $missed release(s) skipped (recursion): not counted: $(tr '\n' ';' <<<"$bad")" >&3
+	missed=$(jq -r 'select(.type == "check_summary") | .recursion_misses' "$(bs_out "$1")")
+	if [ -n "$bad" ] && [ "${missed:-0}" -gt 0 ] && ! grep -qEv '^(violation|blocked|shared_set) ' <<<"$bad"; then
+		echo "# $missed run(s) of the checker skipped (recursion): not counted: $(tr '\n' ';' <<<"$bad")" >&3
 		bad=
 	fi
 	[ -n "$sites" ] && [ -z "$bad" ] || { echo "sites: ${sites:-none}; not $2: $bad" >&2; return 1; }
