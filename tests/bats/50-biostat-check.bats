@@ -188,7 +188,12 @@ no_site() {
 		[ "$(sha_dev /dev/mapper/st 4)" = "$(sha_file /tmp/v.data)" ]
 		bs_stop ck INT 0 3
 		show_violations "$(bs_out ck)"
-		run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+		# recall on every site, precision (the twin) on the sure ones
+		if [ "$own" = shared ]; then
+			run -0 check_sites "$(bs_out ck)" shared_set
+		else
+			run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+		fi
 		if [ "$own" = shared ]; then
 			has_site shared_set 's[lt]:biopool'
 			[ "$BS_RC" = 3 ]
