@@ -115,7 +115,7 @@ snap_clones() {
 		h=$(jq -s --arg d "$d" '[.[] | select(.type == "histogram" and .scope == "summary" and .dm_name == $d and (.name | endswith(":biopool"))) | .buckets[].count] | add // 0' "$(bs_out bs)")
 		[ "$h" -eq "$w" ]
 	done
-	jq -e -s 'any(.[]; .type == "stack" and (.frames | any(startswith("mempool_alloc"))) and .count > 0)' "$(bs_out bs)"
+	jq -e -s 'any(.[]; .type == "stack" and (.frames | any(startswith("mempool_alloc"))) and .waits > 0)' "$(bs_out bs)"
 }
 
 # prom_punts PORT SET: biostat_punts_total of SET (a dm name's biopool set)
@@ -126,7 +126,7 @@ prom_punts() {
 }
 prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 
-@test "--prom: node_exporter serves the exhausted stack's punts, rising between two scrapes" {
+@test "--prom: node_exporter serves the exhausted stack's punts, rising between two scrapes; one vocabulary with JSON and the table" {
 	command -v prometheus-node-exporter >/dev/null || skip "no node_exporter in the guest"
 	local dir=$BATS_TEST_TMPDIR/textfile p1 p2
 	mkdir "$dir"
@@ -136,7 +136,7 @@ prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
 		--collector.textfile.directory="$dir" --web.listen-address=127.0.0.1:9100 \
 		>/dev/null 2>&1 3>&- & # stopped by teardown (stop_jobs)
-	bs_start prom --prom "$dir/biostat.prom" 0.3
+	bs_start prom -j --prom "$dir/biostat.prom" 0.3
 	bs_started prom
 	bp_fail_alloc always bp1 bp2
 	# two halves, a scrape after each: the second serves more punts
@@ -152,6 +152,9 @@ prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 	[ "$(sha_dev /dev/mapper/bp2 16)" = "$(sha_file /tmp/data)" ]
 	# the final file holds the summary's counts
 	grep -q '^biostat_punts_total{.*name="bp2:biopool".*} [1-9]' "$dir/biostat.prom"
+	# every count measured: the same names in JSON, Prometheus and the table
+	assert_one_vocabulary "$(bs_summary prom)" "$dir/biostat.prom" \
+		"$(biostat -x 0.1 1 | grep '^BIO_SET' | tail -n 1)"
 }
 
 # cgroup_dir: a new directory of the cgroup v2 hierarchy (mounted if need be)
@@ -199,7 +202,7 @@ cgroup_dir() {
 	# (each instance may be short by its recursion misses: 7.2 is preemptible)
 	local wa wm miss
 	wa=$(bs_set_field all bp2 waits) wm=$(bs_set_field min bp2 waits)
-	miss=$(($(bs_summary all | jq '.errors.recursion_misses') + $(bs_summary min | jq '.errors.recursion_misses')))
+	miss=$(($(bs_summary all | jq '.uncounted.recursion_misses') + $(bs_summary min | jq '.uncounted.recursion_misses')))
 	[ "$wa" -gt 0 ] && [ $((wa > wm ? wa - wm : wm - wa)) -le "$miss" ]
 	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1000)' "$(bs_out min)"
 	n=$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(bs_out min)")
@@ -242,7 +245,7 @@ cgroup_dir() {
 		bs_stop bs INT
 		echo "# -d $dev: $(bs_summary bs | jq -c '[.sets[] | {name, device, allocs}]')" >&3
 		# only bp2's sets, and bp2's own set saw every clone of bp2
-		bs_summary bs | jq -e --arg m "$majmin" '(.sets | length) > 0 and all(.sets[]; .device == $m and .dm_name == "bp2")'
+		bs_summary bs | jq -e --arg m "$majmin" '(.sets | length) > 0 and all(.sets[]; .devnum == $m and .dm_name == "bp2")'
 		bs_count_is bs "$(bs_set_field bs bp2 allocs)" $((CLONES1[bp2] - CLONES0[bp2]))
 		[ "$(bs_set_field bs bp3 allocs)" -eq 0 ]
 		[ "$(bs_set_field bs bp1 allocs)" -eq 0 ]
@@ -494,7 +497,7 @@ as_service() {
 		echo "$mode: exit $rc; $(cat "$err")" >&2
 		if [ "$mode" = check ]; then
 			[ "$rc" = 0 ] || [ "$rc" = 3 ]
-			jq -e -s 'map(select(.type == "check_summary")) | length == 1 and .[0].allocations > 0' "$out"
+			jq -e -s 'map(select(.type == "check_summary")) | length == 1 and .[0].allocs > 0' "$out"
 		else
 			[ "$rc" = 0 ]
 			grep -q '"name":"lp0:biopool"' "$out"

@@ -30,7 +30,7 @@ teardown() { common_teardown; }
 	punts=$(bs_set_field bs bp0 punts)
 	punted=$(bs_set_field bs bp0 punted)
 	rescued=$(bs_set_field bs bp0 rescued)
-	misses=$(bs_summary bs | jq .errors.recursion_misses)
+	misses=$(bs_summary bs | jq .uncounted.recursion_misses)
 	echo "# punts $punts punted $punted rescued $rescued (recursion misses $misses)" >&3
 	[ "$punts" -gt 0 ]
 	[ "$rescued" -gt 0 ]
@@ -47,8 +47,8 @@ teardown() { common_teardown; }
 	bs_stop bs INT
 	out=$(bs_out bs)
 	jq -e -s '[.[] | select(.type == "interval" or .type == "summary")] |
-		length > 1 and all(.[]; .errors.recursion_misses >= 0)' "$out"
-	misses=$(bs_summary bs | jq .errors.recursion_misses)
+		length > 1 and all(.[]; .uncounted.recursion_misses >= 0)' "$out"
+	misses=$(bs_summary bs | jq .uncounted.recursion_misses)
 	echo "# recursion misses: $misses" >&3
 	# what was missed bounds what is missing
 	clones=$(bp_stat bp0 clones)

@@ -225,5 +225,5 @@ rw_check() {
 	tracers_stop "$DISCARDS"
 	# the plugged mirror writes were hand-offs from the plug, no violation
 	jq -e -s '[.[] | select(.type == "handoff" and .plugged and
-		(.set | test("^md1?[01]?:raid(1|10)")))] | length >= 1' "$(bs_out ck)"
+		(.name | test("^md1?[01]?:raid(1|10)")))] | length >= 1' "$(bs_out ck)"
 }

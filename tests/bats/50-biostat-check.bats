@@ -28,7 +28,7 @@ teardown() { common_teardown; }
 	# 0: nothing at all; 3: only the kernel's own code (listed below)
 	bs_stop ck INT 0 3
 	show_violations "$(bs_out ck)"
-	jq -e 'select(.type == "check_summary") | .allocations > 1000' "$(bs_out ck)"
+	jq -e 'select(.type == "check_summary") | .allocs > 1000' "$(bs_out ck)"
 	jq -e -s 'length > 0 and all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
 	run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	if grep -q 'biopool' <<<"$output"; then
@@ -57,9 +57,9 @@ teardown() { common_teardown; }
 	show_violations "$(bs_out ck)"
 
 	# the biopool set of bp0, named after the device, with both stacks
-	jq -e -s '[.[] | select(.type == "violation" and .set == "bp0:biopool")] |
+	jq -e -s '[.[] | select(.type == "violation" and .name == "bp0:biopool")] |
 		length >= 1 and
-		all(.dev | test("bp0")) and
+		all(.dm_name // "" | test("bp0")) and
 		all(.held_max >= 1) and
 		all(.in_submit_bio) and all(.rescuer) and
 		all(.gfp_second_name == "GFP_NOIO") and
@@ -116,7 +116,7 @@ teardown() { common_teardown; }
 	bs_stop ck INT 0 3
 	echo "# kernel $(uname -r): biostat check over dm-linear(loop), dm-delay(brd), brd, loop:" >&3
 	show_violations "$(bs_out ck)"
-	jq -e 'select(.type == "check_summary") | .allocations > 0' "$(bs_out ck)"
+	jq -e 'select(.type == "check_summary") | .allocs > 0' "$(bs_out ck)"
 }
 
 # check_variant NAME TYPE SETRE TABLE_OPTS...: biostat check over 4 MiB of
@@ -153,7 +153,7 @@ no_site() {
 	check_variant nr0 no_rescuer split_sectors:8
 	has_site no_rescuer 'nr0:biopool'
 	[ "$BS_RC" = 3 ]
-	jq -e -s '[.[] | select(.type == "no_rescuer" and .set == "nr0:biopool")] |
+	jq -e -s '[.[] | select(.type == "no_rescuer" and .name == "nr0:biopool")] |
 		length >= 1 and all(.rule == 2 and .in_submit_bio and (.rescuer | not) and
 			(.fix | test("rescuer")) and ([.stack_second[]] | any(test("^biopool_map"))))' "$(bs_out ck)"
 	check_variant nr1 split_sectors:8
@@ -223,7 +223,7 @@ no_site() {
 	kill -0 "$writer"
 	bs_stop ck INT 3
 	show_violations "$(bs_out ck)"
-	jq -e -s '[.[] | select(.type == "blocked" and .set == "stall:biopool")] |
+	jq -e -s '[.[] | select(.type == "blocked" and .name == "stall:biopool")] |
 		length == 1 and all(.rule == 1 and .blocked_seconds >= 1 and .held == 1 and
 			([.stack_second[]] | any(test("^biopool_map"))))' "$(bs_out ck)"
 	dmsetup message stall 0 fail_alloc 0

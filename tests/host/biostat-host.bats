@@ -8,6 +8,7 @@
 # Skips, with the reason, only where the host cannot run BPF at all.
 
 bats_require_minimum_version 1.5.0
+load ../lib/vocabulary
 
 setup_file() {
 	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -85,8 +86,8 @@ wait_intervals() {
 wait_intervals_file() {
 	local _
 	for _ in $(seq 300); do
-		grep -q '^biostat_[a-z_]*bios_total{.*} [1-9]' "$1" 2>/dev/null && return 0
-		grep -q '^biostat_allocations_total{.*} [1-9]' "$1" 2>/dev/null && return 0
+		grep -q '^biostat_submitted_total{.*} [1-9]' "$1" 2>/dev/null && return 0
+		grep -q '^biostat_allocs_total{.*} [1-9]' "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	echo "nothing counted in $1" >&2
@@ -118,7 +119,7 @@ stop_biostat() {
 	summary=$(tail -n 1 "$BATS_TEST_TMPDIR/out")
 	[ "$(jq -r .type <<<"$summary")" = summary ]
 	echo "# mode: $(jq -r .mode <<<"$summary")" >&3
-	n=$(jq '[.sets[] | select(.name == "fs_bio_set") | .allocs] | add // 0' <<<"$summary")
+	n=$(jq '[.sets[] | select(.name == "fs_bio_set") | (.allocs // .submitted)] | add // 0' <<<"$summary")
 	echo "# fs_bio_set bios seen: $n" >&3
 	# 64 writes of 1 MiB: at least one bio each
 	[ "$n" -ge 64 ]
@@ -220,7 +221,7 @@ node_exporter() {
 # prom_bios PORT: bios counted in what node_exporter serves now, summed
 prom_bios() {
 	curl -sf "http://127.0.0.1:$1/metrics" >"$BATS_TEST_TMPDIR/scrape" || return 1
-	awk '/^biostat_(submitted_bios|allocations)_total\{/ { s += $NF } END { print s + 0 }' "$BATS_TEST_TMPDIR/scrape"
+	awk '/^biostat_(submitted|allocs)_total\{/ { s += $NF } END { print s + 0 }' "$BATS_TEST_TMPDIR/scrape"
 }
 
 # prom_bios_above PORT N: node_exporter now serves more than N bios
@@ -249,8 +250,8 @@ prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
 	for f in scrape1 scrape; do
 		promtool check metrics <"$BATS_TEST_TMPDIR/$f"
 		grep -qx 'node_textfile_scrape_error 0' "$BATS_TEST_TMPDIR/$f"
-		grep -q '^# TYPE biostat_\(submitted_bios\|allocations\)_total counter$' "$BATS_TEST_TMPDIR/$f"
-		grep -q '^biostat_pool_reserve_bios{device="[^"]*",dm_name="[^"]*",name="[^"]*",set="[^"]*"} [0-9]*$' "$BATS_TEST_TMPDIR/$f"
+		grep -q '^# TYPE biostat_\(submitted\|allocs\)_total counter$' "$BATS_TEST_TMPDIR/$f"
+		grep -q '^biostat_pool{device="[^"]*",dm_name="[^"]*",name="[^"]*",set="[^"]*"} [0-9]*$' "$BATS_TEST_TMPDIR/$f"
 		# up, and what it is
 		grep -qx 'biostat_up 1' "$BATS_TEST_TMPDIR/$f"
 		grep -q '^biostat_info{kernel="'"$(uname -r)"'",mode="[a-z]*",version="'"$("$BIOSTAT" -V | awk '{ print $2 }')"'"} 1$' \
@@ -314,7 +315,7 @@ prom_bios_above() { [ "$(prom_bios "$1")" -gt "$2" ]; }
 	dd if=/dev/zero of="$iofile" bs=1M count=64 oflag=direct status=none
 	rm -f "$iofile.in"
 	stop_biostat INT
-	n=$(tail -n 1 "$BATS_TEST_TMPDIR/out" | jq '[.sets[].allocs] | add // 0')
+	n=$(tail -n 1 "$BATS_TEST_TMPDIR/out" | jq '[.sets[] | (.allocs // .submitted)] | add // 0')
 	echo "# bios counted in the cgroup: $n (8 MiB written there, 64 MiB outside)" >&3
 	[ "$n" -ge 8 ]
 	[ "$n" -lt 64 ]
@@ -417,12 +418,32 @@ sig_caught() {
 	need_bpf
 	local iso='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$'
 	TZ=UTC run -0 --separate-stderr timeout 30 "$BIOSTAT" -j 0.2 2
-	jq -e -s --arg iso "$iso" 'length == 3 and all(.schema == 1 and (.time | test($iso)))' <<<"$output"
+	jq -e -s --arg iso "$iso" 'length == 3 and all(.schema == 2 and (.time | test($iso)))' <<<"$output"
 	# the same instant as "ts" (unix seconds)
 	jq -e -s 'all((((.time[0:19] + "Z") | fromdateiso8601) - (.ts | floor)) | fabs <= 1)' <<<"$output"
 	# local time with its offset
 	TZ=CET-1 run -0 --separate-stderr timeout 30 "$BIOSTAT" -j 0.2 1
 	jq -e -s 'all(.time | endswith("+01:00"))' <<<"$output"
+}
+
+@test "one vocabulary: JSON's counts are Prometheus' counters and the table's headings" {
+	need_bpf
+	local prom=$BATS_TEST_TMPDIR/v.prom dir json table
+	dir=$(io_dir) || skip "no ext4/xfs/btrfs directory to write to"
+	start_biostat -j --prom "$prom" 0.2
+	dd if=/dev/zero of="$dir/biostat-vocab.$$" bs=64k count=16 oflag=direct status=none
+	rm -f "$dir/biostat-vocab.$$"
+	wait_intervals_file "$prom"
+	stop_biostat INT
+	json=$(tail -n 1 "$BATS_TEST_TMPDIR/out")
+	jq -e '.type == "summary" and .schema == 2' <<<"$json"
+	run -0 --separate-stderr timeout 30 "$BIOSTAT" -x 0.2 1
+	table=$(grep '^BIO_SET' <<<"$output" | tail -n 1)
+	assert_one_vocabulary "$json" "$prom" "$table"
+	# the same device names: JSON's "device" is the Prometheus label
+	jq -r '.sets[].device // empty' <<<"$json" | sort -u >"$BATS_TEST_TMPDIR/jd"
+	sed -n 's/^biostat_[a-z]*_total{.*device="\([^"]*\)".*/\1/p' "$prom" | sort -u >"$BATS_TEST_TMPDIR/pd"
+	diff "$BATS_TEST_TMPDIR/jd" "$BATS_TEST_TMPDIR/pd"
 }
 
 @test "biostat -T prints the date, time and zone before each report" {

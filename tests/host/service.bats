@@ -63,11 +63,20 @@ unit_here() {
 	[[ $output == *SUCCESS* ]]
 }
 
-@test "alert rules: every metric they use is one biostat writes, or node_exporter's textfile mtime" {
-	local m
+@test "alert rules: every metric they use is one biostat writes (and biostat(8) lists), or node_exporter's textfile mtime" {
+	local m k
 	for m in $(grep -o 'biostat_[a-z_]*' "$EX/biostat-alerts.yml" | sort -u); do
-		grep -q "\"$m\"" "$TOP/tools/biostat/prom.c" || {
+		# a count's family is biostat_KEY_total, KEY from report.c's list
+		k=${m#biostat_}
+		k=${k%_total}
+		grep -q "\"$m\"" "$TOP/tools/biostat/prom.c" ||
+			grep -q "^	\[CTR_[A-Z]*\] = { \"$k\"" "$TOP/tools/biostat/report.c" || {
 			echo "$m is not written by prom.c" >&2
+			return 1
+		}
+		sed -n '/^\.SH PROMETHEUS METRICS/,/^\.SH /p' "$TOP/Documentation/biostat.8" |
+			grep -q "^\.B.* $m\b" || {
+			echo "$m is not in biostat(8), PROMETHEUS METRICS" >&2
 			return 1
 		}
 	done

@@ -142,7 +142,7 @@ bpf_objects_are() { [ "$(bpf_objects)" = "$1" ]; }
 # reported (programs the kernel skipped: preemptible kernels, e.g. 7.2)
 bs_count_is() {
 	local misses
-	misses=$(bs_summary "$1" | jq '.errors.recursion_misses // 0')
+	misses=$(bs_summary "$1" | jq '.uncounted.recursion_misses // 0')
 	[ "$2" -le "$3" ] && [ $(($3 - $2)) -le "$misses" ] && return 0
 	echo "count $2, expected $3 (recursion misses $misses)" >&2
 	return 1
@@ -175,7 +175,7 @@ bs_counts_match() {
 	local rows
 	rows=$(bs_summary "$1" | jq -r --slurpfile ac "$(bs_out "$2")" '
 		($ac | map(select(.bio_set)) | map({(.bio_set): .allocs}) | add // {}) as $n |
-		(($ac | map(.recursion_misses // 0) | add) + (.errors.recursion_misses // 0)) as $m |
+		(($ac | map(.recursion_misses // 0) | add) + (.uncounted.recursion_misses // 0)) as $m |
 		([.sets[] | {(.bio_set): .}] | add // {}) as $b |
 		(($n | keys) + ($b | keys) | unique)[] as $k |
 		($b[$k].allocs // 0) as $x | ($n[$k] // 0) as $y |
@@ -215,12 +215,12 @@ same_names() {
 # hand-offs, undecided), and its summary
 show_violations() {
 	jq -r 'select(.type != "check_summary") |
-		"#   \(.type) \(.set) dev=\(.dev) comm=\(.comm) held=\(.held_max) n=\(.count) " +
+		"#   \(.type) \(.name) dev=\(.device) comm=\(.comm) held=\(.held_max) n=\(.count) " +
 		"gfp=\(.gfp_first_name)/\(.gfp_second_name) in_submit=\(.in_submit_bio) " +
 		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split|mempool_alloc)") | not)] | .[0:3] | join("<")) " +
 		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split|mempool_alloc)") | not)] | .[0:3] | join("<"))"' "$1" >&3
 	jq -r 'select(.type == "check_summary") |
-		"#   summary: \(.violations) violation site(s), \(.blocked) blocked, \(.no_rescuer_sites) no_rescuer, \(.mempool_sites) mempool, \(.shared_set_sites) shared_set, \(.fs_bio_set_sites) fs_bio_set, \(.handoffs) hand-off(s), \(.undecided) undecided, \(.allocations) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, \(.interrupt_context) in interrupt context, recursion misses \(.recursion_misses), drops \(.drops)"' "$1" >&3
+		"#   summary: \(.violations) violation site(s), \(.blocked) blocked, \(.no_rescuer_sites) no_rescuer, \(.mempool_sites) mempool, \(.shared_set_sites) shared_set, \(.fs_bio_set_sites) fs_bio_set, \(.handoffs) hand-off(s), \(.undecided) undecided, \(.allocs) allocations, \(.nosleep_while_held) made while holding with a mask that cannot sleep, \(.interrupt_context) in interrupt context, uncounted \(.uncounted)"' "$1" >&3
 }
 
 # The JSON types of biostat check's sites that make it exit 3
@@ -231,7 +231,7 @@ check_sites() {
 	local f=$1
 	shift
 	jq -r --argjson t "$(printf '%s\n' "$@" | jq -R . | jq -s .)" \
-		'select(.type as $x | $t | index($x)) | "\(.type) \(.set)"' "$f"
+		'select(.type as $x | $t | index($x)) | "\(.type) \(.name)"' "$f"
 }
 
 # check_sites_sure FILE TYPE...: check_sites, less the violation, blocked
@@ -240,7 +240,7 @@ check_sites() {
 # so), the same rule as check_only_violations
 check_sites_sure() {
 	local f=$1 missed
-	missed=$(jq -r 'select(.type == "check_summary") | .recursion_misses' "$f")
+	missed=$(jq -r 'select(.type == "check_summary") | .uncounted.recursion_misses' "$f")
 	if [ "${missed:-0}" -gt 0 ]; then
 		echo "# $missed run(s) of the checker skipped (recursion): violation, blocked and shared_set sites not counted" >&3
 		check_sites "$@" | grep -Ev '^(violation|blocked|shared_set) ' || true
@@ -259,9 +259,9 @@ check_sites_sure() {
 check_only_violations() {
 	local sites bad missed
 	sites=$(jq -r --argjson t "$CHECK_BAD_TYPES" \
-		'select(.type as $x | $t | index($x)) | "\(.type) \(.set)"' "$(bs_out "$1")")
+		'select(.type as $x | $t | index($x)) | "\(.type) \(.name)"' "$(bs_out "$1")")
 	bad=$(grep -Evx "$2" <<<"$sites" || true)
-	missed=$(jq -r 'select(.type == "check_summary") | .recursion_misses' "$(bs_out "$1")")
+	missed=$(jq -r 'select(.type == "check_summary") | .uncounted.recursion_misses' "$(bs_out "$1")")
 	if [ -n "$bad" ] && [ "${missed:-0}" -gt 0 ] && ! grep -qEv '^(violation|blocked|shared_set) ' <<<"$bad"; then
 		echo "# $missed run(s) of the checker skipped (recursion): not counted: $(tr '\n' ';' <<<"$bad")" >&3
 		bad=

@@ -5,6 +5,7 @@
 #   io.bash       I/O and its verification (dd, fio, checksums)
 #   biostat.bash  biostat in the background and its output
 #   kmem.bash     the kernel log and memory accounting
+#   vocabulary.bash  one vocabulary across biostat's views (also host tests)
 # and owns what belongs to no role: polling with a bound, waiting on
 # background jobs, the seed of a seeded file, TAP figures, and the set-up
 # and tear-down that the hooks of each .bats file call (the hooks
@@ -24,6 +25,8 @@ BP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BP_LIB/biostat.bash"
 # shellcheck source=tests/lib/kmem.bash
 . "$BP_LIB/kmem.bash"
+# shellcheck source=tests/lib/vocabulary.bash
+. "$BP_LIB/vocabulary.bash"
 
 # ---- polling and background jobs ----------------------------------------------
 

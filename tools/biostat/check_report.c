@@ -296,7 +296,7 @@ static double blocked_for(const struct check *c, const struct site *s)
 }
 
 static void site_json(struct check *c, struct json *j, enum kind kind,
-		      const struct site *s, const char *name, const char *dev,
+		      const struct site *s, const char *name,
 		      const __u64 *ips1, bool ok1, const __u64 *ips2, bool ok2)
 {
 	const struct ksyms *ks = symtab_ksyms(&c->syms);
@@ -310,8 +310,8 @@ static void site_json(struct check *c, struct json *j, enum kind kind,
 		json_kv_double(j, "blocked_seconds", blocked_for(c, s), 1);
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->k.bs);
 	json_kv_str(j, "bio_set", hex);
-	json_kv_str(j, "set", name);
-	json_kv_str(j, "dev", dev);
+	json_kv_str(j, "name", name);
+	json_device(j, &c->dl, s->v.dev);
 	json_kv_str(j, "comm", s->v.comm);
 	json_kv_u64(j, "pid", s->v.pid);
 	json_kv_u64(j, "tid", s->v.tid);
@@ -438,9 +438,9 @@ static void summary(const struct check *c, struct json *j, const struct shown *s
 		return;
 	}
 	json_record_begin(j, "check_summary", mono_now(), NULL);
-	json_kv_double(j, "seconds", c->stop - c->start, 3);
+	json_kv_double(j, "duration_s", c->stop - c->start, 3);
 	json_kv_u64(j, "violations", sh->sites[K_VIOLATION]);
-	json_kv_u64(j, "sets", sh->sets);
+	json_kv_u64(j, "violation_sets", sh->sets);
 	json_kv_u64(j, "blocked", sh->sites[K_BLOCKED]);
 	json_kv_u64(j, "no_rescuer_sites", sh->sites[K_NO_RESCUER]);
 	json_kv_u64(j, "mempool_sites", sh->sites[K_MEMPOOL]);
@@ -452,16 +452,17 @@ static void summary(const struct check *c, struct json *j, const struct shown *s
 	json_kv_u64(j, "undecided_sites", sh->sites[K_UNDECIDED]);
 	json_kv_u64(j, "undecided", sh->times[K_UNDECIDED]);
 	json_kv_u64(j, "held_bio_unknown", e[BIOSTAT_CERR_NO_FIRST]);
-	json_key(j, "drops");
+	/* as the tracing modes' "uncounted": what was not tracked, by reason */
+	json_key(j, "uncounted");
 	json_obj_begin(j);
 	for (int k = 0; k < BIOSTAT_CERR_NR; k++)
 		if (cerr_is_drop(k))
 			json_kv_u64(j, cerr_names[k], e[k]);
-	json_obj_end(j);
 	json_kv_u64(j, "recursion_misses", c->misses);
+	json_obj_end(j);
 	json_kv_u64(j, "release_misses", c->release_misses);
 	json_kv_bool(j, "complete", !c->misses);
-	json_kv_u64(j, "allocations", e[BIOSTAT_CERR_ALLOCS]);
+	json_kv_u64(j, counter_names[CTR_ALLOCS].key, e[BIOSTAT_CERR_ALLOCS]);
 	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);
 	json_kv_u64(j, "interrupt_context", e[BIOSTAT_CERR_IRQ]);
 	json_record_end(j);
@@ -493,11 +494,12 @@ static void report_list(struct check *c, struct json *j, int list_kind,
 			sh->sets++;
 		sh->sites[kind]++;
 		sh->times[kind] += s->v.count;
-		dev_name(c, s->v.dev, dev, sizeof(dev));
-		if (c->o.json)
-			site_json(c, j, kind, s, name, dev, ips1, ok1, ips2, ok2);
-		else
+		if (c->o.json) {
+			site_json(c, j, kind, s, name, ips1, ok1, ips2, ok2);
+		} else {
+			dev_name(c, s->v.dev, dev, sizeof(dev));
 			site_text(c, kind, s, name, dev, ips1, ok1, ips2, ok2);
+		}
 	}
 }
 

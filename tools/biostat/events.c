@@ -23,9 +23,10 @@ static const char *ev_name(__u32 type)
 	}
 }
 
-static void event_json(struct json *j, const struct biostat_event *e,
-		       const char *name, const char *comm, const char *dev)
+static void event_json(struct events *ev, const struct biostat_event *e,
+		       const char *name, const char *comm)
 {
+	struct json *j = ev->j;
 	char buf[32];
 
 	json_record_begin(j, "event", (double)e->ts_ns / 1e9, NULL);
@@ -36,12 +37,7 @@ static void event_json(struct json *j, const struct biostat_event *e,
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)e->bs);
 	json_kv_str(j, "bio_set", buf);
 	json_kv_str(j, "name", name ? name : buf);
-	if (e->dev) {
-		json_kv_str(j, "device", dev);
-	} else {
-		json_key(j, "device");
-		json_null(j);
-	}
+	json_device(j, ev->sets->dl, e->dev);
 	switch (e->type) {
 	case BIOSTAT_EV_WAIT:
 		json_kv_double(j, "wait_us", (double)e->dur_ns / 1000.0, 1);
@@ -50,8 +46,11 @@ static void event_json(struct json *j, const struct biostat_event *e,
 		snprintf(buf, sizeof(buf), "0x%x", e->gfp);
 		json_kv_str(j, "gfp", buf);
 		break;
+	case BIOSTAT_EV_PUNT:
+		json_kv_u64(j, counter_names[CTR_PUNTED].key, e->count);
+		break;
 	default:
-		json_kv_u64(j, "bios", e->count);
+		json_kv_u64(j, counter_names[CTR_RESCUED].key, e->count);
 		break;
 	}
 	json_record_end(j);
@@ -85,7 +84,7 @@ static void event_text(struct events *ev, const struct biostat_event *e,
 int events_handle(void *ctx, void *data, size_t size)
 {
 	const struct biostat_event *e = data;
-	char dev[32], comm[BIOSTAT_TASK_COMM_LEN + 1];
+	char dev[128], comm[BIOSTAT_TASK_COMM_LEN + 1];
 	struct events *ev = ctx;
 	struct uset *s;
 
@@ -103,13 +102,9 @@ int events_handle(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(comm, e->comm, BIOSTAT_TASK_COMM_LEN);
 	comm[BIOSTAT_TASK_COMM_LEN] = '\0';
-	if (e->dev)
-		snprintf(dev, sizeof(dev), "%u:%u", BIOSTAT_KDEV_MAJOR(e->dev),
-			 BIOSTAT_KDEV_MINOR(e->dev));
-	else
-		snprintf(dev, sizeof(dev), "-");
+	device_label(ev->sets->dl, e->dev, dev, sizeof(dev));
 	if (ev->json)
-		event_json(ev->j, e, s ? s->name : NULL, comm, dev);
+		event_json(ev, e, s ? s->name : NULL, comm);
 	else
 		event_text(ev, e, s ? s->name : NULL, comm, dev);
 	stdout_check();		/* real time: each event as it comes */

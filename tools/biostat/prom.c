@@ -77,17 +77,18 @@ static void family(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One counter family: a sample per set. */
-static void counter(FILE *f, const struct report *r, const char *name,
-		    const char *help, size_t offset)
+/* The family of a count of the vocabulary, biostat_KEY_total: per set. */
+static void counter(FILE *f, const struct report *r, const struct counter_name *c)
 {
-	family(f, name, "counter", help);
-	for (size_t i = 0; i < r->nrows; i++) {
-		const uint64_t *v = (const uint64_t *)((const char *)&r->rows[i].w + offset);
+	char name[64];
 
+	snprintf(name, sizeof(name), "biostat_%s_total", c->key);
+	family(f, name, "counter", c->help);
+	for (size_t i = 0; i < r->nrows; i++) {
 		fprintf(f, "%s{", name);
 		labels(f, r, i);
-		fprintf(f, "} %llu\n", (unsigned long long)*v);
+		fprintf(f, "} %llu\n",
+			(unsigned long long)window_count(&r->rows[i].w, c));
 	}
 }
 
@@ -124,30 +125,6 @@ static void wait_histogram(FILE *f, const struct report *r)
 	}
 }
 
-/* The counters of the full mode: one family each, a sample per set. */
-static const struct counter_def {
-	const char *name, *help;
-	size_t offset;		/* of its count in struct window */
-} counters[] = {
-	{ "biostat_allocations_total", "Bios allocated from the bio_set.",
-	  offsetof(struct window, allocs) },
-	{ "biostat_reserve_allocations_total",
-	  "Allocations served from the mempool reserve.",
-	  offsetof(struct window, reserve) },
-	{ "biostat_waits_total", "Allocations that slept on an empty reserve.",
-	  offsetof(struct window, waits) },
-	{ "biostat_failures_total", "Allocations that returned NULL.",
-	  offsetof(struct window, fails) },
-	{ "biostat_punts_total", "Punts of queued bios to the rescuer.",
-	  offsetof(struct window, punts) },
-	{ "biostat_punted_bios_total", "Bios the punts moved to the rescuer.",
-	  offsetof(struct window, punted) },
-	{ "biostat_rescues_total", "Runs of the rescuer.",
-	  offsetof(struct window, rescues) },
-	{ "biostat_rescued_bios_total", "Bios the rescuer resubmitted.",
-	  offsetof(struct window, rescued) },
-};
-
 /* Is biostat up, what is it, since when. */
 static void about(FILE *f, const struct report *r, bool up)
 {
@@ -172,28 +149,47 @@ static void about(FILE *f, const struct report *r, bool up)
 		mono_to_wall(r->now - r->secs));
 }
 
+/* A gauge per set, where the set's value is known (v >= 0). */
+static void set_gauge(FILE *f, const struct report *r, const char *name,
+		      const char *help, int (*value)(const struct set_ident *))
+{
+	family(f, name, "gauge", help);
+	for (size_t i = 0; i < r->nrows; i++) {
+		int v = value(&r->rows[i].id);
+
+		if (v < 0)
+			continue;
+		fprintf(f, "%s{", name);
+		labels(f, r, i);
+		fprintf(f, "} %d\n", v);
+	}
+}
+
+static int pool_of(const struct set_ident *id)
+{
+	return id->pool;
+}
+
+static int rescuer_of(const struct set_ident *id)
+{
+	return id->known ? id->rescuer : -1;
+}
+
+/* Families as the JSON keys: biostat_KEY_total for each count (report.h). */
 void prom_render(FILE *f, const struct report *r, bool up)
 {
 	about(f, r, up);
 	if (r->submissions) {
-		counter(f, r, "biostat_submitted_bios_total",
-			"Bios submitted, per bio_set (this kernel lets biostat "
-			"count submissions only).", offsetof(struct window, allocs));
+		counter(f, r, &counter_submitted);
 	} else {
-		for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-			counter(f, r, counters[i].name, counters[i].help,
-				counters[i].offset);
+		for (size_t i = 0; i < CTR_NR; i++)
+			counter(f, r, &counter_names[i]);
 		wait_histogram(f, r);
 	}
-	family(f, "biostat_pool_reserve_bios", "gauge",
-	       "Size of the bio_set's mempool reserve.");
-	for (size_t i = 0; i < r->nrows; i++) {
-		if (r->rows[i].id.pool < 0)
-			continue;
-		fputs("biostat_pool_reserve_bios{", f);
-		labels(f, r, i);
-		fprintf(f, "} %d\n", r->rows[i].id.pool);
-	}
+	set_gauge(f, r, "biostat_pool", "Size of the bio_set's mempool reserve, "
+		  "in bios.", pool_of);
+	set_gauge(f, r, "biostat_rescuer", "1 if the bio_set has a rescuer "
+		  "workqueue, else 0.", rescuer_of);
 	family(f, "biostat_uncounted_total", "counter",
 	       "What biostat's BPF side could not count, by reason: counts "
 	       "may be short by as many.");

@@ -8,6 +8,7 @@
 
 #include "globs.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,43 @@ const char *const biostat_err_names[BIOSTAT_ERR_NR] = {
 	[BIOSTAT_ERR_WALK] = "punt_list_truncated",
 	[BIOSTAT_ERR_SETS_FULL] = "set_map_full",
 };
+
+const struct counter_name counter_names[CTR_NR] = {
+	[CTR_ALLOCS] = { "allocs", "ALLOC/s", "Bios allocated from the bio_set.",
+			 offsetof(struct window, allocs) },
+	[CTR_RESERVE] = { "reserve", "RSRV/s",
+			  "Allocations served from the mempool reserve.",
+			  offsetof(struct window, reserve) },
+	[CTR_WAITS] = { "waits", "WAIT/s",
+			"Allocations that slept on an empty reserve.",
+			offsetof(struct window, waits) },
+	[CTR_FAILS] = { "fails", "FAIL/s", "Allocations that returned NULL.",
+			offsetof(struct window, fails) },
+	[CTR_PUNTS] = { "punts", "PUNT/s", "Punts of queued bios to the rescuer.",
+			offsetof(struct window, punts) },
+	[CTR_PUNTED] = { "punted", "PUNTD/s", "Bios the punts moved to the rescuer.",
+			 offsetof(struct window, punted) },
+	[CTR_RESCUES] = { "rescues", "RESC/s", "Runs of the rescuer.",
+			  offsetof(struct window, rescues) },
+	[CTR_RESCUED] = { "rescued", "RESCD/s", "Bios the rescuer resubmitted.",
+			  offsetof(struct window, rescued) },
+};
+
+const struct counter_name counter_submitted = {
+	"submitted", "SUBM/s",
+	"Bios submitted, per bio_set (this kernel lets biostat count "
+	"submissions only).", offsetof(struct window, allocs)
+};
+
+void counter_heading(const struct counter_name *c, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; n && i < n - 1 && c->key[i]; i++)
+		buf[i] = (char)toupper((unsigned char)c->key[i]);
+	if (n)
+		buf[i] = '\0';
+}
 
 void set_ident_of(const struct uset *s, const struct devlists *dl,
 		  struct set_ident *id)
@@ -50,6 +88,18 @@ void set_ident_of(const struct uset *s, const struct devlists *dl,
 		id->kname[0] = '\0';
 	if (d && devlist_by_dev(dl->dm, ma, mi, id->dmname, sizeof(id->dmname)))
 		id->dmname[0] = '\0';
+}
+
+void device_label(const struct devlists *dl, uint32_t kdev, char *buf,
+		  size_t n)
+{
+	unsigned int ma = BIOSTAT_KDEV_MAJOR(kdev), mi = BIOSTAT_KDEV_MINOR(kdev);
+
+	if (!kdev)
+		snprintf(buf, n, "-");
+	else if (devlist_by_dev(dl->dm, ma, mi, buf, n) &&
+		 devlist_by_dev(dl->blk, ma, mi, buf, n))
+		snprintf(buf, n, "%u:%u", ma, mi);
 }
 
 const char *set_ident_device(const struct set_ident *id, bool numeric)
@@ -84,8 +134,10 @@ static void window_of(const struct uset *s, bool summary, struct window *w)
 
 static bool window_active(const struct window *w)
 {
-	return w->allocs || w->reserve || w->waits || w->fails || w->punts ||
-	       w->punted || w->rescues || w->rescued;
+	for (size_t i = 0; i < CTR_NR; i++)
+		if (window_count(w, &counter_names[i]))
+			return true;
+	return false;
 }
 
 static int cmp_rows(const void *a, const void *b)

@@ -41,6 +41,33 @@ struct window {
 	uint64_t hist[BIOSTAT_HIST_SLOTS];
 };
 
+/*
+ * The counts of a window, named once for every view: KEY is the JSON key
+ * (KEY_per_s its rate), Prometheus' biostat_KEY_total, and the summary
+ * table's heading in capitals; rate is the interval table's heading.
+ */
+struct counter_name {
+	const char *key;
+	const char *rate;
+	const char *help;
+	size_t offset;		/* of the count in struct window */
+};
+
+enum { CTR_ALLOCS, CTR_RESERVE, CTR_WAITS, CTR_FAILS, CTR_PUNTS, CTR_PUNTED,
+       CTR_RESCUES, CTR_RESCUED, CTR_NR };
+extern const struct counter_name counter_names[CTR_NR];
+/* The only count of the submission mode (kept in allocs' place). */
+extern const struct counter_name counter_submitted;
+
+static inline uint64_t window_count(const struct window *w,
+				    const struct counter_name *c)
+{
+	return *(const uint64_t *)((const char *)w + c->offset);
+}
+
+/* The heading of c in the summary table: its key in capitals. */
+void counter_heading(const struct counter_name *c, char *buf, size_t n);
+
 struct report_row {
 	struct set_ident id;
 	struct window w;
@@ -113,6 +140,17 @@ const char *set_ident_device(const struct set_ident *id, bool numeric);
 void set_ident_of(const struct uset *s, const struct devlists *dl,
 		  struct set_ident *id);
 
+/* A device as tables show it: dm name, else kernel name, else MAJ:MIN. */
+void device_label(const struct devlists *dl, uint32_t kdev, char *buf,
+		  size_t n);
+
+/*
+ * A device in JSON, as in every record that names one: "device" (the
+ * kernel name, as node_exporter's device label, else MAJ:MIN; null for
+ * none), "devnum" (MAJ:MIN or null) and "dm_name" (null if not dm).
+ */
+void json_device(struct json *j, const struct devlists *dl, uint32_t kdev);
+
 /* The writers. */
 void report_text(const struct report *r);
 void report_json(struct json *j, const struct report *r);
@@ -120,8 +158,9 @@ void report_json(struct json *j, const struct report *r);
 /*
  * The version of the JSON records' layout, in every record as "schema":
  * raised when a field changes meaning or goes away (new fields do not).
+ * 2: one vocabulary with the table and Prometheus (biostat(8), JSON).
  */
-#define BIOSTAT_JSON_SCHEMA 1
+#define BIOSTAT_JSON_SCHEMA 2
 
 /*
  * Start a JSON record: {"type":TYPE,"schema":N,"time":ISO 8601,"ts":unix

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "common.h"
+#include "devices.h"
 #include "hist.h"
 
 void json_record_begin(struct json *j, const char *type, double mono,
@@ -40,6 +41,40 @@ static const char *mode_of(const struct report *r)
 	return r->submissions ? "submissions" : "full";
 }
 
+/* The device fields (report.h), from the names already looked up. */
+static void device_fields(struct json *j, bool has_dev, const char *devnum,
+			  const char *kname, const char *dmname)
+{
+	json_key(j, "device");
+	if (has_dev)
+		json_str(j, kname[0] ? kname : devnum);
+	else
+		json_null(j);
+	json_key(j, "devnum");
+	if (has_dev)
+		json_str(j, devnum);
+	else
+		json_null(j);
+	json_key(j, "dm_name");
+	if (dmname[0])
+		json_str(j, dmname);
+	else
+		json_null(j);
+}
+
+void json_device(struct json *j, const struct devlists *dl, uint32_t kdev)
+{
+	unsigned int ma = BIOSTAT_KDEV_MAJOR(kdev), mi = BIOSTAT_KDEV_MINOR(kdev);
+	char devnum[24], kname[64] = "", dmname[128] = "";
+
+	snprintf(devnum, sizeof(devnum), "%u:%u", ma, mi);
+	if (kdev && devlist_by_dev(dl->blk, ma, mi, kname, sizeof(kname)))
+		kname[0] = '\0';
+	if (kdev && devlist_by_dev(dl->dm, ma, mi, dmname, sizeof(dmname)))
+		dmname[0] = '\0';
+	device_fields(j, kdev != 0, devnum, kname, dmname);
+}
+
 static void ident(struct json *j, const struct set_ident *id)
 {
 	char buf[32];
@@ -47,58 +82,53 @@ static void ident(struct json *j, const struct set_ident *id)
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)id->bs);
 	json_kv_str(j, "bio_set", buf);
 	json_kv_str(j, "name", id->name);
-	if (id->has_dev) {
-		json_kv_str(j, "device", id->devnum);
-		if (id->kname[0])
-			json_kv_str(j, "device_name", id->kname);
-		if (id->dmname[0])
-			json_kv_str(j, "dm_name", id->dmname);
-	} else {
-		json_key(j, "device");
-		json_null(j);
-	}
+	device_fields(j, id->has_dev, id->devnum, id->kname, id->dmname);
 	json_kv_bool(j, "multi_device", id->multi_dev);
 	if (id->pool >= 0)
 		json_kv_i64(j, "pool", id->pool);
 	json_kv_bool(j, "rescuer", id->rescuer);
 }
 
+static void per_s(struct json *j, const char *key, uint64_t n, double secs)
+{
+	char k[48];
+
+	snprintf(k, sizeof(k), "%s_per_s", key);
+	json_kv_double(j, k, rate_per_sec(n, secs), 2);
+}
+
+/* Every count of the vocabulary: null where this mode does not see it. */
 static void window(struct json *j, const struct report *r, const struct window *w)
 {
-	static const char *const unmeasured[] = {
-		"reserve", "waits", "wait_total_us", "wait_avg_us", "wait_max_us",
-		"fails", "punts", "punted", "rescues", "rescued",
+	static const char *const waited[] = {
+		"wait_total_us", "wait_avg_us", "wait_max_us",
 	};
+	const struct counter_name *c;
 	double s = r->secs;
 
-	json_kv_u64(j, "allocs", w->allocs);
 	if (r->submissions) {
 		/* only submitted bios are seen: the rest is unknown, not 0 */
-		for (size_t i = 0; i < ARRAY_SIZE(unmeasured); i++) {
-			json_key(j, unmeasured[i]);
+		c = &counter_submitted;
+		json_kv_u64(j, c->key, window_count(w, c));
+		per_s(j, c->key, window_count(w, c), s);
+		for (size_t i = 0; i < CTR_NR; i++) {
+			json_key(j, counter_names[i].key);
 			json_null(j);
 		}
-		json_kv_double(j, "allocs_per_s", rate_per_sec(w->allocs, s), 2);
+		for (size_t i = 0; i < ARRAY_SIZE(waited); i++) {
+			json_key(j, waited[i]);
+			json_null(j);
+		}
 		return;
 	}
-	json_kv_u64(j, "reserve", w->reserve);
-	json_kv_u64(j, "waits", w->waits);
+	for (size_t i = 0; i < CTR_NR; i++) {
+		c = &counter_names[i];
+		json_kv_u64(j, c->key, window_count(w, c));
+		per_s(j, c->key, window_count(w, c), s);
+	}
 	json_kv_double(j, "wait_total_us", (double)w->wait_ns / 1000.0, 1);
 	json_kv_double(j, "wait_avg_us", avg_us(w->wait_ns, w->waits), 1);
 	json_kv_double(j, "wait_max_us", (double)w->wait_max_ns / 1000.0, 1);
-	json_kv_u64(j, "fails", w->fails);
-	json_kv_u64(j, "punts", w->punts);
-	json_kv_u64(j, "punted", w->punted);
-	json_kv_u64(j, "rescues", w->rescues);
-	json_kv_u64(j, "rescued", w->rescued);
-	json_kv_double(j, "allocs_per_s", rate_per_sec(w->allocs, s), 2);
-	json_kv_double(j, "reserve_per_s", rate_per_sec(w->reserve, s), 2);
-	json_kv_double(j, "waits_per_s", rate_per_sec(w->waits, s), 2);
-	json_kv_double(j, "fails_per_s", rate_per_sec(w->fails, s), 2);
-	json_kv_double(j, "punts_per_s", rate_per_sec(w->punts, s), 2);
-	json_kv_double(j, "punted_per_s", rate_per_sec(w->punted, s), 2);
-	json_kv_double(j, "rescues_per_s", rate_per_sec(w->rescues, s), 2);
-	json_kv_double(j, "rescued_per_s", rate_per_sec(w->rescued, s), 2);
 }
 
 static void histograms(struct json *j, const struct report *r)
@@ -127,7 +157,7 @@ static void stacks(struct json *j, const struct report *r)
 		json_record_begin(j, "stack", r->now, mode_of(r));
 		if (st->have_set)
 			ident(j, &st->id);
-		json_kv_u64(j, "count", st->count);
+		json_kv_u64(j, "waits", st->count);
 		json_key(j, "frames");
 		json_arr_begin(j);
 		for (size_t k = 0; k < st->nframes; k++)
@@ -148,7 +178,7 @@ void report_json(struct json *j, const struct report *r)
 			  mode_of(r));
 	json_kv_double(j, r->summary ? "duration_s" : "interval_s", r->secs, 3);
 	json_kv_u64(j, "dropped_events", r->errs[BIOSTAT_ERR_RINGBUF]);
-	json_key(j, "errors");
+	json_key(j, "uncounted");	/* as biostat_uncounted_total{reason} */
 	json_obj_begin(j);
 	for (int k = 0; k < BIOSTAT_ERR_NR; k++)
 		if (k != BIOSTAT_ERR_RINGBUF)

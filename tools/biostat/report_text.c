@@ -15,27 +15,28 @@
 /*
  * The columns of the tables.  The default view fits 80 columns (rates and
  * counts that need more digits widen their row); -x shows every column.
+ * A count's headings are its name's (report.h); the others are named here.
  */
-enum col { C_POOL, C_RESCUER, C_ALLOCS, C_RESERVE, C_WAITS, C_AVG, C_MAX,
-	   C_FAILS, C_PUNTS, C_PUNTED, C_RESCUES, C_RESCUED };
+enum col { C_POOL, C_RESCUER, C_COUNT, C_AVG, C_MAX };
 
 static const struct column {
 	enum col what;
-	const char *ivl, *sum;	/* headings; NULL: not in that view */
+	int ctr;		/* C_COUNT: which (CTR_*) */
+	const char *ivl, *sum;	/* the others' headings; NULL: not in that view */
 	bool wide;		/* only with -x */
 } columns[] = {
-	{ C_POOL, NULL, "POOL", true },
-	{ C_RESCUER, NULL, "RESCUER", true },
-	{ C_ALLOCS, "ALLOC/s", "ALLOCS", false },
-	{ C_RESERVE, "RSRV/s", "RESERVE", false },
-	{ C_WAITS, "WAIT/s", "WAITS", false },
-	{ C_AVG, "AVG_us", "AVG_us", true },
-	{ C_MAX, "MAX_us", "MAX_us", false },
-	{ C_FAILS, "FAIL/s", "FAILS", false },
-	{ C_PUNTS, "PUNT/s", "PUNTS", false },
-	{ C_PUNTED, "PUNTD/s", "PUNTED", true },
-	{ C_RESCUES, "RESC/s", "RESCUES", false },
-	{ C_RESCUED, "RESCD/s", "RESCUED", true },
+	{ C_POOL, 0, NULL, "POOL", true },
+	{ C_RESCUER, 0, NULL, "RESCUER", true },
+	{ C_COUNT, CTR_ALLOCS, NULL, NULL, false },
+	{ C_COUNT, CTR_RESERVE, NULL, NULL, false },
+	{ C_COUNT, CTR_WAITS, NULL, NULL, false },
+	{ C_AVG, 0, "AVG_us", "AVG_us", true },
+	{ C_MAX, 0, "MAX_us", "MAX_us", false },
+	{ C_COUNT, CTR_FAILS, NULL, NULL, false },
+	{ C_COUNT, CTR_PUNTS, NULL, NULL, false },
+	{ C_COUNT, CTR_PUNTED, NULL, NULL, true },
+	{ C_COUNT, CTR_RESCUES, NULL, NULL, false },
+	{ C_COUNT, CTR_RESCUED, NULL, NULL, true },
 };
 
 /* Default view: BIO_SET and DEVICE cut to these; -x: padded to them. */
@@ -46,9 +47,7 @@ static const struct column {
 
 static bool shown(const struct report *r, const struct column *c)
 {
-	if (r->summary && !c->sum)
-		return false;
-	if (!r->summary && !c->ivl)
+	if (c->what != C_COUNT && !(r->summary ? c->sum : c->ivl))
 		return false;
 	/* the summary's MAX_us is -x only: six counts fit 80 columns */
 	if (!r->extended && r->summary && c->what == C_MAX)
@@ -56,35 +55,38 @@ static bool shown(const struct report *r, const struct column *c)
 	return r->extended || !c->wide;
 }
 
-static const char *heading(const struct report *r, const struct column *c)
+/* The count a column shows: in the submission mode, allocs' is submitted. */
+static const struct counter_name *counter_of(const struct report *r,
+					     const struct column *c)
 {
-	if (c->what == C_ALLOCS && r->submissions)
-		return r->summary ? "SUBMITTED" : "SUBM/s";
-	return r->summary ? c->sum : c->ivl;
+	if (c->what != C_COUNT)
+		return NULL;
+	if (r->submissions && c->ctr == CTR_ALLOCS)
+		return &counter_submitted;
+	return &counter_names[c->ctr];
+}
+
+static const char *heading(const struct report *r, const struct column *c,
+			   char *buf, size_t n)
+{
+	const struct counter_name *ctr = counter_of(r, c);
+
+	if (!ctr)
+		return r->summary ? c->sum : c->ivl;
+	if (!r->summary)
+		return ctr->rate;
+	counter_heading(ctr, buf, n);
+	return buf;
 }
 
 /* Numbers: 6 (interval) or 7 (summary) wide, 2 more with -x. */
 static int num_width(const struct report *r, const struct column *c)
 {
 	int w = (r->summary ? 7 : 6) + (r->extended ? 2 : 0);
-	int h = (int)strlen(heading(r, c));
+	char buf[32];
+	int h = (int)strlen(heading(r, c, buf, sizeof(buf)));
 
 	return h > w ? h : w;
-}
-
-static uint64_t count_of(const struct window *w, enum col what)
-{
-	switch (what) {
-	case C_ALLOCS: return w->allocs;
-	case C_RESERVE: return w->reserve;
-	case C_WAITS: return w->waits;
-	case C_FAILS: return w->fails;
-	case C_PUNTS: return w->punts;
-	case C_PUNTED: return w->punted;
-	case C_RESCUES: return w->rescues;
-	case C_RESCUED: return w->rescued;
-	default: return 0;
-	}
 }
 
 /* One cell: "-" where it is not measured or not known. */
@@ -106,7 +108,7 @@ static void cell(const struct report *r, const struct report_row *row,
 			 row->id.rescuer ? "yes" : "no");
 		return;
 	}
-	if (r->submissions && c->what != C_ALLOCS) {
+	if (r->submissions && counter_of(r, c) != &counter_submitted) {
 		snprintf(buf, n, "-");
 		return;
 	}
@@ -117,10 +119,11 @@ static void cell(const struct report *r, const struct report_row *row,
 		return;
 	}
 	if (r->summary) {
-		snprintf(buf, n, "%llu", (unsigned long long)count_of(w, c->what));
+		snprintf(buf, n, "%llu",
+			 (unsigned long long)window_count(w, counter_of(r, c)));
 		return;
 	}
-	v = rate_per_sec(count_of(w, c->what), r->secs);
+	v = rate_per_sec(window_count(w, counter_of(r, c)), r->secs);
 	snprintf(buf, n, v < 1000 ? "%.1f" : "%.0f", v);
 }
 
@@ -137,13 +140,15 @@ static void text_cell(const char *s, int w, bool cut)
 
 static void header(const struct report *r)
 {
+	char buf[32];
+
 	text_cell("BIO_SET", r->extended ? NAME_W_X : NAME_W, false);
 	putchar(' ');
 	text_cell("DEVICE", r->extended ? DEV_W_X : DEV_W, false);
 	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
 		if (shown(r, &columns[i]))
 			printf(" %*s", num_width(r, &columns[i]),
-			       heading(r, &columns[i]));
+			       heading(r, &columns[i], buf, sizeof(buf)));
 	putchar('\n');
 }
 
