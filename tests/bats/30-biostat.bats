@@ -98,7 +98,7 @@ snap_clones() {
 		[ "$n" -gt 0 ]
 	done
 	# every record: the schema version, an ISO 8601 time with date and zone
-	jq -e -s 'all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$")))' "$(bs_out bs)"
+	jq -e -s --argjson v "$BIOSTAT_SCHEMA" 'all(.schema == $v and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$")))' "$(bs_out bs)"
 	jq -e -s '[.[] | select(.type == "event")] | all(.[];
 		(.comm | type) == "string" and .pid > 0 and
 		(.bio_set | startswith("0x")) and (.name | type) == "string" and

@@ -29,7 +29,7 @@ teardown() { common_teardown; }
 	bs_stop ck INT 0 3
 	show_violations "$(bs_out ck)"
 	jq -e 'select(.type == "check_summary") | .allocs > 1000' "$(bs_out ck)"
-	jq -e -s 'length > 0 and all(.schema == 1 and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
+	jq -e -s --argjson v "$BIOSTAT_SCHEMA" 'length > 0 and all(.schema == $v and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
 	run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	if grep -q 'biopool' <<<"$output"; then
 		echo "a biopool set was reported: $output" >&2

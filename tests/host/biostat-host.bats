@@ -418,7 +418,7 @@ sig_caught() {
 	need_bpf
 	local iso='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$'
 	TZ=UTC run -0 --separate-stderr timeout 30 "$BIOSTAT" -j 0.2 2
-	jq -e -s --arg iso "$iso" 'length == 3 and all(.schema == 2 and (.time | test($iso)))' <<<"$output"
+	jq -e -s --arg iso "$iso" --argjson v "$BIOSTAT_SCHEMA" 'length == 3 and all(.schema == $v and (.time | test($iso)))' <<<"$output"
 	# the same instant as "ts" (unix seconds)
 	jq -e -s 'all((((.time[0:19] + "Z") | fromdateiso8601) - (.ts | floor)) | fabs <= 1)' <<<"$output"
 	# local time with its offset
@@ -436,7 +436,7 @@ sig_caught() {
 	wait_intervals_file "$prom"
 	stop_biostat INT
 	json=$(tail -n 1 "$BATS_TEST_TMPDIR/out")
-	jq -e '.type == "summary" and .schema == 2' <<<"$json"
+	jq -e --argjson v "$BIOSTAT_SCHEMA" '.type == "summary" and .schema == $v' <<<"$json"
 	run -0 --separate-stderr timeout 30 "$BIOSTAT" -x 0.2 1
 	table=$(grep '^BIO_SET' <<<"$output" | tail -n 1)
 	assert_one_vocabulary "$json" "$prom" "$table"

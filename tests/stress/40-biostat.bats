@@ -2,7 +2,8 @@
 # make stress: biostat (tools/biostat) robustness at length (issue 7):
 # table, events, check and plain modes at once through ten rounds of device
 # creation and removal under new names, five module unloads and reloads, and
-# 64 MiB through an exhausted 3-deep stack at full rate.  Scenario:
+# 64 MiB through an exhausted 3-deep stack at full rate; and a soak of
+# --prom through 2000 devices created and removed.  Scenarios:
 # reliability.bash.
 
 load ../lib/init
@@ -14,4 +15,8 @@ teardown() { common_teardown; }
 
 @test "biostat robustness: 10 rounds of device churn, 5 module reloads, 64 MiB through an exhausted stack" {
 	biostat_robustness 10 64
+}
+
+@test "biostat soak: --prom while 2000 devices are created, written and removed; RSS and map entries flat, no stale set, the live set's count exact" {
+	biostat_soak "${SOAK_DEVICES:-2000}" 50
 }

@@ -714,6 +714,98 @@ biostat_robustness() {
 	figure "$rounds devices created, named, driven into their reserve and removed under 4 biostats (table, events, check, plain), $reloads module unloads and reloads, $mib MiB through an exhausted stack at full rate; $events events; all exited 0 on SIGINT and left no BPF program or map (before/after: $base)"
 }
 
+# ---- biostat as a long-running service -------------------------------------------
+
+# soak_kib PID: the resident set of process PID in KiB
+soak_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# soak_entries NAME: how many entries the BPF map NAME holds
+soak_entries() { bpftool map dump name "$1" -j 2>/dev/null | jq length; }
+
+# soak_prom_sets FILE REGEX: how many distinct sets of the --prom FILE have
+# a name label matching REGEX
+soak_prom_sets() {
+	sed -n 's/^biostat_allocs_total{set="\([^"]*\)",name="\([^"]*\)".*/\2/p' "$1" |
+		grep -Ec "$2" || true
+}
+soak_prom_sets_are() { [ "$(soak_prom_sets "$1" "$2")" = "$3" ]; }
+
+# soak_batch FIRST COUNT: COUNT biopool devices sk<FIRST>.. created, four
+# 4 KiB direct writes each, and removed
+soak_batch() {
+	local first=$1 count=$2 i n
+	n=$(sectors /dev/ram0)
+	for ((i = first; i < first + count; i++)); do
+		dm_create "sk$i" "0 $n biopool /dev/ram0 0" || return
+	done
+	for ((i = first; i < first + count; i++)); do
+		dd if=/dev/zero of="/dev/mapper/sk$i" bs=4k count=4 oflag=direct status=none || return
+	done
+	for ((i = first; i < first + count; i++)); do
+		dmsetup remove "sk$i" || return
+	done
+}
+
+# biostat_soak NDEV BATCH: biostat --prom (and -j) runs while NDEV biopool
+# devices are created, written and removed, BATCH at a time (sets appear
+# and go: several times the BPF side's 1024 set slots), beside one that
+# lives throughout and is written between batches.  At the end: biostat's
+# resident set and the entries of its "sets" map are where they were after
+# the first quarter, the file names no removed set, and the live set's
+# allocations are the target's own count of its clones (short by no more
+# than the recursion misses biostat reports), with nothing uncounted for
+# want of map room.
+biostat_soak() {
+	local ndev=$1 batch=$2 prom=$BATS_TEST_TMPDIR/soak.prom pid b c0 c1 \
+		rss_q rss_end sets_q sets_end allocs misses full t0
+	make_brd 4
+	dm_create live "0 $(sectors /dev/ram0) biopool /dev/ram0 0"
+	bs_start soak -j --prom "$prom" 0.5
+	bs_started soak
+	pid=${BS_PID[soak]}
+	c0=$(bp_stat live clones)
+	t0=$(date +%s)
+	for ((b = 0; b < ndev; b += batch)); do
+		soak_batch "$b" "$batch" || { echo "batch at sk$b failed" >&2; return 1; }
+		dd if=/dev/zero of=/dev/mapper/live bs=4k count=8 oflag=direct status=none
+		bs_alive || return 1
+		if [ "$b" -lt $((ndev / 4)) ] && [ $((b + batch)) -ge $((ndev / 4)) ]; then
+			# a quarter in: every removed set has left the file
+			wait_until 30 soak_prom_sets_are "$prom" '^sk[0-9]+:' 0 ||
+				{ echo "removed sets still in $prom: $(soak_prom_sets "$prom" '^sk[0-9]+:')" >&2; return 1; }
+			rss_q=$(soak_kib "$pid")
+			sets_q=$(soak_entries sets)
+			phase "a quarter: $((b + batch)) devices, RSS $rss_q KiB, $sets_q sets"
+		fi
+	done
+	wait_until 30 soak_prom_sets_are "$prom" '^sk[0-9]+:' 0 ||
+		{ echo "removed sets still in $prom: $(soak_prom_sets "$prom" '^sk[0-9]+:')" >&2; return 1; }
+	rss_end=$(soak_kib "$pid")
+	sets_end=$(soak_entries sets)
+	c1=$(bp_stat live clones)
+	# the live set's count, once an interval after the last write is out
+	wait_until 30 soak_live_is "$prom" $((c1 - c0)) || true
+	allocs=$(soak_live_allocs "$prom")
+	misses=$(sed -n 's/^biostat_uncounted_total{reason="recursion_misses"} //p' "$prom")
+	full=$(sed -n 's/^biostat_uncounted_total{reason="set_map_full"} //p' "$prom")
+	bs_stop soak INT
+	dmsetup remove live
+	figure "$ndev devices created, written and removed in $(($(date +%s) - t0)) s under biostat --prom: RSS $rss_q KiB at a quarter, $rss_end KiB at the end; sets map $sets_q then $sets_end entries; live:biopool allocs $allocs, its clones $((c1 - c0)), recursion misses $misses, set_map_full $full"
+	[ "$full" = 0 ] || { echo "set_map_full: $full (a removed set's slot was not given back)" >&2; return 1; }
+	[ "$sets_end" -le $((sets_q + 2)) ] || { echo "sets map: $sets_end entries at the end, $sets_q at a quarter" >&2; return 1; }
+	[ "$rss_end" -le $((rss_q + 256)) ] || { echo "RSS grew from $rss_q to $rss_end KiB over $((ndev * 3 / 4)) devices" >&2; return 1; }
+	if [ "$allocs" -gt $((c1 - c0)) ] || [ $((c1 - c0 - allocs)) -gt "$misses" ]; then
+		echo "live:biopool: biostat $allocs allocations, the target $((c1 - c0)) clones (recursion misses $misses)" >&2
+		return 1
+	fi
+}
+
+# soak_live_allocs FILE: biostat_allocs_total of live's own set in FILE
+soak_live_allocs() {
+	awk '/^biostat_allocs_total\{/ && index($0, "name=\"live:biopool\"") { v = $NF } END { print v + 0 }' "$1"
+}
+soak_live_is() { [ "$(soak_live_allocs "$1")" = "$2" ]; }
+
 # ---- the memory check itself ------------------------------------------------------
 
 # mem_check_trips FILES DEVICES: assert_mem_returned must fail when, after a

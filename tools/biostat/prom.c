@@ -42,6 +42,16 @@ static const char *public_name(const struct set_ident *id)
 }
 
 /*
+ * Only live sets are in the file: a set that went away drops out, as
+ * node_exporter's series of a removed disk do (its counts stay in the
+ * summary of standard output).
+ */
+static bool live(const struct report *r, size_t i)
+{
+	return !r->rows[i].id.gone;
+}
+
+/*
  * The labels of row i: set (its name, and "#N" when N > 1 sets share it,
  * numbered by their order in the kernel: stable while they live), name,
  * device (the kernel's name of the disk, as node_exporter's device label,
@@ -55,7 +65,7 @@ static void labels(FILE *f, const struct report *r, size_t i)
 	char set[192];
 
 	for (size_t k = 0; k < r->nrows; k++) {
-		if (strcmp(public_name(&r->rows[k].id), name))
+		if (!live(r, k) || strcmp(public_name(&r->rows[k].id), name))
 			continue;
 		same++;
 		if (r->rows[k].id.bs < id->bs)
@@ -85,6 +95,8 @@ static void counter(FILE *f, const struct report *r, const struct counter_name *
 	snprintf(name, sizeof(name), "biostat_%s_total", c->key);
 	family(f, name, "counter", c->help);
 	for (size_t i = 0; i < r->nrows; i++) {
+		if (!live(r, i))
+			continue;
 		fprintf(f, "%s{", name);
 		labels(f, r, i);
 		fprintf(f, "} %llu\n",
@@ -102,6 +114,8 @@ static void wait_histogram(FILE *f, const struct report *r)
 		const struct report_row *row = &r->rows[i];
 		uint64_t cum = 0, lo, hi;
 
+		if (!live(r, i))
+			continue;
 		/* every slot, always: a fixed set of le series */
 		for (unsigned int s = 0; s < BIOSTAT_HIST_SLOTS; s++) {
 			cum += row->w.hist[s];
@@ -157,7 +171,7 @@ static void set_gauge(FILE *f, const struct report *r, const char *name,
 	for (size_t i = 0; i < r->nrows; i++) {
 		int v = value(&r->rows[i].id);
 
-		if (v < 0)
+		if (v < 0 || !live(r, i))
 			continue;
 		fprintf(f, "%s{", name);
 		labels(f, r, i);

@@ -73,6 +73,7 @@ void set_ident_of(const struct uset *s, const struct devlists *dl,
 	id->bs = s->bs;
 	id->name = s->name;
 	id->known = s->have_info;
+	id->gone = s->gone || !s->bs;
 	id->multi_dev = s->have_info && (s->info.flags & BIOSTAT_SET_MULTI_DEV);
 	id->rescuer = s->have_info && (s->info.flags & BIOSTAT_SET_RESCUER);
 	id->pool = s->have_info && s->info.pool_min >= 0 ? s->info.pool_min : -1;
@@ -173,7 +174,7 @@ void report_gather(struct report *r, struct settab *t, struct errs *e,
 	r->submissions = t->submissions;
 	settab_read(t, !summary);
 	settab_refresh_names(t);
-	r->rows = calloc(t->n ? t->n : 1, sizeof(*r->rows));
+	r->rows = calloc(t->n + 1, sizeof(*r->rows));
 	if (!r->rows)
 		die("out of memory");
 	r->nrows = 0;
@@ -190,6 +191,12 @@ void report_gather(struct report *r, struct settab *t, struct errs *e,
 		r->rows[r->nrows++].w = w;
 	}
 	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
+	/* the gone sets folded (sets.h), last; not a set -N can match */
+	window_of(&t->folded, summary, &w);
+	if (t->nfolded && summary && (!r->names || !r->names->n)) {
+		set_ident_of(&t->folded, t->dl, &r->rows[r->nrows].id);
+		r->rows[r->nrows++].w = w;
+	}
 
 	read_errs(e, r->errs_total);
 	for (int k = 0; k < BIOSTAT_ERR_NR; k++)

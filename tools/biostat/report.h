@@ -30,6 +30,7 @@ struct set_ident {
 	bool has_dev;
 	bool multi_dev;
 	bool known;		/* the set's info was read */
+	bool gone;		/* went away (the folded row too) */
 	int pool;		/* reserve size, -1 unknown */
 	bool rescuer;
 };

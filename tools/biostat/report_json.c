@@ -80,7 +80,12 @@ static void ident(struct json *j, const struct set_ident *id)
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)id->bs);
-	json_kv_str(j, "bio_set", buf);
+	if (id->bs) {
+		json_kv_str(j, "bio_set", buf);
+	} else {		/* the gone sets folded (sets.h) */
+		json_key(j, "bio_set");
+		json_null(j);
+	}
 	json_kv_str(j, "name", id->name);
 	device_fields(j, id->has_dev, id->devnum, id->kname, id->dmname);
 	json_kv_bool(j, "multi_device", id->multi_dev);

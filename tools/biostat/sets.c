@@ -244,26 +244,29 @@ static void prefetch_symbols(struct settab *t)
 }
 
 /* The per-CPU counters of one set, summed; the maximum of the maxima. */
+static void add_counters(struct biostat_counters *d,
+			 const struct biostat_counters *c)
+{
+	d->allocs += c->allocs;
+	d->reserve += c->reserve;
+	d->waits += c->waits;
+	d->wait_ns += c->wait_ns;
+	if (c->wait_max_ns > d->wait_max_ns)
+		d->wait_max_ns = c->wait_max_ns;
+	d->fails += c->fails;
+	d->punts += c->punts;
+	d->punted += c->punted;
+	d->rescues += c->rescues;
+	d->rescued += c->rescued;
+	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
+		d->hist[i] += c->hist[i];
+}
+
 static void sum_cpus(const struct settab *t, struct biostat_counters *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	for (int cpu = 0; cpu < t->ncpus; cpu++) {
-		const struct biostat_counters *c = &t->percpu[cpu];
-
-		sum->allocs += c->allocs;
-		sum->reserve += c->reserve;
-		sum->waits += c->waits;
-		sum->wait_ns += c->wait_ns;
-		if (c->wait_max_ns > sum->wait_max_ns)
-			sum->wait_max_ns = c->wait_max_ns;
-		sum->fails += c->fails;
-		sum->punts += c->punts;
-		sum->punted += c->punted;
-		sum->rescues += c->rescues;
-		sum->rescued += c->rescued;
-		for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
-			sum->hist[i] += c->hist[i];
-	}
+	for (int cpu = 0; cpu < t->ncpus; cpu++)
+		add_counters(sum, &t->percpu[cpu]);
 }
 
 /* The longest wait that ended in interval gen, over every CPU. */
@@ -353,6 +356,37 @@ void settab_gone(struct settab *t, const struct biostat_gone_event *e)
 	/* the final totals; the interval fields stay as they were */
 	memcpy(&s->cur, &e->c, offsetof(struct biostat_counters, ivl_max_ns));
 	s->gone = true;
+	s->final = true;
+}
+
+/*
+ * Fold the oldest gone sets into t->folded while more than
+ * SETTAB_GONE_KEPT are kept: those whose final record came, or (record
+ * lost) that went 8 intervals ago.  Called once their last counts were
+ * reported (prev == cur), so the folded row's intervals stay empty.
+ */
+static void fold_gone(struct settab *t)
+{
+	size_t gone = 0, i = 0;
+
+	for (size_t k = 0; k < t->n; k++)
+		gone += t->v[k].gone;
+	while (gone > SETTAB_GONE_KEPT && i < t->n) {
+		struct uset *s = &t->v[i];
+
+		if (!s->gone || (!s->final && s->gone_ivls < 8)) {
+			i++;
+			continue;
+		}
+		add_counters(&t->folded.cur, &s->cur);
+		add_counters(&t->folded.prev, &s->prev);
+		t->nfolded++;
+		gone--;
+		memmove(s, s + 1, (t->n - i - 1) * sizeof(*s));
+		t->n--;
+	}
+	snprintf(t->folded.name, sizeof(t->folded.name), "(%zu gone)",
+		 t->nfolded);
 }
 
 void settab_next_interval(struct settab *t)
@@ -360,5 +394,7 @@ void settab_next_interval(struct settab *t)
 	for (size_t i = 0; i < t->n; i++) {
 		t->v[i].prev = t->v[i].cur;
 		t->v[i].ivl_wait_max_ns = 0;
+		t->v[i].gone_ivls += t->v[i].gone;
 	}
+	fold_gone(t);
 }

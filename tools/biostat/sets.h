@@ -6,7 +6,10 @@
  *
  * A set's identity is (bs, info.first_ns): when a set goes away
  * (bioset_exit) another may be made at its address.  A set that went away
- * stays in the table, marked gone.
+ * stays in the table, marked gone, for the summary; beyond the last
+ * SETTAB_GONE_KEPT of them, the oldest are folded into one row whose
+ * counts are their sums, so that a long run through many devices keeps a
+ * bounded table.
  */
 #ifndef BIOSTAT_SETS_H
 #define BIOSTAT_SETS_H
@@ -27,6 +30,8 @@ struct uset {
 	bool named_with_info;
 	bool gone;		/* bioset_exit() ran, or its entry vanished */
 	bool seen;		/* found in the sets map in this pass */
+	bool final;		/* its bioset_exit() record came: counts final */
+	unsigned int gone_ivls;	/* intervals since it went */
 	char name[128];
 	char caller[64];	/* first allocating function, "" unknown */
 	struct biostat_counters cur, prev;
@@ -44,7 +49,11 @@ struct settab {
 	struct biostat_counters *percpu;	/* ncpus values, for reading */
 	int sets_fd, counters_fd;
 	__u64 *ivl_gen;		/* the BPF side's interval number (.bss) */
+	struct uset folded;	/* the gone sets folded: their sums */
+	size_t nfolded;
 };
+
+#define SETTAB_GONE_KEPT 256
 
 /* Dies without memory. */
 void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
@@ -70,7 +79,11 @@ void settab_gone(struct settab *t, const struct biostat_gone_event *e);
 /* Name sets that were named before their info could be read. */
 void settab_refresh_names(struct settab *t);
 
-/* The interval is over: what was read becomes the base of the next. */
+/*
+ * The interval is over: what was read becomes the base of the next, and
+ * gone sets beyond SETTAB_GONE_KEPT whose last counts were reported are
+ * folded.
+ */
 void settab_next_interval(struct settab *t);
 
 #endif
