@@ -730,20 +730,22 @@ soak_prom_sets() {
 }
 soak_prom_sets_are() { [ "$(soak_prom_sets "$1" "$2")" = "$3" ]; }
 
-# soak_batch FIRST COUNT: COUNT biopool devices sk<FIRST>.. created, four
-# 4 KiB direct writes each, and removed
+# soak_batch FIRST COUNT: COUNT biopool devices sk<FIRST>.. created (one
+# dmsetup create --concise), four 4 KiB direct writes each, and removed
+# (one dmsetup remove)
 soak_batch() {
-	local first=$1 count=$2 i n
+	local first=$1 count=$2 i n spec='' names=()
 	n=$(sectors /dev/ram0)
 	for ((i = first; i < first + count; i++)); do
-		dm_create "sk$i" "0 $n biopool /dev/ram0 0" || return
+		spec+="${spec:+;}sk$i,,,,0 $n biopool /dev/ram0 0"
+		names+=("sk$i")
 	done
-	for ((i = first; i < first + count; i++)); do
-		dd if=/dev/zero of="/dev/mapper/sk$i" bs=4k count=4 oflag=direct status=none || return
+	dmsetup create --concise "$spec" || return
+	dmsetup mknodes
+	for i in "${names[@]}"; do
+		dd if=/dev/zero of="/dev/mapper/$i" bs=4k count=4 oflag=direct status=none || return
 	done
-	for ((i = first; i < first + count; i++)); do
-		dmsetup remove "sk$i" || return
-	done
+	dmsetup remove "${names[@]}"
 }
 
 # biostat_soak NDEV BATCH: biostat --prom (and -j) runs while NDEV biopool
