@@ -16,10 +16,10 @@
 #   make clean      remove build/
 #
 # KERNELS selects the kernels (default: those with DEFAULT yes in
-# kernels.conf: 6.1 6.12 7.2);
-# KVER_6_1=6.1.0-56, KVER_6_12=6.12.117+deb12 or KVER_7_2=7.2.13+deb14 pins
-# a version instead of the newest one.  kernels.conf lists the supported
-# kernels and what differs between them.
+# kernels.conf); KVER_<SERIES with _ for .>=<abi> (KVER_7_2=7.2.13+deb14)
+# pins a version instead of the newest one.  kernels.conf lists the
+# supported kernels and what differs between them.  V=1 shows every
+# command, of the sub-makes too.
 
 SUPPORTED_KERNELS := $(shell scripts/kernels.bash supported)
 DEFAULT_KERNELS   := $(shell scripts/kernels.bash default)
@@ -27,9 +27,17 @@ ifeq ($(strip $(SUPPORTED_KERNELS)),)
 $(error kernels.conf lists no kernels)
 endif
 KERNELS ?= $(DEFAULT_KERNELS)
-# vmlinux.h for the CO-RE objects comes from this kernel's BTF if it is
-# fetched (else from the last of KERNELS); the one object is tested on all
-BTF_KERNEL ?= 6.12
+# vmlinux.h for the CO-RE objects comes from the REFERENCE kernel's BTF
+# (kernels.conf) if it is fetched (else from the last of KERNELS); the one
+# object is tested on all
+BTF_KERNEL ?= $(shell scripts/kernels.bash reference)
+ifeq ($(V),1)
+Q :=
+S :=
+else
+Q := @
+S := -s
+endif
 BUILD   := $(CURDIR)/build
 PREFIX  ?= /usr/local
 MODSRC  := kernel/dm-biopool
@@ -42,7 +50,7 @@ ifeq ($(strip $(KERNELS)),)
 $(error KERNELS is empty (supported: $(SUPPORTED_KERNELS)))
 endif
 
-.PHONY: all deps deps-build deps-test kernels module biostat fuzz check unit-test demo bench stress \
+.PHONY: all deps deps-build deps-test kernels module biostat fuzz check unit-test demo bench stress FORCE \
 	checkpatch install install-biostat install-dkms-source uninstall dkms-install \
 	dkms-uninstall clean
 
@@ -50,60 +58,74 @@ all: module biostat fuzz
 
 # deps: everything, the tests' too; the build alone installs no daemon
 deps:
-	@scripts/deps test
+	$(Q)scripts/deps test
 
 deps-build:
-	@scripts/deps
+	$(Q)scripts/deps
 
 deps-test:
-	@scripts/deps test
+	$(Q)scripts/deps test
 
-kernels: deps-build
-	@for k in $(KERNELS); do scripts/fetch-kernel $$k $(BUILD)/kernel/$$k || exit 1; done
+# Each kernel's packages, unpacked under build/kernel/<kernel>/ (its
+# kernel.env says where); fetch-kernel itself decides what is up to date.
+kernels: $(foreach k,$(KERNELS),$(BUILD)/kernel/$(k)/kernel.env)
+
+$(BUILD)/kernel/%/kernel.env: deps-build FORCE
+	$(Q)scripts/fetch-kernel $* $(BUILD)/kernel/$*
 
 # dm-biopool.ko for each kernel under build/module/<kernel>/, with W=1 and
 # the toolchain kernels.conf names (the host's, or the sid build root that
-# scripts/buildroot makes once per machine); see scripts/build-module.
-module: kernels
-	@for k in $(KERNELS); do scripts/build-module $$k || exit 1; done
+# scripts/buildroot makes once per machine); see scripts/build-module,
+# which (Kbuild) rebuilds only what changed.  One kernel's module:
+# make build/module/<kernel>/dm-biopool.ko
+module: $(foreach k,$(KERNELS),$(BUILD)/module/$(k)/dm-biopool.ko)
+
+$(BUILD)/module/%/dm-biopool.ko: $(BUILD)/kernel/%/kernel.env FORCE
+	$(Q)scripts/build-module $*
+
+# the same, named from the top directory as users type it
+build/module/%/dm-biopool.ko: $(BUILD)/kernel/%/kernel.env FORCE
+	$(Q)scripts/build-module $*
+
+FORCE:
 
 # BPF objects and biostat: CO-RE, so one binary for every kernel; vmlinux.h
 # from BTF_KERNEL's BTF (above).
 biostat: kernels
-	@if [ -f tools/biostat/Makefile ]; then \
+	$(Q)if [ -f tools/biostat/Makefile ]; then \
 		. $(BUILD)/kernel/$(BTF_KERNEL)/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
-		$(MAKE) -s -C tools/biostat BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
+		$(MAKE) $(S) -C tools/biostat BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
 # the table and message fuzzer run in the guests (no compiler there)
 fuzz:
-	@$(MAKE) -s -C tests/fuzz BUILD=$(BUILD)/fuzz
+	$(Q)$(MAKE) $(S) -C tests/fuzz BUILD=$(BUILD)/fuzz
 
 unit-test: kernels
-	@if [ -f tools/biostat/Makefile ]; then \
+	$(Q)if [ -f tools/biostat/Makefile ]; then \
 		. $(BUILD)/kernel/$(BTF_KERNEL)/kernel.env 2>/dev/null || . $(BUILD)/kernel/$(lastword $(KERNELS))/kernel.env; \
-		$(MAKE) -s -C tools/biostat test BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
+		$(MAKE) $(S) -C tools/biostat test BUILD=$(BUILD)/biostat VMLINUX_BTF=$$KHDR/vmlinux; \
 	fi
 
 check: deps-test all
-	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
-	@tests/check $(KERNELS)
+	$(Q)$(MAKE) $(S) -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
+	$(Q)tests/check $(KERNELS)
 
 demo: deps-test all
-	@scripts/demo $(firstword $(KERNELS))
+	$(Q)scripts/demo $(firstword $(KERNELS))
 
 # Benchmarks (not part of check): ratios measured in one guest boot per kernel
 bench: deps-test all
-	@scripts/deps bench
-	@$(MAKE) -s -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
-	@bench/run $(KERNELS)
+	$(Q)scripts/deps bench
+	$(Q)$(MAKE) $(S) -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
+	$(Q)bench/run $(KERNELS)
 
 stress: deps-test all
-	@tests/check --stress $(KERNELS)
+	$(Q)tests/check --stress $(KERNELS)
 
 checkpatch: deps-build
-	@scripts/fetch-checkpatch $(BUILD)/checkpatch
-	@perl $(BUILD)/checkpatch/checkpatch.pl --no-tree --strict --file $(MODSRC)/*.c
+	$(Q)scripts/fetch-checkpatch $(BUILD)/checkpatch
+	$(Q)perl $(BUILD)/checkpatch/checkpatch.pl --no-tree --strict --file $(MODSRC)/*.c
 
 # --- Installing on this machine (README: Install on your machine) --------
 # make install builds only what it installs, for this machine: biostat
@@ -142,14 +164,14 @@ endif
 install: install-biostat install-dkms-source
 
 install-biostat:
-	@scripts/check-build-deps biostat
-	@if [ -n "$(VMLINUX_H)" ]; then src="VMLINUX_H=$(VMLINUX_H)"; \
+	$(Q)scripts/check-build-deps biostat
+	$(Q)if [ -n "$(VMLINUX_H)" ]; then src="VMLINUX_H=$(VMLINUX_H)"; \
 	elif [ -n "$(VMLINUX_BTF)" ]; then src="VMLINUX_BTF=$(VMLINUX_BTF)"; \
 	elif [ -r /sys/kernel/btf/vmlinux ]; then src=VMLINUX_BTF=/sys/kernel/btf/vmlinux; \
 	elif [ -f $(BUILD)/biostat/vmlinux.h ]; then src=VMLINUX_H=$(BUILD)/biostat/vmlinux.h; \
 	else echo "make install: this kernel has no BTF (/sys/kernel/btf/vmlinux) and no vmlinux.h was made (make):" \
 		"set VMLINUX_BTF=<a vmlinux with BTF> or VMLINUX_H=<a vmlinux.h>" >&2; exit 1; fi; \
-	$(MAKE) -s -C tools/biostat $(INSTALL_VARS) "$$src" install
+	$(MAKE) $(S) -C tools/biostat $(INSTALL_VARS) "$$src" install
 
 install-dkms-source:
 	install -d $(MODDEST)
@@ -158,20 +180,20 @@ install-dkms-source:
 	install -m 0644 $(MODSRC)/Kbuild $(MODSRC)/Makefile $(MODSRC)/dm-biopool.c VERSION $(MODDEST)/
 
 uninstall:
-	@$(MAKE) -s -C tools/biostat $(INSTALL_VARS) uninstall
+	$(Q)$(MAKE) $(S) -C tools/biostat $(INSTALL_VARS) uninstall
 	rm -f $(addprefix $(MODDEST)/,$(MODFILES))
 	[ ! -d $(MODDEST) ] || rmdir $(MODDEST)
 
 dkms-install:
-	@scripts/check-build-deps dkms $(KDIR)
-	@$(MAKE) -s install-dkms-source
+	$(Q)scripts/check-build-deps dkms $(KDIR)
+	$(Q)$(MAKE) $(S) install-dkms-source
 	dkms status -m dm-biopool -v $(VERSION) $(DKMS_FLAGS) | grep -q . || \
 		dkms add -m dm-biopool -v $(VERSION) $(DKMS_FLAGS)
 	dkms build -m dm-biopool -v $(VERSION) -k $(KVER) --kernelsourcedir $(KDIR) $(DKMS_FLAGS)
 	dkms install -m dm-biopool -v $(VERSION) -k $(KVER) --kernelsourcedir $(KDIR) $(DKMS_FLAGS)
 
 dkms-uninstall:
-	@command -v dkms >/dev/null || { echo "make dkms-uninstall: dkms is not installed" >&2; exit 1; }
+	$(Q)command -v dkms >/dev/null || { echo "make dkms-uninstall: dkms is not installed" >&2; exit 1; }
 	! dkms status -m dm-biopool -v $(VERSION) $(DKMS_FLAGS) | grep -q . || \
 		dkms remove -m dm-biopool -v $(VERSION) --all $(DKMS_FLAGS)
 

@@ -7,7 +7,7 @@ setup_file() {
 	export BUILD=$TOP/build
 }
 
-@test "checkpatch.pl (linux-source-6.12) is clean on kernel/dm-biopool" {
+@test "checkpatch.pl (linux-source of the REFERENCE kernel, kernels.conf) is clean on kernel/dm-biopool" {
 	"$TOP/scripts/fetch-checkpatch" "$BUILD/checkpatch"
 	run perl "$BUILD/checkpatch/checkpatch.pl" --no-tree --strict --terse --file "$TOP"/kernel/dm-biopool/*.c
 	echo "$output"
