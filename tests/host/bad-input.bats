@@ -181,6 +181,21 @@ vmrun() {
 	[ "$output" = scripts/deps ]
 }
 
+@test "make: no kernel named outside kernels.conf (code, not comments); V=1 shows every command" {
+	local k hits
+	for k in $("$TOP/scripts/kernels.bash" supported); do
+		hits=$(cd "$TOP" && grep -nwF "$k" Makefile scripts/* tests/check tests/vm/run bench/run |
+			grep -v '^[^:]*:[0-9]*:[[:space:]]*#' || true)
+		[ -z "$hits" ] || { echo "kernel $k named outside kernels.conf: $hits" >&2; return 1; }
+	done
+	# quiet by default, the recipe and the sub-make's commands with V=1
+	run -0 make -C "$TOP" --no-print-directory fuzz
+	[[ $output != *"-C tests/fuzz"* ]]
+	run -0 make -C "$TOP" --no-print-directory V=1 fuzz
+	echo "$output"
+	[[ $output == *"make  -C tests/fuzz"* ]]
+}
+
 @test "make: a plain make installs only what the build needs; make check the tests' (node_exporter, promtool)" {
 	run -0 --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 all
 	grep -qx 'scripts/deps' <<<"$output"
