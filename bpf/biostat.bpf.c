@@ -957,17 +957,12 @@ static __always_inline void sum_counters(struct biostat_counters *dst,
 {
 	int i;
 
-	dst->allocs += c->allocs;
-	dst->reserve += c->reserve;
-	dst->waits += c->waits;
+#define ADD_COUNT(name, rate, wide, help)	dst->name += c->name;
+	BIOSTAT_COUNTS(ADD_COUNT)
+#undef ADD_COUNT
 	dst->wait_ns += c->wait_ns;
 	if (c->wait_max_ns > dst->wait_max_ns)
 		dst->wait_max_ns = c->wait_max_ns;
-	dst->fails += c->fails;
-	dst->punts += c->punts;
-	dst->punted += c->punted;
-	dst->rescues += c->rescues;
-	dst->rescued += c->rescued;
 	for (i = 0; i < BIOSTAT_HIST_SLOTS; i++)
 		dst->hist[i] += c->hist[i];
 }

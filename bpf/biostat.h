@@ -48,6 +48,27 @@ enum biostat_err {
 };
 
 /*
+ * The counts of a set, the one list of them: X(name, rate, wide, help).
+ * name is the field below and in the tool's windows, the JSON key and
+ * Prometheus' biostat_<name>_total (biostat(8): one vocabulary); rate the
+ * interval table's heading; wide 1 for a table column shown with -x only;
+ * help Prometheus' HELP text.  Each is a running total,
+ * summed over CPUs.  Adding one: a line here and its increment in the BPF
+ * programs; every view of the tool takes it from here.
+ */
+#define BIOSTAT_COUNTS(X)						\
+	X(allocs, "ALLOC/s", 0, "Bios allocated from the bio_set.")		\
+	X(reserve, "RSRV/s", 0, "Allocations served from the mempool reserve.") \
+	X(waits, "WAIT/s", 0, "Allocations that slept on an empty reserve.")	\
+	X(fails, "FAIL/s", 0, "Allocations that returned NULL.")		\
+	X(punts, "PUNT/s", 0, "Punts of queued bios to the rescuer.")		\
+	X(punted, "PUNTD/s", 1, "Bios the punts moved to the rescuer.")	\
+	X(rescues, "RESC/s", 0, "Runs of the rescuer.")			\
+	X(rescued, "RESCD/s", 1, "Bios the rescuer resubmitted.")
+
+#define BIOSTAT_COUNT_FIELD(name, rate, wide, help)	__u64 name;
+
+/*
  * Per-CPU counters of one bio_set (value of the "counters" array, at the
  * index that the "sets" map gives for the bio_set's kernel address).  Every field is a running total since
  * the programs were enabled; the tool computes interval rates from
@@ -57,16 +78,9 @@ enum biostat_err {
  * (ivl_gen[g & 1] == g): the tool moves to g + 1, then reads slot g & 1.
  */
 struct biostat_counters {
-	__u64 allocs;		/* bios allocated from the set */
-	__u64 reserve;		/* of those, served from the mempool reserve */
-	__u64 waits;		/* allocations that slept on an empty reserve */
-	__u64 wait_ns;		/* total time those allocations slept */
+	BIOSTAT_COUNTS(BIOSTAT_COUNT_FIELD)
+	__u64 wait_ns;		/* total time the waits slept */
 	__u64 wait_max_ns;	/* longest single wait on this CPU */
-	__u64 fails;		/* bio_alloc_bioset() returned NULL */
-	__u64 punts;		/* punt_bios_to_rescuer() calls */
-	__u64 punted;		/* bios those calls moved to the rescuer */
-	__u64 rescues;		/* bio_alloc_rescue() runs */
-	__u64 rescued;		/* bios those runs resubmitted */
 	__u64 hist[BIOSTAT_HIST_SLOTS];	/* wait time, log2(usecs) */
 	__u64 ivl_max_ns[2];	/* longest wait of interval ivl_gen[i] */
 	__u64 ivl_gen[2];

@@ -462,7 +462,7 @@ static void summary(const struct check *c, struct json *j, const struct shown *s
 	json_obj_end(j);
 	json_kv_u64(j, "release_misses", c->release_misses);
 	json_kv_bool(j, "complete", !c->misses);
-	json_kv_u64(j, counter_names[CTR_ALLOCS].key, e[BIOSTAT_CERR_ALLOCS]);
+	json_kv_u64(j, counter_names[CTR_allocs].key, e[BIOSTAT_CERR_ALLOCS]);
 	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);
 	json_kv_u64(j, "interrupt_context", e[BIOSTAT_CERR_IRQ]);
 	json_record_end(j);

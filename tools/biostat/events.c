@@ -47,10 +47,10 @@ static void event_json(struct events *ev, const struct biostat_event *e,
 		json_kv_str(j, "gfp", buf);
 		break;
 	case BIOSTAT_EV_PUNT:
-		json_kv_u64(j, counter_names[CTR_PUNTED].key, e->count);
+		json_kv_u64(j, counter_names[CTR_punted].key, e->count);
 		break;
 	default:
-		json_kv_u64(j, counter_names[CTR_RESCUED].key, e->count);
+		json_kv_u64(j, counter_names[CTR_rescued].key, e->count);
 		break;
 	}
 	json_record_end(j);

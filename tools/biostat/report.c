@@ -26,29 +26,15 @@ const char *const biostat_err_names[BIOSTAT_ERR_NR] = {
 	[BIOSTAT_ERR_SETS_FULL] = "set_map_full",
 };
 
+#define COUNTER_NAME(name, rate, wide, help) \
+	[CTR_##name] = { #name, rate, wide, help, offsetof(struct window, name) },
 const struct counter_name counter_names[CTR_NR] = {
-	[CTR_ALLOCS] = { "allocs", "ALLOC/s", "Bios allocated from the bio_set.",
-			 offsetof(struct window, allocs) },
-	[CTR_RESERVE] = { "reserve", "RSRV/s",
-			  "Allocations served from the mempool reserve.",
-			  offsetof(struct window, reserve) },
-	[CTR_WAITS] = { "waits", "WAIT/s",
-			"Allocations that slept on an empty reserve.",
-			offsetof(struct window, waits) },
-	[CTR_FAILS] = { "fails", "FAIL/s", "Allocations that returned NULL.",
-			offsetof(struct window, fails) },
-	[CTR_PUNTS] = { "punts", "PUNT/s", "Punts of queued bios to the rescuer.",
-			offsetof(struct window, punts) },
-	[CTR_PUNTED] = { "punted", "PUNTD/s", "Bios the punts moved to the rescuer.",
-			 offsetof(struct window, punted) },
-	[CTR_RESCUES] = { "rescues", "RESC/s", "Runs of the rescuer.",
-			  offsetof(struct window, rescues) },
-	[CTR_RESCUED] = { "rescued", "RESCD/s", "Bios the rescuer resubmitted.",
-			  offsetof(struct window, rescued) },
+	BIOSTAT_COUNTS(COUNTER_NAME)
 };
+#undef COUNTER_NAME
 
 const struct counter_name counter_submitted = {
-	"submitted", "SUBM/s",
+	"submitted", "SUBM/s", false,
 	"Bios submitted, per bio_set (this kernel lets biostat count "
 	"submissions only).", offsetof(struct window, allocs)
 };
@@ -118,15 +104,10 @@ static void window_of(const struct uset *s, bool summary, struct window *w)
 	const struct biostat_counters *c = &s->cur;
 	const struct biostat_counters *p = summary ? &zero : &s->prev;
 
-	w->allocs = counter_delta(c->allocs, p->allocs);
-	w->reserve = counter_delta(c->reserve, p->reserve);
-	w->waits = counter_delta(c->waits, p->waits);
+#define DELTA(name, rate, wide, help)	w->name = counter_delta(c->name, p->name);
+	BIOSTAT_COUNTS(DELTA)
+#undef DELTA
 	w->wait_ns = counter_delta(c->wait_ns, p->wait_ns);
-	w->fails = counter_delta(c->fails, p->fails);
-	w->punts = counter_delta(c->punts, p->punts);
-	w->punted = counter_delta(c->punted, p->punted);
-	w->rescues = counter_delta(c->rescues, p->rescues);
-	w->rescued = counter_delta(c->rescued, p->rescued);
 	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
 		w->hist[i] = counter_delta(c->hist[i], p->hist[i]);
 	/* the maximum since start, or of the interval (settab_read()) */

@@ -37,33 +37,35 @@ struct set_ident {
 
 /* Counts of one set over the window: an interval, or since start. */
 struct window {
-	uint64_t allocs, reserve, waits, wait_ns, wait_max_ns, fails, punts,
-		 punted, rescues, rescued;
+	BIOSTAT_COUNTS(BIOSTAT_COUNT_FIELD)	/* biostat.h */
+	uint64_t wait_ns, wait_max_ns;
 	uint64_t hist[BIOSTAT_HIST_SLOTS];
 };
 
 /*
- * The counts of a window, named once for every view: KEY is the JSON key
- * (KEY_per_s its rate), Prometheus' biostat_KEY_total, and the summary
- * table's heading in capitals; rate is the interval table's heading.
+ * The counts of a window as every view names them (BIOSTAT_COUNTS): KEY
+ * is the JSON key (KEY_per_s its rate), Prometheus' biostat_KEY_total,
+ * and the summary table's heading in capitals; rate is the interval
+ * table's heading.
  */
 struct counter_name {
 	const char *key;
 	const char *rate;
+	bool wide;		/* a table column of -x only */
 	const char *help;
 	size_t offset;		/* of the count in struct window */
 };
 
-enum { CTR_ALLOCS, CTR_RESERVE, CTR_WAITS, CTR_FAILS, CTR_PUNTS, CTR_PUNTED,
-       CTR_RESCUES, CTR_RESCUED, CTR_NR };
+#define BIOSTAT_COUNT_INDEX(name, rate, wide, help)	CTR_##name,
+enum { BIOSTAT_COUNTS(BIOSTAT_COUNT_INDEX) CTR_NR };
 extern const struct counter_name counter_names[CTR_NR];
 /* The only count of the submission mode (kept in allocs' place). */
 extern const struct counter_name counter_submitted;
 
-static inline uint64_t window_count(const struct window *w,
-				    const struct counter_name *c)
+static inline __u64 window_count(const struct window *w,
+				 const struct counter_name *c)
 {
-	return *(const uint64_t *)((const char *)w + c->offset);
+	return *(const __u64 *)((const char *)w + c->offset);
 }
 
 /* The heading of c in the summary table: its key in capitals. */

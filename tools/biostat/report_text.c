@@ -15,29 +15,40 @@
 /*
  * The columns of the tables.  The default view fits 80 columns (rates and
  * counts that need more digits widen their row); -x shows every column.
- * A count's headings are its name's (report.h); the others are named here.
+ * The counts are BIOSTAT_COUNTS' (their headings, -x or not), in its
+ * order, the wait's average and maximum after the waits; the others are
+ * named here.
  */
 enum col { C_POOL, C_RESCUER, C_COUNT, C_AVG, C_MAX };
 
-static const struct column {
+struct column {
 	enum col what;
 	int ctr;		/* C_COUNT: which (CTR_*) */
 	const char *ivl, *sum;	/* the others' headings; NULL: not in that view */
 	bool wide;		/* only with -x */
-} columns[] = {
-	{ C_POOL, 0, NULL, "POOL", true },
-	{ C_RESCUER, 0, NULL, "RESCUER", true },
-	{ C_COUNT, CTR_ALLOCS, NULL, NULL, false },
-	{ C_COUNT, CTR_RESERVE, NULL, NULL, false },
-	{ C_COUNT, CTR_WAITS, NULL, NULL, false },
-	{ C_AVG, 0, "AVG_us", "AVG_us", true },
-	{ C_MAX, 0, "MAX_us", "MAX_us", false },
-	{ C_COUNT, CTR_FAILS, NULL, NULL, false },
-	{ C_COUNT, CTR_PUNTS, NULL, NULL, false },
-	{ C_COUNT, CTR_PUNTED, NULL, NULL, true },
-	{ C_COUNT, CTR_RESCUES, NULL, NULL, false },
-	{ C_COUNT, CTR_RESCUED, NULL, NULL, true },
 };
+
+#define NCOLUMNS (CTR_NR + 4)
+
+static const struct column *columns(void)
+{
+	static struct column c[NCOLUMNS];
+	size_t n = 0;
+
+	if (c[0].sum)
+		return c;
+	c[n++] = (struct column){ C_POOL, 0, NULL, "POOL", true };
+	c[n++] = (struct column){ C_RESCUER, 0, NULL, "RESCUER", true };
+	for (int i = 0; i < CTR_NR; i++) {
+		c[n++] = (struct column){ C_COUNT, i, NULL, NULL,
+					  counter_names[i].wide };
+		if (i != CTR_waits)
+			continue;
+		c[n++] = (struct column){ C_AVG, 0, "AVG_us", "AVG_us", true };
+		c[n++] = (struct column){ C_MAX, 0, "MAX_us", "MAX_us", false };
+	}
+	return c;
+}
 
 /* Default view: BIO_SET and DEVICE cut to these; -x: padded to them. */
 #define NAME_W 20
@@ -61,7 +72,7 @@ static const struct counter_name *counter_of(const struct report *r,
 {
 	if (c->what != C_COUNT)
 		return NULL;
-	if (r->submissions && c->ctr == CTR_ALLOCS)
+	if (r->submissions && c->ctr == CTR_allocs)
 		return &counter_submitted;
 	return &counter_names[c->ctr];
 }
@@ -140,31 +151,33 @@ static void text_cell(const char *s, int w, bool cut)
 
 static void header(const struct report *r)
 {
+	const struct column *col = columns();
 	char buf[32];
 
 	text_cell("BIO_SET", r->extended ? NAME_W_X : NAME_W, false);
 	putchar(' ');
 	text_cell("DEVICE", r->extended ? DEV_W_X : DEV_W, false);
-	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
-		if (shown(r, &columns[i]))
-			printf(" %*s", num_width(r, &columns[i]),
-			       heading(r, &columns[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		if (shown(r, &col[i]))
+			printf(" %*s", num_width(r, &col[i]),
+			       heading(r, &col[i], buf, sizeof(buf)));
 	putchar('\n');
 }
 
 static void row_text(const struct report *r, const struct report_row *row)
 {
+	const struct column *col = columns();
 	char buf[32];
 
 	text_cell(row->id.name, r->extended ? NAME_W_X : NAME_W, !r->extended);
 	putchar(' ');
 	text_cell(set_ident_device(&row->id, r->numeric),
 		  r->extended ? DEV_W_X : DEV_W, !r->extended);
-	for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
-		if (!shown(r, &columns[i]))
+	for (size_t i = 0; i < NCOLUMNS; i++) {
+		if (!shown(r, &col[i]))
 			continue;
-		cell(r, row, &columns[i], buf, sizeof(buf));
-		printf(" %*s", num_width(r, &columns[i]), buf);
+		cell(r, row, &col[i], buf, sizeof(buf));
+		printf(" %*s", num_width(r, &col[i]), buf);
 	}
 	putchar('\n');
 }

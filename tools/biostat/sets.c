@@ -247,17 +247,12 @@ static void prefetch_symbols(struct settab *t)
 static void add_counters(struct biostat_counters *d,
 			 const struct biostat_counters *c)
 {
-	d->allocs += c->allocs;
-	d->reserve += c->reserve;
-	d->waits += c->waits;
+#define ADD_COUNT(name, rate, wide, help)	d->name += c->name;
+	BIOSTAT_COUNTS(ADD_COUNT)
+#undef ADD_COUNT
 	d->wait_ns += c->wait_ns;
 	if (c->wait_max_ns > d->wait_max_ns)
 		d->wait_max_ns = c->wait_max_ns;
-	d->fails += c->fails;
-	d->punts += c->punts;
-	d->punted += c->punted;
-	d->rescues += c->rescues;
-	d->rescued += c->rescued;
 	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
 		d->hist[i] += c->hist[i];
 }
