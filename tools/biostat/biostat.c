@@ -3,10 +3,10 @@
  * biostat - live bio_set mempool exhaustion and rescuer activity.
  *
  * This file holds the command line and the main loop: parse the options,
- * start tracing (hooks.c), then every INTERVAL gather a report record
- * (report.c) and hand it to the table or JSON writer, while the ring
- * buffer's records go to events.c; the summary at the end.  "biostat
- * check" is check.c.  See Documentation/biostat.8.
+ * start tracing (hooks.c), then every INTERVAL a report (report(): the
+ * pipeline from the BPF maps to the table, JSON or Prometheus file), while
+ * the ring buffer's records go to events.c; the summary at the end.
+ * "biostat check" is check.c.  See Documentation/biostat.8.
  */
 #include <argp.h>
 #include <errno.h>
@@ -72,7 +72,7 @@ struct biostat {
 	struct devlists dl;
 	struct tracer tr;
 	struct settab sets;
-	struct errs errs;
+	struct tracer_losses lost_last;	/* at the last interval's end */
 	struct events ev;
 	struct json j;
 	struct ring_buffer *rb;
@@ -362,11 +362,8 @@ static void start(struct biostat *b)
 	tracer_describe(&b->tr);
 
 	settab_bind(&b->sets, bpf_map__fd(skel->maps.sets),
-		    bpf_map__fd(skel->maps.counters), &skel->bss->ivl_gen,
-		    b->tr.submissions);
+		    bpf_map__fd(skel->maps.counters), b->tr.submissions);
 	b->sets.fs_bio_set = fs_bio_set_address(b);
-	b->errs.fd = bpf_map__fd(skel->maps.errs);
-	b->errs.ncpus = cfg.ncpus;
 
 	json_init(&b->j);
 	b->ev = (struct events){ .sets = &b->sets, .j = &b->j,
@@ -391,21 +388,43 @@ static void start(struct biostat *b)
 
 /* ------------------------------------------------------------ reports */
 
-/* --prom: the counts since start, written atomically; r is the summary's,
- * the last write, which says biostat is no longer up. */
-static void prom_update(struct biostat *b, const struct report *r)
+/* --prom: the record r since start, written atomically; up is false for
+ * the summary's, the last write. */
+static void prom_update(struct biostat *b, const struct report *r, bool up)
 {
-	struct report s = { .now = mono_now() };
-
-	if (!r) {
-		s.secs = s.now - b->start;
-		report_gather(&s, &b->sets, &b->errs, true, false);
-	}
-	if (prom_write(b->o.prom, r ? r : &s, !r))
+	if (prom_write(b->o.prom, r, up))
 		die("cannot write %s: %s", b->o.prom, strerror(errno));
-	report_free(&s);
 }
 
+/* Step 4: the record, as a table or JSON, and as the --prom file. */
+static void write_report(struct biostat *b, const struct report *r,
+			 const struct tracer_losses *lost)
+{
+	if (b->o.json)
+		report_json(&b->j, r);
+	else
+		report_text(r);
+	stdout_check();
+	if (!b->o.prom)
+		return;
+	if (r->summary) {
+		prom_update(b, r, false);
+	} else {	/* the file counts since start: that record, too */
+		struct report total = { .now = r->now,
+					.secs = r->now - b->start };
+
+		report_build(&total, &b->sets, lost, lost, true, false);
+		prom_update(b, &total, true);
+		report_free(&total);
+	}
+}
+
+/*
+ * One report, a pipeline in five steps: snapshot the BPF side (end its
+ * interval, read every set's counters and the losses), name the sets new
+ * since the last report in one batch, build the record, write it, close
+ * the interval.  Only the first two steps read anything.
+ */
 static void report(struct biostat *b, bool summary, double now)
 {
 	struct report r = {
@@ -419,27 +438,30 @@ static void report(struct biostat *b, bool summary, double now)
 		.now = now,
 		.secs = now - (summary ? b->start : b->last_report),
 	};
+	struct tracer_losses lost;
 
-	b->errs.misses_now = tracer_recursion_misses(&b->tr);
-	report_gather(&r, &b->sets, &b->errs, summary, b->o.all);
-	if (summary && b->o.stacks)
-		report_gather_stacks(&r, &b->sets,
-				     bpf_map__fd(b->tr.skel->maps.wait_stacks),
-				     bpf_map__fd(b->tr.skel->maps.stacks));
-	if (b->o.json)
-		report_json(&b->j, &r);
+	/* 1. snapshot */
+	if (summary)
+		settab_read(&b->sets, false, 0);
 	else
-		report_text(&r);
-	stdout_check();
-	if (b->o.prom && summary)
-		prom_update(b, &r);
+		settab_read(&b->sets, true, tracer_next_interval(&b->tr));
+	tracer_losses(&b->tr, &lost);
+	if (summary && b->o.stacks)
+		report_add_stacks(&r, &b->sets,
+				  bpf_map__fd(b->tr.skel->maps.wait_stacks),
+				  bpf_map__fd(b->tr.skel->maps.stacks));
+	/* 2. name */
+	settab_name_new(&b->sets);
+	/* 3. build */
+	report_build(&r, &b->sets, &lost, &b->lost_last, summary, b->o.all);
+	/* 4. write */
+	write_report(b, &r, &lost);
 	report_free(&r);
+	/* 5. close the interval */
 	if (!summary) {
 		settab_next_interval(&b->sets);
+		b->lost_last = lost;
 		b->last_report = now;
-		/* after: what it reads belongs to the next interval */
-		if (b->o.prom)
-			prom_update(b, NULL);
 	}
 }
 

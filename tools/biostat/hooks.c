@@ -352,6 +352,7 @@ void tracer_start(struct tracer *t, const struct tracer_config *cfg,
 	int err = 0;
 
 	memset(t, 0, sizeof(*t));
+	t->ncpus = cfg->ncpus;
 	all_modes(t, MODE_FENTRY);
 	for (size_t h = 0; h < NR_HOOKS; h++)
 		t->off[h] = hooks[h].fallback_for != NULL;
@@ -388,21 +389,33 @@ bool tracer_uses(const struct tracer *t, const char *func)
 	return false;
 }
 
-uint64_t tracer_recursion_misses(const struct tracer *t)
+void tracer_losses(const struct tracer *t, struct tracer_losses *l)
 {
+	int fd = bpf_map__fd(t->skel->maps.errs);
+	uint64_t vals[t->ncpus];
 	struct bpf_program *p;
-	uint64_t n = 0;
 
+	memset(l, 0, sizeof(*l));
+	for (__u32 k = 0; k < BIOSTAT_ERR_NR; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int cpu = 0; cpu < t->ncpus; cpu++)
+			l->errs[k] += vals[cpu];
+	}
 	bpf_object__for_each_program(p, t->skel->obj) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
+		int pfd = bpf_program__fd(p);
 
 		memset(&info, 0, sizeof(info));
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			n += info.recursion_misses;
+		if (pfd >= 0 && !bpf_obj_get_info_by_fd(pfd, &info, &len))
+			l->misses += info.recursion_misses;
 	}
-	return n;
+}
+
+__u64 tracer_next_interval(struct tracer *t)
+{
+	return t->skel->bss->ivl_gen++;
 }
 
 void tracer_stop(struct tracer *t)

@@ -37,6 +37,7 @@ struct tracer_config {
 
 struct tracer {
 	struct biostat_bpf *skel;
+	int ncpus;
 	bool submissions;	/* only block_bio_queue is attached */
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	int nlinks;
@@ -59,11 +60,25 @@ void tracer_describe(const struct tracer *t);
 bool tracer_uses(const struct tracer *t, const char *func);
 
 /*
- * Runs of biostat's programs the kernel skipped because another of them
- * was running on that CPU (bpf_prog_info.recursion_misses, summed): each
- * is a count or a frame that may be missing.
+ * What the BPF side could not count since it started: the "errs" map,
+ * summed over CPUs, and the runs of biostat's programs the kernel skipped
+ * because another of them was running on that CPU
+ * (bpf_prog_info.recursion_misses, summed): each is a count or a frame
+ * that may be missing.
  */
-uint64_t tracer_recursion_misses(const struct tracer *t);
+struct tracer_losses {
+	uint64_t errs[BIOSTAT_ERR_NR];
+	uint64_t misses;
+};
+
+void tracer_losses(const struct tracer *t, struct tracer_losses *l);
+
+/*
+ * End the BPF side's interval: from now on its waits count towards the
+ * next one.  Returns the number of the one that ended, whose longest waits
+ * settab_read() then takes.
+ */
+__u64 tracer_next_interval(struct tracer *t);
 
 void tracer_stop(struct tracer *t);
 

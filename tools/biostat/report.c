@@ -133,28 +133,14 @@ static int cmp_rows(const void *a, const void *b)
 	return x->bs < y->bs ? -1 : (x->bs > y->bs);
 }
 
-static void read_errs(struct errs *e, uint64_t *out)
-{
-	uint64_t vals[e->ncpus];
-
-	for (__u32 k = 0; k < BIOSTAT_ERR_NR; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(e->fd, &k, vals))
-			continue;
-		for (int cpu = 0; cpu < e->ncpus; cpu++)
-			out[k] += vals[cpu];
-	}
-}
-
-void report_gather(struct report *r, struct settab *t, struct errs *e,
-		   bool summary, bool all)
+void report_build(struct report *r, const struct settab *t,
+		  const struct tracer_losses *now,
+		  const struct tracer_losses *last, bool summary, bool all)
 {
 	struct window w;
 
 	r->summary = summary;
 	r->submissions = t->submissions;
-	settab_read(t, !summary);
-	settab_refresh_names(t);
 	r->rows = calloc(t->n + 1, sizeof(*r->rows));
 	if (!r->rows)
 		die("out of memory");
@@ -179,16 +165,13 @@ void report_gather(struct report *r, struct settab *t, struct errs *e,
 		r->rows[r->nrows++].w = w;
 	}
 
-	read_errs(e, r->errs_total);
-	for (int k = 0; k < BIOSTAT_ERR_NR; k++)
-		r->errs[k] = summary ? r->errs_total[k] :
-			     counter_delta(r->errs_total[k], e->last[k]);
-	r->misses_total = e->misses_now;
-	r->misses = summary ? e->misses_now : counter_delta(e->misses_now, e->misses_last);
-	if (!summary) {
-		memcpy(e->last, r->errs_total, sizeof(e->last));
-		e->misses_last = e->misses_now;
+	for (int k = 0; k < BIOSTAT_ERR_NR; k++) {
+		r->errs_total[k] = now->errs[k];
+		r->errs[k] = summary ? now->errs[k] :
+			     counter_delta(now->errs[k], last->errs[k]);
 	}
+	r->misses_total = now->misses;
+	r->misses = summary ? now->misses : counter_delta(now->misses, last->misses);
 }
 
 /* The frames of one stack worth showing, formatted. */
@@ -218,8 +201,8 @@ static void stack_frames(struct settab *t, const __u64 *ips,
 	}
 }
 
-void report_gather_stacks(struct report *r, struct settab *t, int wait_fd,
-			  int stacks_fd)
+void report_add_stacks(struct report *r, struct settab *t, int wait_fd,
+		       int stacks_fd)
 {
 	struct biostat_stack_key key, next, *pkey = NULL;
 	__u64 ips[BIOSTAT_MAX_STACK_DEPTH], count;

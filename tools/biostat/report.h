@@ -2,9 +2,11 @@
 /*
  * report.h - one record of what biostat reports: an interval's or the
  * whole run's numbers per bio_set, what the BPF side could not count, and
- * (summary with -s) the stacks that waited.  report.c gathers it; the
- * table writer (report_text.c) and the JSON writer (report_json.c) render
- * the same record, so the two views cannot disagree on what a column is.
+ * (summary with -s) the stacks that waited.  report.c builds it from the
+ * table of sets (sets.h) and the tracer's losses (hooks.h), reading
+ * nothing; the table writer (report_text.c), the JSON writer
+ * (report_json.c) and the Prometheus writer (prom.h) render the same
+ * record, so the views cannot disagree on what a count is.
  */
 #ifndef BIOSTAT_REPORT_H
 #define BIOSTAT_REPORT_H
@@ -16,6 +18,7 @@
 #include <linux/types.h>
 
 #include "biostat.h"
+#include "hooks.h"
 #include "json.h"
 #include "sets.h"
 
@@ -85,15 +88,6 @@ struct report_stack {
 	size_t nframes;
 };
 
-/* What the BPF side's "errs" map held last time (interval deltas). */
-struct errs {
-	int fd;
-	int ncpus;
-	uint64_t last[BIOSTAT_ERR_NR];
-	uint64_t misses_now;	/* recursion misses of the programs, now */
-	uint64_t misses_last;
-};
-
 struct report {
 	bool summary;		/* since start, not an interval */
 	bool submissions;	/* fallback: only allocs (submitted) measured */
@@ -121,15 +115,17 @@ struct report {
 extern const char *const biostat_err_names[BIOSTAT_ERR_NR];
 
 /*
- * Gather the record: the sets with activity in the window (every live one
- * with all), sorted by name.  Reads the counters first (settab_read()).
+ * Build the record from what was read (settab_read(), tracer_losses()):
+ * the sets with activity in the window (every live one with all), sorted
+ * by name; the losses since start (now) and in the window (now - last).
  */
-void report_gather(struct report *r, struct settab *t, struct errs *e,
-		   bool summary, bool all);
+void report_build(struct report *r, const struct settab *t,
+		  const struct tracer_losses *now,
+		  const struct tracer_losses *last, bool summary, bool all);
 
-/* Add the stacks that waited ("wait_stacks" and "stacks" maps). */
-void report_gather_stacks(struct report *r, struct settab *t, int wait_fd,
-			  int stacks_fd);
+/* Add the stacks that waited: the "wait_stacks" and "stacks" maps, read. */
+void report_add_stacks(struct report *r, struct settab *t, int wait_fd,
+		       int stacks_fd);
 
 void report_free(struct report *r);
 

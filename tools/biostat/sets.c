@@ -30,11 +30,10 @@ void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
 }
 
 void settab_bind(struct settab *t, int sets_fd, int counters_fd,
-		 __u64 *ivl_gen, bool submissions)
+		 bool submissions)
 {
 	t->sets_fd = sets_fd;
 	t->counters_fd = counters_fd;
-	t->ivl_gen = ivl_gen;
 	t->submissions = submissions;
 }
 
@@ -147,16 +146,6 @@ static void refresh_info(struct settab *t, struct uset *s)
 		name_set(t, s);
 }
 
-void settab_refresh_names(struct settab *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		struct uset *s = &t->v[i];
-
-		if (!s->gone && (!s->have_info || !s->named_with_info))
-			refresh_info(t, s);
-	}
-}
-
 /* The live set at bs, or NULL. */
 static struct uset *find_live(struct settab *t, __u64 bs)
 {
@@ -179,21 +168,29 @@ static struct uset *find_gone(struct settab *t, __u64 bs, __u64 first_ns)
 	return NULL;
 }
 
+/* Room for one more set: 0, or -1 without memory. */
+static int grow(struct settab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 32;
+	struct uset *n = realloc(t->v, cap * sizeof(*n));
+
+	if (!n)
+		return -1;
+	t->v = n;
+	t->cap = cap;
+	return 0;
+}
+
 struct uset *settab_get(struct settab *t, __u64 bs)
 {
 	struct uset *s = find_live(t, bs);
 
+	if (s && !s->name[0])
+		refresh_info(t, s);	/* read, not named yet */
 	if (s)
 		return s;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		struct uset *n = realloc(t->v, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		t->v = n;
-		t->cap = cap;
-	}
+	if (t->n == t->cap && grow(t))
+		return NULL;
 	s = &t->v[t->n++];
 	memset(s, 0, sizeof(*s));
 	s->bs = bs;
@@ -201,46 +198,55 @@ struct uset *settab_get(struct settab *t, __u64 bs)
 	return s;
 }
 
+/* A set still to be named, or named before its stack was known. */
+static bool unnamed(const struct uset *s)
+{
+	return !s->name[0] ||
+	       (!s->gone && (!s->have_info || !s->named_with_info));
+}
+
 /*
- * Before sets are named: one read of /proc/kallsyms for all the sets
- * about to be, rather than one per set (a partial symbol table reads the
- * file for each batch of addresses it has not been asked before).
+ * The addresses that naming the unnamed sets will look up (each set's and
+ * its allocating stack's), asked of the symbol table at once: one read of
+ * /proc/kallsyms for the batch rather than one per set.
  */
 static void prefetch_symbols(struct settab *t)
 {
 	const size_t per = 1 + BIOSTAT_CALLER_DEPTH;
-	__u64 key, next, *pkey = NULL;
 	struct biostat_set_info info;
-	uint64_t *a = NULL;
-	size_t n = 0, cap = 0;
+	uint64_t *a;
+	size_t n = 0, k = 0;
 
 	if (t->syms->full)
 		return;
-	while (!bpf_map_get_next_key(t->sets_fd, pkey, &next)) {
-		const struct uset *s;
+	for (size_t i = 0; i < t->n; i++)
+		k += unnamed(&t->v[i]);
+	if (!k)
+		return;
+	a = calloc(k * per, sizeof(*a));
+	if (!a)
+		return;		/* each set will ask on its own */
+	for (size_t i = 0; i < t->n; i++) {
+		const struct uset *s = &t->v[i];
 
-		key = next;
-		pkey = &key;
-		s = find_live(t, key);
-		if ((s && s->named_with_info) ||
-		    bpf_map_lookup_elem(t->sets_fd, &key, &info))
+		if (!unnamed(s) || bpf_map_lookup_elem(t->sets_fd, &s->bs, &info))
 			continue;
-		if (n + per > cap) {
-			uint64_t *m = realloc(a, (cap + 64 * per) * sizeof(*a));
-
-			if (!m)
-				break;	/* each set will ask on its own */
-			a = m;
-			cap += 64 * per;
-		}
-		a[n++] = key;
-		for (int i = 0; (info.flags & BIOSTAT_SET_HAVE_CALLER) &&
-				i < BIOSTAT_CALLER_DEPTH; i++)
-			a[n++] = info.caller[i];
+		a[n++] = s->bs;
+		for (int c = 0; (info.flags & BIOSTAT_SET_HAVE_CALLER) &&
+				c < BIOSTAT_CALLER_DEPTH; c++)
+			a[n++] = info.caller[c];
 	}
 	if (n)
 		symtab_need(t->syms, a, n);
 	free(a);
+}
+
+void settab_name_new(struct settab *t)
+{
+	prefetch_symbols(t);
+	for (size_t i = 0; i < t->n; i++)
+		if (unnamed(&t->v[i]))
+			refresh_info(t, &t->v[i]);
 }
 
 /* The per-CPU counters of one set, summed; the maximum of the maxima. */
@@ -276,18 +282,26 @@ static void take_interval_max(const struct settab *t, struct uset *s, __u64 gen)
 	}
 }
 
-void settab_read(struct settab *t, bool close_interval)
+/* A set new in the maps, not read nor named yet (settab_name_new()). */
+static struct uset *add_unnamed(struct settab *t, __u64 bs)
 {
-	__u64 key, next, *pkey = NULL, gen = 0;
+	struct uset *s;
+
+	if (t->n == t->cap && grow(t))
+		return NULL;
+	s = &t->v[t->n++];
+	memset(s, 0, sizeof(*s));
+	s->bs = bs;
+	return s;
+}
+
+void settab_read(struct settab *t, bool interval, __u64 gen)
+{
+	__u64 key, next, *pkey = NULL;
 	struct biostat_set_info info;
 
 	for (size_t j = 0; j < t->n; j++)
 		t->v[j].seen = false;
-	if (close_interval && !t->submissions) {
-		gen = *t->ivl_gen;
-		*t->ivl_gen = gen + 1;
-	}
-	prefetch_symbols(t);
 	/* every set the BPF side has seen, and its counters by index */
 	while (!bpf_map_get_next_key(t->sets_fd, pkey, &next)) {
 		struct biostat_counters sum;
@@ -309,17 +323,15 @@ void settab_read(struct settab *t, bool close_interval)
 		if (!s && find_gone(t, key, info.first_ns))
 			continue;	/* its end came first; the entry goes next */
 		if (!s)
-			s = settab_get(t, key);
+			s = add_unnamed(t, key);
 		if (!s)
 			continue;
 		s->seen = true;
 		/* counters are zeroed as the set goes: keep what was read */
 		if (sum.allocs >= s->cur.allocs && sum.punts >= s->cur.punts)
 			s->cur = sum;
-		if (close_interval)
+		if (interval)
 			take_interval_max(t, s, gen);
-		if (!s->have_info)
-			refresh_info(t, s);
 	}
 	/* entries deleted by bioset_exit() whose record has not come (yet) */
 	if (!t->submissions)
@@ -336,17 +348,16 @@ void settab_gone(struct settab *t, const struct biostat_gone_event *e)
 		s = NULL;	/* not the one that went */
 	if (!s)
 		s = find_gone(t, e->bs, e->first_ns);	/* marked gone by a read */
-	if (!s) {
+	if (!s)
 		s = settab_get(t, e->bs);	/* went before we read it */
-		if (!s)
-			return;
-		if (!s->have_info) {
-			s->info.first_ns = e->first_ns;
-			s->info.dev = e->dev;
-			s->info.pool_min = -1;
-			s->have_info = true;
-			name_set(t, s);
-		}
+	if (!s)
+		return;
+	if (!s->have_info) {	/* its entry is gone: what the record says */
+		s->info.first_ns = e->first_ns;
+		s->info.dev = e->dev;
+		s->info.pool_min = -1;
+		s->have_info = true;
+		name_set(t, s);
 	}
 	/* the final totals; the interval fields stay as they were */
 	memcpy(&s->cur, &e->c, offsetof(struct biostat_counters, ivl_max_ns));

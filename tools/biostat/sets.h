@@ -48,7 +48,6 @@ struct settab {
 	int ncpus;
 	struct biostat_counters *percpu;	/* ncpus values, for reading */
 	int sets_fd, counters_fd;
-	__u64 *ivl_gen;		/* the BPF side's interval number (.bss) */
 	struct uset folded;	/* the gone sets folded: their sums */
 	size_t nfolded;
 };
@@ -60,24 +59,29 @@ void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
 		 int ncpus);
 /* The maps to read, once the BPF object is loaded. */
 void settab_bind(struct settab *t, int sets_fd, int counters_fd,
-		 __u64 *ivl_gen, bool submissions);
+		 bool submissions);
 void settab_free(struct settab *t);
 
 /* The live set at bs, made if new; NULL only without memory. */
 struct uset *settab_get(struct settab *t, __u64 bs);
 
 /*
- * Read every set's per-CPU counters into ->cur.  close_interval: also end
- * the BPF side's interval (ivl_gen) and take each set's longest wait of
- * the interval that just ended into ->ivl_wait_max_ns.
+ * Read every set's per-CPU counters into ->cur, adding the sets new in the
+ * maps (unnamed: settab_name_new()).  interval: also take each set's
+ * longest wait of the BPF side's interval gen, which has just ended
+ * (tracer_next_interval()), into ->ivl_wait_max_ns.  Reads the maps only.
  */
-void settab_read(struct settab *t, bool close_interval);
+void settab_read(struct settab *t, bool interval, __u64 gen);
 
 /* A set's final record (bioset_exit): it is gone from now on. */
 void settab_gone(struct settab *t, const struct biostat_gone_event *e);
 
-/* Name sets that were named before their info could be read. */
-void settab_refresh_names(struct settab *t);
+/*
+ * Name the sets that have no name yet, or were named before their
+ * allocating stack was known, in one batch: one read of the symbols for
+ * all of them (and of the device lists if a device is new).
+ */
+void settab_name_new(struct settab *t);
 
 /*
  * The interval is over: what was read becomes the base of the next, and
