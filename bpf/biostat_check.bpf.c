@@ -981,7 +981,9 @@ static __always_inline int pool_enter(void *ctx, __u64 pool, gfp_t gfp)
 	/* a bio of this frame waits on the list until ->submit_bio returns */
 	if (!BPF_CORE_READ(bl, head))
 		return 0;
-	hazard(ctx, BIOSTAT_RULE_MEMPOOL, pool, ph->stack_first, gfp, 0, 0);
+	/* bios parked on the plug are submitted if the task sleeps: said */
+	hazard(ctx, BIOSTAT_RULE_MEMPOOL, pool, ph->stack_first, gfp, 0,
+	       plugged() ? BIOSTAT_CHECK_PLUGGED : 0);
 	return 0;
 }
 

@@ -38,6 +38,10 @@ KNOWN='no_rescuer md[0-9]+:raid(1|10)\(clone\)'
 # fs_bio_set (md_submit_discard_bio), and every chain (blk_next_bio)
 # allocates the next bio before it submits the previous one
 DISCARDS='(no_rescuer|fs_bio_set|violation) fs_bio_set'
+# plugged md raid1 writes: a split's remainder gets its r1_bio while the
+# first one's mirror writes are parked on the plug (biostat.8, CHECK MODE:
+# mempool; asserted plugged below)
+PLUGGED_R1='mempool mempool of raid1_make_request \[raid1\]'
 
 # tracers_start: allocount, biostat -j and biostat check -j, all running
 tracers_start() {
@@ -222,7 +226,9 @@ rw_check() {
 	done
 	unsafe_io
 	for m in md1 md10; do wait_until 10 md_clean "$m"; done
-	tracers_stop "$DISCARDS"
+	tracers_stop "$DISCARDS|$PLUGGED_R1"
+	# raid1's r1_bio mempool site, when seen, came with parked bios
+	jq -e -s 'all(.[]; .type != "mempool" or .plugged)' "$(bs_out ck)"
 	# the plugged mirror writes were hand-offs from the plug, no violation
 	jq -e -s '[.[] | select(.type == "handoff" and .plugged and
 		(.name | test("^md1?[01]?:raid(1|10)")))] | length >= 1' "$(bs_out ck)"

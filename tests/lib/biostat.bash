@@ -215,7 +215,7 @@ same_names() {
 # hand-offs, undecided), and its summary
 show_violations() {
 	jq -r 'select(.type != "check_summary") |
-		"#   \(.type) \(.name) dev=\(.device) comm=\(.comm) held=\(.held_max) n=\(.count) " +
+		"#   \(.type) \(.name) dev=\(.device) comm=\(.comm) held=\(.held_max) n=\(.count) plugged=\(.plugged) " +
 		"gfp=\(.gfp_first_name)/\(.gfp_second_name) in_submit=\(.in_submit_bio) " +
 		"first=\([.stack_first[]? | select(test("^(bio_alloc|bio_split|__bio_split|mempool_alloc)") | not)] | .[0:3] | join("<")) " +
 		"second=\([.stack_second[]? | select(test("^(bio_alloc|bio_split|__bio_split|mempool_alloc)") | not)] | .[0:3] | join("<"))"' "$1" >&3

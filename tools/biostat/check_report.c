@@ -367,6 +367,10 @@ static void site_text(struct check *c, enum kind kind, const struct site *s,
 	if (kind == K_HANDOFF && (s->v.flags & BIOSTAT_CHECK_PLUGGED))
 		printf("  made while the task had bios parked on its plug, which is "
 		       "flushed whenever it sleeps: not held, not a violation");
+	else if (kind == K_MEMPOOL && (s->v.flags & BIOSTAT_CHECK_PLUGGED))
+		printf("  %s; the task had bios parked on its plug (flushed if it "
+		       "sleeps: safe if the live element waits on those)",
+		       what_text[kind]);
 	else
 		printf("  %s", what_text[kind]);
 	if (kind == K_BLOCKED)
