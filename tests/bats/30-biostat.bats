@@ -152,6 +152,7 @@ prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 	[ "$(sha_dev /dev/mapper/bp2 16)" = "$(sha_file /tmp/data)" ]
 	# the final file holds the summary's counts
 	grep -q '^biostat_punts_total{.*name="bp2:biopool".*} [1-9]' "$dir/biostat.prom"
+	grep -E '^biostat_(up|info|[a-z]+_total\{.*name="bp2:biopool")' "$dir/biostat.prom" | sed 's/^/#   /' >&3
 	# every count measured: the same names in JSON, Prometheus and the table
 	assert_one_vocabulary "$(bs_summary prom)" "$dir/biostat.prom" \
 		"$(biostat -x 0.1 1 | grep '^BIO_SET' | tail -n 1)"
