@@ -341,6 +341,26 @@ static void test_ksyms_lookup(void)
 	CHECK(ksyms_resolve(ks, 0xffffffff81503000ULL, NULL) == NULL);
 	CHECK(ksyms_resolve(ks, 0xffffffffc0610000ULL, NULL) == NULL);
 	CHECK(ksyms_resolve(ks, 0xffffffffc060ffffULL, NULL) != NULL);
+	/* with /proc/modules: a function only within its module's extent */
+	CHECK(ksyms_set_modules(ks,
+		"dm_biopool 4096 0 - Live 0xffffffffc0100000\n"
+		"dm_mod 4096 1 dm_biopool, Live 0xffffffffc0200000 (E)\n"
+		"hidden 4096 0 - Live 0x0000000000000000\n"
+		"garbage\n") == 0);
+	CHECK(ks->nmods == 2);
+	s = ksyms_resolve(ks, 0xffffffffc0100fffULL, NULL);
+	CHECK_STR(s ? s->name : NULL, "biopool_ctr");
+	/* past dm_biopool's 4 KiB: JIT-ed code, not biopool_ctr */
+	CHECK(ksyms_resolve(ks, 0xffffffffc0101000ULL, NULL) == NULL);
+	CHECK(ksym_is_trace_artifact(ks, 0xffffffffc0101000ULL));
+	CHECK(ksyms_resolve(ks, 0xffffffffc0201000ULL, NULL) == NULL);
+	s = ksyms_resolve(ks, 0xffffffffc0200fffULL, NULL);
+	CHECK_STR(s ? s->name : NULL, "__map_bio");
+	/* a module data symbol, apart from the text (6.4+), still resolves */
+	s = ksyms_resolve(ks, 0xffffffffc0500010ULL, NULL);
+	CHECK_STR(s ? s->name : NULL, "static_set");
+	/* modules not listed keep the 64 KiB rule */
+	CHECK(ksyms_resolve(ks, 0xffffffffc030ffffULL, NULL) != NULL);
 	ksyms_free(ks);
 }
 

@@ -298,6 +298,7 @@ void ksyms_free(struct ksyms *ks)
 		free(b);
 	}
 	free(ks->syms);
+	free(ks->mods);
 	free(ks->path);
 	free(ks->asked);
 	for (size_t i = 0; i < ks->nnames_asked; i++)
@@ -324,6 +325,47 @@ const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
 	return &ks->syms[lo];
 }
 
+int ksyms_set_modules(struct ksyms *ks, const char *text)
+{
+	const char *p = text;
+
+	free(ks->mods);
+	ks->mods = NULL;
+	ks->nmods = 0;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		char name[64], line[512];
+		unsigned long long size, addr;
+		struct kmod *m;
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		p = eol ? eol + 1 : NULL;
+		if (sscanf(line, "%63s %llu %*s %*s %*s %llx", name, &size, &addr) != 3 ||
+		    !addr || !size)
+			continue;
+		m = realloc(ks->mods, (ks->nmods + 1) * sizeof(*m));
+		if (!m)
+			return -1;
+		ks->mods = m;
+		m = &ks->mods[ks->nmods++];
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		m->lo = addr;
+		m->hi = addr + size;
+	}
+	return 0;
+}
+
+/* Is addr outside the known extent of module mod? */
+static bool outside_module(const struct ksyms *ks, const char *mod,
+			   uint64_t addr)
+{
+	for (size_t i = 0; i < ks->nmods; i++)
+		if (!strcmp(ks->mods[i].name, mod))
+			return addr < ks->mods[i].lo || addr >= ks->mods[i].hi;
+	return false;
+}
+
 const struct ksym *ksyms_resolve(const struct ksyms *ks, uint64_t addr,
 				 uint64_t *off)
 {
@@ -334,6 +376,9 @@ const struct ksym *ksyms_resolve(const struct ksyms *ks, uint64_t addr,
 		return NULL;
 	limit = s->mod ? (UINT64_C(1) << 16) : (UINT64_C(1) << 20);
 	if (addr - s->addr >= limit)
+		return NULL;
+	/* text only: a module's data may be allocated apart (6.4+) */
+	if (s->mod && ksym_is_text(s) && outside_module(ks, s->mod, addr))
 		return NULL;
 	if (off)
 		*off = addr - s->addr;

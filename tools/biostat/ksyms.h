@@ -19,12 +19,20 @@ struct ksym {
 	uint32_t idx;		/* line order, to sort equal addresses stably */
 };
 
+/* Where a module lies (ksyms_set_modules()). */
+struct kmod {
+	char name[64];		/* MODULE_NAME_LEN */
+	uint64_t lo, hi;	/* [lo, hi) */
+};
+
 struct ksyms {
 	struct ksym *syms;	/* sorted by address, 'A' symbols dropped */
 	size_t n;
 	struct ksyms_block *blocks; /* storage of names and module names */
 	size_t ndata;		/* data symbols (d D b B r R) */
 	bool zero_addrs;	/* every address was 0 (kptr_restrict) */
+	struct kmod *mods;	/* ksyms_set_modules(), NULL if not known */
+	size_t nmods;
 	/* partial tables only (ksyms_partial) */
 	bool partial;
 	char *path;
@@ -65,9 +73,19 @@ int ksyms_need(struct ksyms *ks, const uint64_t *addrs, size_t naddrs,
 const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr);
 
 /*
+ * Where each module lies, from /proc/modules text ("name size refs deps
+ * state 0xaddr"): a module's function then resolves only addresses inside
+ * [addr, addr + size) of its module (JIT-ed BPF code and trampolines can be
+ * allocated right after a module; its data may lie apart, 6.4+).  Lines without an address (kptr_restrict)
+ * are skipped.  0, or -1 without memory.
+ */
+int ksyms_set_modules(struct ksyms *ks, const char *text);
+
+/*
  * The symbol that contains addr and the offset into it, or NULL when addr
- * is too far past the nearest symbol to belong to it (1 MiB in vmlinux,
- * 64 KiB in a module: JIT-ed BPF code and trampolines sit between modules).
+ * is too far past the nearest symbol to belong to it (1 MiB in vmlinux;
+ * in a module, past its end when ksyms_set_modules() said where that is,
+ * else 64 KiB: JIT-ed BPF code and trampolines sit between modules).
  */
 const struct ksym *ksyms_resolve(const struct ksyms *ks, uint64_t addr,
 				 uint64_t *off);

@@ -3,11 +3,34 @@
 #include "symtab.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 
 #define KALLSYMS "/proc/kallsyms"
+#define MODULES "/proc/modules"
+
+/*
+ * Where the modules lie now (ksyms_set_modules()), with the symbols: a
+ * few KiB, read again whenever the symbols are.  Unknown if unreadable.
+ */
+static void read_modules(struct ksyms *ks)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(MODULES, "re");
+	int err;
+
+	if (!f)
+		return;
+	err = getdelim(&text, &len, '\0', f) < 0;
+	fclose(f);
+	if (!err && ksyms_set_modules(ks, text))
+		die("out of memory");
+	free(text);
+}
 
 void symtab_init(struct symtab *st, bool full)
 {
@@ -26,6 +49,8 @@ static void need(struct symtab *st, const uint64_t *addrs, size_t naddrs,
 {
 	if (ksyms_need(st->ks, addrs, naddrs, names, nnames))
 		die("cannot read " KALLSYMS ": %s", strerror(errno));
+	if (!st->full)	/* a whole table is read once, with them */
+		read_modules(st->ks);
 }
 
 const struct ksyms *symtab_ksyms(struct symtab *st)
@@ -42,6 +67,8 @@ const struct ksyms *symtab_ksyms(struct symtab *st)
 	st->ks = st->full ? ksyms_load(KALLSYMS) : ksyms_partial(KALLSYMS);
 	if (!st->ks)
 		die("cannot read " KALLSYMS ": %s", strerror(errno));
+	if (st->full)
+		read_modules(st->ks);
 	need(st, NULL, 0, names, ARRAY_SIZE(names));
 	if (st->ks->zero_addrs)
 		die(KALLSYMS " shows no addresses (kptr_restrict); run as root");
