@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# dm-biopool, the complete target (issue 3): forward progress under exhausted
+# dm-biopool, the complete target: forward progress under exhausted
 # pools, table and message validation, status and counters, suspend/reload
 # under load, flush and discard pass-through.
 

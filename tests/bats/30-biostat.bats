@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# biostat (issue 4) in the guest, on a stack of dm-biopool devices:
+# biostat in the guest, on a stack of dm-biopool devices:
 #   bp1 on /dev/ram0 at the bottom, bp2 on bp1, bp3 on bp2 at the top,
 #   pool_size:1 and split_sectors 8, 16, 64 from the bottom up.
 # Every count biostat reports is compared with what the target itself

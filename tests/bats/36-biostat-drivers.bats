@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# biostat on the kernel's own stacking drivers (issue 13): md raid1 and
+# biostat on the kernel's own stacking drivers: md raid1 and
 # raid5 (also degraded) made with mdadm, dm-crypt and dm-thin made with
 # dmsetup alone, bcache (make-bcache) over RAM disks and over an exhausted
 # 3-deep biopool stack, ext4 on dm-crypt on md raid1.  In each test, three

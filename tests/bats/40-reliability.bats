@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Reliability of dm-biopool (issue 7), the quick seeded slice that `make
+# Reliability of dm-biopool, the quick seeded slice that `make
 # check` runs on each kernel: fuzzed tables and messages, concurrent control
 # operations under I/O, faults under load (injected allocation failures, the
 # lower device failing or slow), and biostat (tools/biostat) running through

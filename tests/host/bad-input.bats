@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Bad input to the user-facing programs (issue 7): each must say what is
+# Bad input to the user-facing programs: each must say what is
 # wrong on stderr, in one line naming itself, with its documented exit code,
 # and never with a shell trace or an "internal error".  Runs on the host:
 #   bats tests/host/bad-input.bats

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# make stress: fuzzed tables and messages at length (issue 7).  The quick
+# make stress: fuzzed tables and messages at length.  The quick
 # slice of the same is tests/bats/40-reliability.bats; the scenarios are in
 # reliability.bash, the generators and runners in tests/fuzz.  SEED (default:
 # the date) is printed first; replaying a run: seed_setup_file in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # make stress: control operations racing with each other and with I/O
-# (issue 7), for three minutes: create/remove with I/O and the refusals that
+# for three minutes: create/remove with I/O and the refusals that
 # must happen, suspend/resume under fio, reload, messages, status, and fio
 # verify on a device that nobody touches.  Scenario: reliability.bash.
 

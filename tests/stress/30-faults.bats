@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# make stress: faults under load (issue 7) at length: injected allocation
+# make stress: faults under load at length: injected allocation
 # failures toggled at random on a 3-deep stack for two minutes, the lower
 # device swapped to dm-error and dm-flakey, dm-delay below exhausted pools.
 # Scenarios: reliability.bash.

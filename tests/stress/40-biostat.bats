@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# make stress: biostat (tools/biostat) robustness at length (issue 7):
+# make stress: biostat (tools/biostat) robustness at length:
 # table, events, check and plain modes at once through ten rounds of device
 # creation and removal under new names, five module unloads and reloads, and
 # 64 MiB through an exhausted 3-deep stack at full rate; and a soak of

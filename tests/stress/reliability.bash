@@ -1,4 +1,4 @@
-# Reliability scenarios of dm-biopool (issue 7), shared by the quick seeded
+# Reliability scenarios of dm-biopool, shared by the quick seeded
 # slice that `make check` runs (tests/bats/40-reliability.bats) and the full
 # set of `make stress` (tests/stress/*.bats, tests/stress/lowmem).  Only
 # scenarios: each takes its size (lines, messages, seconds) as arguments,

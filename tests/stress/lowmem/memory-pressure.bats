@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Memory pressure for real (issue 7): in a guest with little memory of its
+# Memory pressure for real: in a guest with little memory of its
 # own (make stress boots one of 256 MiB), processes eat anonymous memory
 # until free memory sits at the kernel's low watermark, with no swap, while
 # I/O runs through a stack with small pools and no injection: the I/O must
