@@ -7,7 +7,7 @@
  * Every hook exists twice, as fentry/fexit and as kprobe/kretprobe; the
  * tool enables one of the pair per hook at run time.
  *
- * How each count is made exact (see also biostat.8, IMPLEMENTATION).
+ * How each count is made exact (see also biostat.8, HOW IT COUNTS).
  *
  * The common case, a bio served by the slab at the first try, runs two
  * trampolines: bio_alloc_bioset (fentry + fexit) and the fexit of

@@ -20,7 +20,6 @@
 #define BIOSTAT_CALLER_DEPTH	12	/* stack frames kept for naming a set */
 #define BIOSTAT_MAX_STACK_DEPTH	32	/* frames of a waiting allocation */
 #define BIOSTAT_MAX_SETS	1024	/* bio_sets tracked at once */
-#define BIOSTAT_MAX_TASKS	16384	/* tasks inside a traced function */
 #define BIOSTAT_MAX_WAIT_STACKS	4096	/* distinct (set, stack) pairs */
 #define BIOSTAT_RINGBUF_BYTES	(1U << 21)
 #define BIOSTAT_PUNT_WALK_MAX	1024	/* bios examined per list per punt */
