@@ -22,7 +22,7 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
 	bp_fail_alloc always bp1 bp2 bp3
-	for d in bp1 bp2 bp3; do [ "$(bp_stat "$d" fail_alloc)" = always ]; done
+	for d in bp1 bp2 bp3; do check_bp "$d" fail_alloc = always; done
 
 	fio_verify /dev/mapper/bp3 0 16M /tmp/fio.log --randrepeat=0
 	random_file /tmp/data 32
@@ -32,9 +32,9 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	for d in bp1 bp2 bp3; do
 		dmsetup status "$d"
 		assert_bp_idle "$d"
-		[ "$(bp_stat "$d" splits)" -gt 0 ]
-		[ "$(bp_stat "$d" alloc_failed)" -gt 0 ]
-		[ "$(bp_stat "$d" fail_alloc)" = always ]
+		check_bp "$d" splits -gt 0
+		check_bp "$d" alloc_failed -gt 0
+		check_bp "$d" fail_alloc = always
 	done
 	bp_fail_alloc 0 bp1 bp2 bp3
 }
@@ -49,8 +49,8 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	for d in bp1 bp2 bp3; do
 		dmsetup status "$d"
 		assert_bp_idle "$d"
-		[ "$(bp_stat "$d" splits)" -gt 0 ]
-		[ "$(bp_stat "$d" alloc_failed)" = 0 ]
+		check_bp "$d" splits -gt 0
+		check_bp "$d" alloc_failed = 0
 	done
 }
 
@@ -91,7 +91,7 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	parallel_write /tmp/data /dev/mapper/bp0 32
 	assert_holds "$(sha_file /tmp/data)" 32 /dev/mapper/bp0 /dev/ram0
 	assert_bp_idle bp0
-	[ "$(bp_stat bp0 splits)" -gt 0 ]
+	check_bp bp0 splits -gt 0
 }
 
 @test "unsafe_alloc_order stalls under an exhausted pool until injection stops; the default order does not" {
@@ -104,7 +104,7 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	# the default order: a bio of two clones goes through on one element
 	write_direct /tmp/data /dev/mapper/safe 8k 0 8k
 	assert_bp_idle safe
-	[ "$(bp_stat safe clones)" = 2 ]
+	check_bp safe clones = 2
 
 	# the deliberate bug: the first clone holds the only element, the
 	# second allocation waits for it and retries the slab every 5 s (one
@@ -113,14 +113,14 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	writer=$!
 	wait_until 30 bp_stat_ge unsafe alloc_failed 4
 	kill -0 "$writer"
-	[ "$(bp_stat unsafe in_flight)" = 1 ]
-	[ "$(bp_stat unsafe pool_free)" = 0 ]
-	[ "$(bp_stat unsafe completed)" = 0 ]
+	check_bp unsafe in_flight = 1
+	check_bp unsafe pool_free = 0
+	check_bp unsafe completed = 0
 	# the slab serves the next retry
 	dmsetup message unsafe 0 fail_alloc 0
 	wait "$writer"
 	assert_bp_idle unsafe
-	[ "$(bp_stat unsafe clones)" = 2 ]
+	check_bp unsafe clones = 2
 	[ "$(dd if=/dev/mapper/unsafe bs=8k count=1 iflag=direct status=none | sha256sum)" = \
 		"$(head -c 8k /tmp/data | sha256sum)" ]
 	dmsetup message safe 0 fail_alloc 0
@@ -175,7 +175,7 @@ assert_released() {
 	# submits it when the second allocation finds the pool empty
 	write_direct /tmp/data /dev/mapper/safe 8k 0 8k
 	assert_bp_idle safe
-	[ "$(bp_stat safe clones)" = 2 ]
+	check_bp safe clones = 2
 
 	# without a rescuer nothing moves the first clone off the list
 	write_direct /tmp/data /dev/mapper/norescue 8k 0 8k &
@@ -183,7 +183,7 @@ assert_released() {
 	assert_stalled "$writer" norescue
 	assert_released "$writer" norescue 8192
 	# two clones written, two read back
-	[ "$(bp_stat norescue clones)" = 4 ]
+	check_bp norescue clones = 4
 	dmsetup message safe 0 fail_alloc 0
 }
 
@@ -191,14 +191,14 @@ assert_released() {
 	make_brd 16
 	dm_create safe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
 	dm_create ctx "0 16384 biopool /dev/ram0 16384 3 pool_size:1 split_sectors:8 ctx_pool"
-	[ "$(bp_stat ctx ctx_free)" = 1 ]
+	check_bp ctx ctx_free = 1
 	[ -z "$(bp_stat safe ctx_free)" ]
 	bp_fail_alloc always safe ctx
 	random_file /tmp/data 1
 
 	write_direct /tmp/data /dev/mapper/safe 8k 0 8k
 	assert_bp_idle safe
-	[ "$(bp_stat safe clones)" = 2 ]
+	check_bp safe clones = 2
 
 	# the second context waits for the first, which is freed only when
 	# the first clone completes, and that clone waits for ->submit_bio to
@@ -206,11 +206,11 @@ assert_released() {
 	write_direct /tmp/data /dev/mapper/ctx 8k 0 8k &
 	writer=$!
 	assert_stalled "$writer" ctx
-	[ "$(bp_stat ctx ctx_free)" = 0 ]
+	check_bp ctx ctx_free = 0
 	assert_released "$writer" ctx 8192
 	# two clones written, two read back
-	[ "$(bp_stat ctx clones)" = 4 ]
-	[ "$(bp_stat ctx ctx_free)" = 1 ]
+	check_bp ctx clones = 4
+	check_bp ctx ctx_free = 1
 	dmsetup message safe 0 fail_alloc 0
 }
 
@@ -251,11 +251,11 @@ assert_released() {
 	write_direct /tmp/data /dev/mapper/top 4k 0 4k &
 	writer=$!
 	assert_stalled "$writer" top
-	[ "$(bp_stat low clones)" = 0 ]
-	[ "$(bp_stat low pool_free)" = 0 ]
+	check_bp low clones = 0
+	check_bp low pool_free = 0
 	assert_released "$writer" top low 4096
 	# one clone written, one read back
-	[ "$(bp_stat low clones)" = 2 ]
+	check_bp low clones = 2
 }
 
 # ---- validation ------------------------------------------------------------
@@ -373,7 +373,7 @@ assert_released() {
 	[ "$status" -ne 0 ]
 
 	[ "$(dmsetup status bp0)" = "$before" ]
-	[ "$(bp_stat bp0 fail_alloc)" = 7 ]
+	check_bp bp0 fail_alloc = 7
 	# each one that reached the target says why in the kernel log
 	[ "$(kernel_log_since_mark | grep -c 'device-mapper: biopool: ')" -ge "${#bad[@]}" ]
 	# a 4000-character token is echoed cut short: a record of more than
@@ -393,11 +393,11 @@ assert_released() {
 
 	# the good ones
 	dmsetup message bp0 0 fail_alloc always
-	[ "$(bp_stat bp0 fail_alloc)" = always ]
+	check_bp bp0 fail_alloc = always
 	dmsetup message bp0 0 fail_alloc 4294967295
-	[ "$(bp_stat bp0 fail_alloc)" = 4294967295 ]
+	check_bp bp0 fail_alloc = 4294967295
 	dmsetup message bp0 0 fail_alloc 0
-	[ "$(bp_stat bp0 fail_alloc)" = 0 ]
+	check_bp bp0 fail_alloc = 0
 	dmsetup message bp0 0 reset_stats
 }
 
@@ -461,27 +461,27 @@ assert_released() {
 	# 4 KiB at sector 0: one clone
 	write_direct /tmp/data /dev/mapper/bp0 4k 0 4k
 	assert_bp_idle bp0
-	[ "$(bp_stat bp0 clones)" = 1 ]
-	[ "$(bp_stat bp0 splits)" = 0 ]
+	check_bp bp0 clones = 1
+	check_bp bp0 splits = 0
 	# 4 KiB at sector 4 crosses the 8-sector boundary: two clones
 	write_direct /tmp/data /dev/mapper/bp0 4k 2k 4k
 	assert_bp_idle bp0
-	[ "$(bp_stat bp0 clones)" = 3 ]
-	[ "$(bp_stat bp0 splits)" = 1 ]
+	check_bp bp0 clones = 3
+	check_bp bp0 splits = 1
 	# 64 KiB aligned: sixteen clones from one bio
 	write_direct /tmp/data /dev/mapper/bp0 64k 64k 64k
 	assert_bp_idle bp0
-	[ "$(bp_stat bp0 clones)" = 19 ]
-	[ "$(bp_stat bp0 splits)" = 2 ]
-	[ "$(bp_stat bp0 completed)" = 19 ]
-	[ "$(bp_stat bp0 alloc_failed)" = 0 ]
+	check_bp bp0 clones = 19
+	check_bp bp0 splits = 2
+	check_bp bp0 completed = 19
+	check_bp bp0 alloc_failed = 0
 
 	# without split_sectors one clone per bio, whatever its size
 	dm_create bp1 "$(biopool_table /dev/ram0)"
 	write_direct /tmp/data /dev/mapper/bp1 1M 0 1M
 	assert_bp_idle bp1
-	[ "$(bp_stat bp1 clones)" = 1 ]
-	[ "$(bp_stat bp1 splits)" = 0 ]
+	check_bp bp1 clones = 1
+	check_bp bp1 splits = 0
 }
 
 @test "counters stay consistent under concurrent I/O and reset_stats clears them" {
@@ -490,9 +490,9 @@ assert_released() {
 	dmsetup message bp0 0 fail_alloc 500
 	fio_verify /dev/mapper/bp0 0 16M /tmp/fio.log --randrepeat=0
 	assert_bp_idle bp0
-	[ "$(bp_stat bp0 clones)" -gt 1000 ]
-	[ "$(bp_stat bp0 alloc_failed)" -ge 500 ]
-	[ "$(bp_stat bp0 fail_alloc)" = 0 ]
+	check_bp bp0 clones -gt 1000
+	check_bp bp0 alloc_failed -ge 500
+	check_bp bp0 fail_alloc = 0
 
 	dmsetup message bp0 0 fail_alloc always
 	dmsetup message bp0 0 reset_stats
@@ -503,7 +503,7 @@ assert_released() {
 	random_file /tmp/data 1
 	write_direct /tmp/data /dev/mapper/bp0 8k 0 8k
 	assert_bp_idle bp0
-	[ "$(bp_stat bp0 clones)" = 1 ]
+	check_bp bp0 clones = 1
 }
 
 @test "I/O of any size and alignment through split clones lands where it should" {
@@ -535,7 +535,7 @@ assert_released() {
 	[ "$(dd if=/dev/mapper/bp1 bs=3000 status=none | sha256sum | cut -d' ' -f1)" = "$want" ]
 	assert_bp_idle bp0
 	assert_bp_idle bp1
-	[ "$(bp_stat bp0 splits)" -gt 0 ]
+	check_bp bp0 splits -gt 0
 }
 
 # ---- suspend, resume, reload ------------------------------------------------
@@ -600,8 +600,8 @@ assert_released() {
 	before=$(blk_stat "$lo" 16)
 	dd if=/dev/urandom of=/dev/mapper/bp1 bs=4k count=1 conv=fsync status=none
 	wait_until 5 blk_stat_gt "$lo" 16 "$before"
-	[ "$(bp_stat bp1 clones)" -ge 2 ]
-	[ "$(bp_stat bp0 clones)" -ge 2 ]
+	check_bp bp1 clones -ge 2
+	check_bp bp0 clones -ge 2
 
 	# O_DIRECT|O_DSYNC writes carry FUA; loop has no FUA, so the block
 	# layer turns them into flushes after the data
@@ -628,8 +628,8 @@ assert_released() {
 	blkdiscard -o 0 -l 2M /dev/mapper/bp1
 	[ "$(blk_stat "$lo" 12)" -gt "$discards_before" ]
 	# 2 MiB in 16-sector clones at the bottom layer
-	[ "$(bp_stat bp0 clones)" -ge 256 ]
-	[ "$(bp_stat bp0 splits)" -ge 1 ]
+	check_bp bp0 clones -ge 256
+	check_bp bp0 splits -ge 1
 	[ "$(stat -c %b "$backing")" -lt "$blocks_before" ]
 	cmp -n 2097152 /dev/mapper/bp1 /dev/zero
 	# the rest is untouched

@@ -79,7 +79,7 @@ teardown() { common_teardown; }
 
 	# the deliberate bug does not lose data while the pool is large enough
 	[ "$(sha_dev /dev/mapper/bp0 16)" = "$(sha_file /tmp/ck.data)" ]
-	[ "$(bp_stat bp0 errors)" = 0 ]
+	check_bp bp0 errors = 0
 }
 
 @test "check: the kernel's own code under dm-linear, dm-delay, brd and loop I/O (reported in TAP)" {

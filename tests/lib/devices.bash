@@ -165,6 +165,15 @@ bp_read() {
 # bp_stat NAME KEY: one key=value field of a biopool device's status line
 bp_stat() { bp_read "$1" && echo "${BP[$2]}"; }
 
+# check_bp NAME KEY OP VALUE: KEY of biopool device NAME's status compares
+# with VALUE by OP (= != -eq -ne -gt -ge -lt -le, as test(1)); if not, one
+# line with what it saw and what was expected (lvm2's test/lib/check)
+check_bp() {
+	local v
+	v=$(bp_stat "$1" "$2") || { echo "check_bp: $1 has no biopool status" >&2; return 1; }
+	test "$v" "$3" "$4" 2>/dev/null || { echo "check_bp: $1 $2 is $v, expected $3 $4" >&2; return 1; }
+}
+
 # predicates for wait_until, which runs them again on every poll
 bp_stat_is() { [ "$(bp_stat "$1" "$2")" = "$3" ]; }
 bp_stat_ge() { [ "$(bp_stat "$1" "$2")" -ge "$3" ]; }
