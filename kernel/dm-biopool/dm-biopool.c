@@ -731,7 +731,10 @@ static void biopool_dtr(struct dm_target *ti)
 {
 	struct biopool_c *bc = ti->private;
 
-	/* no handler runs once the probe is unregistered: then the work */
+	/*
+	 * Off the armed list (the probe stays, the module's): no handler
+	 * looks at the device after that, so its disarm work can go too.
+	 */
 	mutex_lock(&bc->fail_lock);
 	biopool_disarm(bc, true);
 	mutex_unlock(&bc->fail_lock);
