@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=part1
 # SPDX-License-Identifier: GPL-2.0
 #
 # biostat's counts where review found them wrong: a rescued bio that the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=part1
 # SPDX-License-Identifier: GPL-2.0
 #
 # biostat check in the guest: every statement of bio_alloc_bioset()'s

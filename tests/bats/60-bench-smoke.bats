@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# bats file_tags=part1
 # make bench works: a few seconds of bench/guest --quick, no thresholds.
 
 load ../lib/init
