@@ -168,7 +168,8 @@ ac_start() {
 
 # bs_counts_match BS AC: every set in biostat instance BS's summary
 # allocated exactly as many bios as allocount instance AC counted for its
-# address, and every set AC counted is in BS's summary with that count
+# address (summed over the sets that lived there one after the other), and
+# every set AC counted is in BS's summary with that count
 # (short by no more than the recursion misses both report); one TAP line
 # per set: name, allocs, the independent count, rescuer
 bs_counts_match() {
@@ -176,7 +177,10 @@ bs_counts_match() {
 	rows=$(bs_summary "$1" | jq -r --slurpfile ac "$(bs_out "$2")" '
 		($ac | map(select(.bio_set)) | map({(.bio_set): .allocs}) | add // {}) as $n |
 		(($ac | map(.recursion_misses // 0) | add) + (.uncounted.recursion_misses // 0)) as $m |
-		([.sets[] | {(.bio_set): .}] | add // {}) as $b |
+		([.sets[] | select(.bio_set)] | group_by(.bio_set) |
+			map({key: .[0].bio_set, value: {name: (map(.name) | unique | join("+")),
+				allocs: (map(.allocs) | add), rescuer: .[0].rescuer}}) |
+			from_entries) as $b |
 		(($n | keys) + ($b | keys) | unique)[] as $k |
 		($b[$k].allocs // 0) as $x | ($n[$k] // 0) as $y |
 		"\($b[$k].name // "(not in biostat)") \($x) \($y) \($m) \($b[$k].rescuer // false)"')

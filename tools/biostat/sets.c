@@ -132,12 +132,15 @@ static void refresh_info(struct settab *t, struct uset *s)
 	struct biostat_set_info info;
 
 	if (s->have_info) {
-		if (bpf_map_lookup_elem(t->sets_fd, &s->bs, &info) ||
-		    info.first_ns != s->info.first_ns ||
-		    !(info.flags & BIOSTAT_SET_HAVE_CALLER))
-			return;
-		s->info = info;
-		name_set(t, s);
+		/* the same set (first_ns), now with its allocating stack */
+		if (!bpf_map_lookup_elem(t->sets_fd, &s->bs, &info) &&
+		    info.first_ns == s->info.first_ns &&
+		    (info.flags & BIOSTAT_SET_HAVE_CALLER)) {
+			s->info = info;
+			name_set(t, s);
+		} else if (!s->name[0]) {
+			name_set(t, s);
+		}
 		return;
 	}
 	if (!bpf_map_lookup_elem(t->sets_fd, &s->bs, &s->info))
@@ -282,8 +285,13 @@ static void take_interval_max(const struct settab *t, struct uset *s, __u64 gen)
 	}
 }
 
-/* A set new in the maps, not read nor named yet (settab_name_new()). */
-static struct uset *add_unnamed(struct settab *t, __u64 bs)
+/*
+ * A set new to the table, not named yet (settab_name_new()): with info,
+ * what was read with its counters, so that a set made since at the same
+ * address cannot lend it its identity; without, nothing is known yet.
+ */
+static struct uset *add_unnamed(struct settab *t, __u64 bs,
+				const struct biostat_set_info *info)
 {
 	struct uset *s;
 
@@ -292,6 +300,10 @@ static struct uset *add_unnamed(struct settab *t, __u64 bs)
 	s = &t->v[t->n++];
 	memset(s, 0, sizeof(*s));
 	s->bs = bs;
+	if (info) {
+		s->info = *info;
+		s->have_info = true;
+	}
 	return s;
 }
 
@@ -323,7 +335,7 @@ void settab_read(struct settab *t, bool interval, __u64 gen)
 		if (!s && find_gone(t, key, info.first_ns))
 			continue;	/* its end came first; the entry goes next */
 		if (!s)
-			s = add_unnamed(t, key);
+			s = add_unnamed(t, key, &info);
 		if (!s)
 			continue;
 		s->seen = true;
@@ -348,11 +360,23 @@ void settab_gone(struct settab *t, const struct biostat_gone_event *e)
 		s = NULL;	/* not the one that went */
 	if (!s)
 		s = find_gone(t, e->bs, e->first_ns);	/* marked gone by a read */
-	if (!s)
-		s = settab_get(t, e->bs);	/* went before we read it */
-	if (!s)
-		return;
-	if (!s->have_info) {	/* its entry is gone: what the record says */
+	if (!s) {
+		/*
+		 * It went before it was read: who it was comes from the record,
+		 * not from the map, whose entry at its address may already be
+		 * a new set's (which settab_read() then adds on its own).
+		 */
+		struct biostat_set_info info = {
+			.first_ns = e->first_ns,
+			.dev = e->dev,
+			.pool_min = -1,
+		};
+
+		s = add_unnamed(t, e->bs, &info);
+		if (!s)
+			return;
+		name_set(t, s);
+	} else if (!s->have_info) {	/* its entry vanished before a read */
 		s->info.first_ns = e->first_ns;
 		s->info.dev = e->dev;
 		s->info.pool_min = -1;
