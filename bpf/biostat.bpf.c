@@ -952,21 +952,6 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work)
  * at the same address starts from zero under a new first_ns.  If the
  * record cannot be sent, the tool still sees the entry vanish.
  */
-static __always_inline void sum_counters(struct biostat_counters *dst,
-					 const struct biostat_counters *c)
-{
-	int i;
-
-#define ADD_COUNT(name, rate, wide, help)	dst->name += c->name;
-	BIOSTAT_COUNTS(ADD_COUNT)
-#undef ADD_COUNT
-	dst->wait_ns += c->wait_ns;
-	if (c->wait_max_ns > dst->wait_max_ns)
-		dst->wait_max_ns = c->wait_max_ns;
-	for (i = 0; i < BIOSTAT_HIST_SLOTS; i++)
-		dst->hist[i] += c->hist[i];
-}
-
 static __always_inline int exit_done(struct bio_set *bs)
 {
 	struct biostat_gone_event *e;
@@ -993,7 +978,7 @@ static __always_inline int exit_done(struct bio_set *bs)
 		for (cpu = 0; cpu < BIOSTAT_MAX_CPUS && cpu < nr_cpus; cpu++) {
 			c = bpf_map_lookup_percpu_elem(&counters, &idx, cpu);
 			if (c)
-				sum_counters(&e->c, c);
+				biostat_add_counters(&e->c, c);
 		}
 		bpf_ringbuf_submit(e, 0);
 	} else {

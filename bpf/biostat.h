@@ -85,6 +85,25 @@ struct biostat_counters {
 	__u64 ivl_gen[2];
 };
 
+/*
+ * *dst += *c: the counts, the wait time and the histogram summed, the
+ * longest wait taken; ivl_* left alone.  Both sides sum per-CPU values
+ * this way (a vanishing set's record, the tool's reads).
+ */
+static inline __attribute__((always_inline)) void
+biostat_add_counters(struct biostat_counters *dst,
+		     const struct biostat_counters *c)
+{
+#define BIOSTAT_COUNT_ADD(name, rate, wide, help)	dst->name += c->name;
+	BIOSTAT_COUNTS(BIOSTAT_COUNT_ADD)
+#undef BIOSTAT_COUNT_ADD
+	dst->wait_ns += c->wait_ns;
+	if (c->wait_max_ns > dst->wait_max_ns)
+		dst->wait_max_ns = c->wait_max_ns;
+	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
+		dst->hist[i] += c->hist[i];
+}
+
 /* What the BPF side learnt about a set when it first saw it ("sets" map). */
 struct biostat_set_info {
 	__u64 first_ns;		/* bpf_ktime_get_ns() of the first sighting */

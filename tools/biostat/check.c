@@ -39,6 +39,7 @@
 #include "check.h"
 #include "check_sites.h"
 #include "common.h"
+#include "hooks.h"
 #include "parse.h"
 
 /* ------------------------------------------------------------ arguments */
@@ -349,17 +350,12 @@ static __u64 recursion_misses(struct biostat_check_bpf *skel, __u64 *release)
 
 	*release = 0;
 	bpf_object__for_each_program(p, skel->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
+		__u64 m = prog_recursion_misses(p);
 
-		memset(&info, 0, sizeof(info));
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-			continue;
-		n += info.recursion_misses;
+		n += m;
 		for (size_t i = 0; i < ARRAY_SIZE(rel); i++)
 			if (rel[i] == p)
-				*release += info.recursion_misses;
+				*release += m;
 	}
 	return n;
 }

@@ -208,18 +208,15 @@ static void set_name(struct check *c, const struct site *s,
 
 static void dev_name(const struct check *c, __u32 kdev, char *buf, size_t n)
 {
-	unsigned int ma = BIOSTAT_KDEV_MAJOR(kdev), mi = BIOSTAT_KDEV_MINOR(kdev);
-	char nm[128];
+	struct dev_names d;
+	const char *label;
 
-	if (!kdev) {
-		snprintf(buf, n, "-");
-		return;
-	}
-	if (!devlist_by_dev(c->dl.dm, ma, mi, nm, sizeof(nm)) ||
-	    !devlist_by_dev(c->dl.blk, ma, mi, nm, sizeof(nm)))
-		snprintf(buf, n, "%s (%u:%u)", nm, ma, mi);
+	dev_names_of(&c->dl, kdev, &d);
+	label = dev_names_label(&d);
+	if (kdev && label != d.devnum)
+		snprintf(buf, n, "%s (%s)", label, d.devnum);
 	else
-		snprintf(buf, n, "%u:%u", ma, mi);
+		snprintf(buf, n, "%s", label);
 }
 
 static void print_stack_text(const struct ksyms *ks, const char *title,
@@ -300,6 +297,7 @@ static void site_json(struct check *c, struct json *j, enum kind kind,
 		      const __u64 *ips1, bool ok1, const __u64 *ips2, bool ok2)
 {
 	const struct ksyms *ks = symtab_ksyms(&c->syms);
+	struct dev_names dev;
 	char hex[32];
 
 	json_record_begin(j, kinds[kind].type, mono_now(), NULL);
@@ -311,7 +309,8 @@ static void site_json(struct check *c, struct json *j, enum kind kind,
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)s->k.bs);
 	json_kv_str(j, "bio_set", hex);
 	json_kv_str(j, "name", name);
-	json_device(j, &c->dl, s->v.dev);
+	dev_names_of(&c->dl, s->v.dev, &dev);
+	json_device(j, &dev);
 	json_kv_str(j, "comm", s->v.comm);
 	json_kv_u64(j, "pid", s->v.pid);
 	json_kv_u64(j, "tid", s->v.tid);

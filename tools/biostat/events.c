@@ -37,7 +37,7 @@ static void event_json(struct events *ev, const struct biostat_event *e,
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)e->bs);
 	json_kv_str(j, "bio_set", buf);
 	json_kv_str(j, "name", name ? name : buf);
-	json_device(j, ev->sets->dl, e->dev);
+	json_device(j, &ev->dev);
 	switch (e->type) {
 	case BIOSTAT_EV_WAIT:
 		json_kv_double(j, "wait_us", (double)e->dur_ns / 1000.0, 1);
@@ -84,7 +84,7 @@ static void event_text(struct events *ev, const struct biostat_event *e,
 int events_handle(void *ctx, void *data, size_t size)
 {
 	const struct biostat_event *e = data;
-	char dev[128], comm[BIOSTAT_TASK_COMM_LEN + 1];
+	char comm[BIOSTAT_TASK_COMM_LEN + 1];
 	struct events *ev = ctx;
 	struct uset *s;
 
@@ -102,11 +102,14 @@ int events_handle(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(comm, e->comm, BIOSTAT_TASK_COMM_LEN);
 	comm[BIOSTAT_TASK_COMM_LEN] = '\0';
-	device_label(ev->sets->dl, e->dev, dev, sizeof(dev));
+	/* looked up again only for another device, or new listings */
+	if (e->dev != ev->dev.kdev || ev->sets->dl->read_at != ev->dev.read_at)
+		dev_names_of(ev->sets->dl, e->dev, &ev->dev);
 	if (ev->json)
 		event_json(ev, e, s ? s->name : NULL, comm);
 	else
-		event_text(ev, e, s ? s->name : NULL, comm, dev);
+		event_text(ev, e, s ? s->name : NULL, comm,
+			   dev_names_label(&ev->dev));
 	stdout_check();		/* real time: each event as it comes */
 	return 0;
 }

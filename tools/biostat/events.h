@@ -12,6 +12,7 @@
 
 #include "globs.h"
 #include "json.h"
+#include "report.h"
 #include "sets.h"
 
 struct events {
@@ -21,6 +22,7 @@ struct events {
 	bool json;		/* -j */
 	bool printed;		/* the events' header is out */
 	const struct globs *names;	/* -N: only the sets matching */
+	struct dev_names dev;	/* the last event's device (most repeat it) */
 };
 
 /* ring_buffer__new() callback; ctx is a struct events. */

@@ -389,6 +389,18 @@ bool tracer_uses(const struct tracer *t, const char *func)
 	return false;
 }
 
+uint64_t prog_recursion_misses(const struct bpf_program *p)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 void tracer_losses(const struct tracer *t, struct tracer_losses *l)
 {
 	int fd = bpf_map__fd(t->skel->maps.errs);
@@ -402,15 +414,8 @@ void tracer_losses(const struct tracer *t, struct tracer_losses *l)
 		for (int cpu = 0; cpu < t->ncpus; cpu++)
 			l->errs[k] += vals[cpu];
 	}
-	bpf_object__for_each_program(p, t->skel->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int pfd = bpf_program__fd(p);
-
-		memset(&info, 0, sizeof(info));
-		if (pfd >= 0 && !bpf_obj_get_info_by_fd(pfd, &info, &len))
-			l->misses += info.recursion_misses;
-	}
+	bpf_object__for_each_program(p, t->skel->obj)
+		l->misses += prog_recursion_misses(p);
 }
 
 __u64 tracer_next_interval(struct tracer *t)

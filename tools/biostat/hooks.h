@@ -18,6 +18,7 @@
 
 struct biostat_bpf;
 struct bpf_link;
+struct bpf_program;
 
 /* What the BPF programs filter on, set before they are loaded. */
 struct tracer_config {
@@ -72,6 +73,10 @@ struct tracer_losses {
 };
 
 void tracer_losses(const struct tracer *t, struct tracer_losses *l);
+
+/* Runs of one program the kernel skipped so (check's programs too); 0 if
+ * unknown. */
+uint64_t prog_recursion_misses(const struct bpf_program *p);
 
 /*
  * End the BPF side's interval: from now on its waits count towards the

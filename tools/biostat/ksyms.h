@@ -75,9 +75,10 @@ const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr);
 /*
  * Where each module lies, from /proc/modules text ("name size refs deps
  * state 0xaddr"): a module's function then resolves only addresses inside
- * [addr, addr + size) of its module (JIT-ed BPF code and trampolines can be
- * allocated right after a module; its data may lie apart, 6.4+).  Lines without an address (kptr_restrict)
- * are skipped.  0, or -1 without memory.
+ * [addr, addr + size) of its module (JIT-ed BPF code and trampolines can
+ * be allocated right after a module; its data may lie apart, 6.4+).
+ * Lines without an address (kptr_restrict) are skipped.  0, or -1 without
+ * memory.
  */
 int ksyms_set_modules(struct ksyms *ks, const char *text);
 

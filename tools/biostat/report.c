@@ -53,7 +53,7 @@ void set_ident_of(const struct uset *s, const struct devlists *dl,
 		  struct set_ident *id)
 {
 	__u32 d = s->have_info ? s->info.dev : 0;
-	unsigned int ma = BIOSTAT_KDEV_MAJOR(d), mi = BIOSTAT_KDEV_MINOR(d);
+	struct dev_names names;
 
 	memset(id, 0, sizeof(*id));
 	id->bs = s->bs;
@@ -64,29 +64,38 @@ void set_ident_of(const struct uset *s, const struct devlists *dl,
 	id->rescuer = s->have_info && (s->info.flags & BIOSTAT_SET_RESCUER);
 	id->pool = s->have_info && s->info.pool_min >= 0 ? s->info.pool_min : -1;
 	id->has_dev = d != 0;
-	snprintf(id->devnum, sizeof(id->devnum), "%u:%u", ma, mi);
+	dev_names_of(dl, d, &names);
+	snprintf(id->devnum, sizeof(id->devnum), "%s", names.devnum);
+	snprintf(id->kname, sizeof(id->kname), "%s", names.kname);
+	snprintf(id->dmname, sizeof(id->dmname), "%s", names.dmname);
 	if (id->multi_dev)
 		snprintf(id->dev, sizeof(id->dev), "many");
 	else if (!d)
 		snprintf(id->dev, sizeof(id->dev), "-");
 	else
 		snprintf(id->dev, sizeof(id->dev), "%s", id->devnum);
-	if (d && devlist_by_dev(dl->blk, ma, mi, id->kname, sizeof(id->kname)))
-		id->kname[0] = '\0';
-	if (d && devlist_by_dev(dl->dm, ma, mi, id->dmname, sizeof(id->dmname)))
-		id->dmname[0] = '\0';
 }
 
-void device_label(const struct devlists *dl, uint32_t kdev, char *buf,
-		  size_t n)
+void dev_names_of(const struct devlists *dl, uint32_t kdev,
+		  struct dev_names *d)
 {
 	unsigned int ma = BIOSTAT_KDEV_MAJOR(kdev), mi = BIOSTAT_KDEV_MINOR(kdev);
 
-	if (!kdev)
-		snprintf(buf, n, "-");
-	else if (devlist_by_dev(dl->dm, ma, mi, buf, n) &&
-		 devlist_by_dev(dl->blk, ma, mi, buf, n))
-		snprintf(buf, n, "%u:%u", ma, mi);
+	memset(d, 0, sizeof(*d));
+	d->kdev = kdev;
+	d->read_at = dl->read_at;
+	snprintf(d->devnum, sizeof(d->devnum), "%u:%u", ma, mi);
+	if (kdev && devlist_by_dev(dl->blk, ma, mi, d->kname, sizeof(d->kname)))
+		d->kname[0] = '\0';
+	if (kdev && devlist_by_dev(dl->dm, ma, mi, d->dmname, sizeof(d->dmname)))
+		d->dmname[0] = '\0';
+}
+
+const char *dev_names_label(const struct dev_names *d)
+{
+	if (!d->kdev)
+		return "-";
+	return d->dmname[0] ? d->dmname : d->kname[0] ? d->kname : d->devnum;
 }
 
 const char *set_ident_device(const struct set_ident *id, bool numeric)

@@ -139,16 +139,27 @@ const char *set_ident_device(const struct set_ident *id, bool numeric);
 void set_ident_of(const struct uset *s, const struct devlists *dl,
 		  struct set_ident *id);
 
-/* A device as tables show it: dm name, else kernel name, else MAJ:MIN. */
-void device_label(const struct devlists *dl, uint32_t kdev, char *buf,
-		  size_t n);
+/* A device by every name it has, looked up once in the listings. */
+struct dev_names {
+	uint32_t kdev;		/* 0: no device */
+	double read_at;		/* of the listings it was looked up in */
+	char devnum[24];	/* "MAJ:MIN" */
+	char kname[64];		/* kernel name, "" unknown */
+	char dmname[128];	/* dm name, "" if none */
+};
+
+void dev_names_of(const struct devlists *dl, uint32_t kdev,
+		  struct dev_names *d);
+
+/* As tables show it: dm name, else kernel name, else MAJ:MIN; "-". */
+const char *dev_names_label(const struct dev_names *d);
 
 /*
  * A device in JSON, as in every record that names one: "device" (the
  * kernel name, as node_exporter's device label, else MAJ:MIN; null for
  * none), "devnum" (MAJ:MIN or null) and "dm_name" (null if not dm).
  */
-void json_device(struct json *j, const struct devlists *dl, uint32_t kdev);
+void json_device(struct json *j, const struct dev_names *d);
 
 /* The writers. */
 void report_text(const struct report *r);

@@ -62,17 +62,9 @@ static void device_fields(struct json *j, bool has_dev, const char *devnum,
 		json_null(j);
 }
 
-void json_device(struct json *j, const struct devlists *dl, uint32_t kdev)
+void json_device(struct json *j, const struct dev_names *d)
 {
-	unsigned int ma = BIOSTAT_KDEV_MAJOR(kdev), mi = BIOSTAT_KDEV_MINOR(kdev);
-	char devnum[24], kname[64] = "", dmname[128] = "";
-
-	snprintf(devnum, sizeof(devnum), "%u:%u", ma, mi);
-	if (kdev && devlist_by_dev(dl->blk, ma, mi, kname, sizeof(kname)))
-		kname[0] = '\0';
-	if (kdev && devlist_by_dev(dl->dm, ma, mi, dmname, sizeof(dmname)))
-		dmname[0] = '\0';
-	device_fields(j, kdev != 0, devnum, kname, dmname);
+	device_fields(j, d->kdev != 0, d->devnum, d->kname, d->dmname);
 }
 
 static void ident(struct json *j, const struct set_ident *id)

@@ -252,25 +252,11 @@ void settab_name_new(struct settab *t)
 			refresh_info(t, &t->v[i]);
 }
 
-/* The per-CPU counters of one set, summed; the maximum of the maxima. */
-static void add_counters(struct biostat_counters *d,
-			 const struct biostat_counters *c)
-{
-#define ADD_COUNT(name, rate, wide, help)	d->name += c->name;
-	BIOSTAT_COUNTS(ADD_COUNT)
-#undef ADD_COUNT
-	d->wait_ns += c->wait_ns;
-	if (c->wait_max_ns > d->wait_max_ns)
-		d->wait_max_ns = c->wait_max_ns;
-	for (int i = 0; i < BIOSTAT_HIST_SLOTS; i++)
-		d->hist[i] += c->hist[i];
-}
-
 static void sum_cpus(const struct settab *t, struct biostat_counters *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (int cpu = 0; cpu < t->ncpus; cpu++)
-		add_counters(sum, &t->percpu[cpu]);
+		biostat_add_counters(sum, &t->percpu[cpu]);
 }
 
 /* The longest wait that ended in interval gen, over every CPU. */
@@ -408,8 +394,8 @@ static void fold_gone(struct settab *t)
 			i++;
 			continue;
 		}
-		add_counters(&t->folded.cur, &s->cur);
-		add_counters(&t->folded.prev, &s->prev);
+		biostat_add_counters(&t->folded.cur, &s->cur);
+		biostat_add_counters(&t->folded.prev, &s->prev);
 		t->nfolded++;
 		gone--;
 		memmove(s, s + 1, (t->n - i - 1) * sizeof(*s));

@@ -47,9 +47,12 @@ void symtab_free(struct symtab *st)
 static void need(struct symtab *st, const uint64_t *addrs, size_t naddrs,
 		 const char *const *names, size_t nnames)
 {
+	size_t asked = st->ks->nasked + st->ks->nnames_asked;
+
 	if (ksyms_need(st->ks, addrs, naddrs, names, nnames))
 		die("cannot read " KALLSYMS ": %s", strerror(errno));
-	if (!st->full)	/* a whole table is read once, with them */
+	/* the file was read again (a whole table is read once, with them) */
+	if (st->ks->nasked + st->ks->nnames_asked != asked)
 		read_modules(st->ks);
 }
 
