@@ -452,11 +452,27 @@ static __always_inline __s32 set_get(void *ctx, struct bio_set *bs, __u32 dev,
 	return idx;
 }
 
-/* Counters of a set outside the allocation path (punts, rescues). */
-static __always_inline struct biostat_counters *counters_get(void *ctx, __u64 bs,
-							     __u32 dev)
+/* Counters of a set outside the allocation path (rescues). */
+static __always_inline struct biostat_counters *counters_get(__u64 bs)
 {
-	return counters_at(set_get(ctx, (struct bio_set *)bs, dev, false));
+	return counters_at(set_get(NULL, (struct bio_set *)bs, 0, false));
+}
+
+/*
+ * Counters of the set that punts, from inside the allocation (f) that
+ * punted when the task's top frame is that allocation: its stack and
+ * whether it clones name the set.  Without the frame (an allocation
+ * begun before the programs were attached, or whose entry was missed),
+ * the stack is left for an allocation's exit: taken here as a non-clone
+ * it would name the set after the device above its own (seen on 7.2 as
+ * bp1's set named bp2, bp2's bp3).
+ */
+static __always_inline struct biostat_counters *
+punt_counters(void *ctx, __u64 bs, struct frame *f, __u32 dev)
+{
+	if (f && f->bs == bs)
+		return counters_at(set_get(ctx, (struct bio_set *)bs, dev, f->clone));
+	return counters_at(set_get(NULL, (struct bio_set *)bs, dev, false));
 }
 
 /* ---- bio_alloc_clone(bdev, bio_src, gfp, bs) entry ---- */
@@ -818,8 +834,7 @@ static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
 		n = count_list(&bl[0], (__u64)bs);
 		n += count_list(&bl[1], (__u64)bs);
 	}
-	/* from inside bio_alloc_bioset(): the stack names the set */
-	c = counters_get(ctx, (__u64)bs, dev);
+	c = punt_counters(ctx, (__u64)bs, f, dev);
 	if (!c)
 		return 0;
 	cnt_add(&c->punts, 1);
@@ -866,7 +881,7 @@ static __always_inline int rescue_exit(void)
 	st->rescue_bs = 0;
 	st->rescued = 0;
 	__sync_fetch_and_add(&rescue_active, -1);
-	c = counters_get(NULL, bs, 0);
+	c = counters_get(bs);
 	if (c)
 		cnt_add(&c->rescues, 1);	/* rescued: per bio */
 	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
@@ -900,7 +915,7 @@ static __always_inline int submit_enter(struct bio *bio)
 	st->rescued++;
 	/* counted now, not when the run ends: punted == rescued as soon as
 	 * every punted bio has been resubmitted */
-	c = counters_get(NULL, st->rescue_bs, 0);
+	c = counters_get(st->rescue_bs);
 	if (!c)
 		return 0;
 	cnt_add(&c->rescued, 1);
@@ -935,7 +950,7 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work)
 	dev = f && f->bs == bs ? f->dev : set_dev(bs);
 	if (!dev_ok(dev))
 		return 0;
-	c = counters_get(ctx, bs, dev);
+	c = punt_counters(ctx, bs, f, dev);
 	if (!c)
 		return 0;
 	cnt_add(&c->punts, 1);
