@@ -4,7 +4,7 @@
  * for the tests that check biostat's ALLOCS (tests/bats/36-*.bats): one
  * fexit program on bio_alloc_bioset() that adds one to the bio_set's
  * entry when a bio was returned.  Shares no code and no state with
- * bpf/biostat.bpf.c (no frames, no per-task state, no slab calls).
+ * bpf/biostat/ (no frames, no per-task state, no slab calls).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * biostat.h - the ABI of bpf/biostat.bpf.c: what it and the biostat tool
+ * biostat.h - the ABI of the BPF object linked from bpf/biostat/: what it and the biostat tool
  * (tools/biostat) exchange through maps, .bss and the ring buffer.
  *
  * This is the only header both sides include (biostat check has its own,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * biostat_check.h - the ABI of bpf/biostat_check.bpf.c ("biostat check"):
+ * biostat_check.h - the ABI of the BPF object linked from bpf/biostat_check/ ("biostat check"):
  * its map keys and values and the indexes of its "cerrs" map, shared with
  * tools/biostat/check.c.  Same rules as biostat.h: include vmlinux.h or
  * <linux/types.h> first; no implicit padding, sizes multiples of 8.

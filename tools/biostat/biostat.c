@@ -236,7 +236,7 @@ static void parse_options(struct opts *o, int argc, char **argv)
 
 /* ------------------------------------------------------------ tracing */
 
-/* Kernel addresses the BPF side compares with (see biostat.bpf.c). */
+/* Kernel addresses the BPF side compares with (see bpf/biostat/). */
 static void set_function_addresses(struct biostat *b)
 {
 	struct biostat_bpf__bss *bss = b->tr.skel->bss;

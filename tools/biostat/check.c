@@ -10,7 +10,7 @@
  * allocation is still blocked.  The other rules, decided when the
  * allocation starts: a set without a rescuer while its bios are queued,
  * a second element of another mempool, a set shared with a level further
- * up, fs_bio_set inside ->submit_bio.  See bpf/biostat_check.bpf.c and
+ * up, fs_bio_set inside ->submit_bio.  See bpf/biostat_check/ and
  * biostat.8, CHECK MODE.
  *
  * Its own command line, loading, and collecting the sites found (their

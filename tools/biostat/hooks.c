@@ -14,6 +14,7 @@
 #include "hooks.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,31 +27,40 @@
 
 enum hook_mode { MODE_FENTRY, MODE_KPROBE };
 
+/* A program of the skeleton by its field, so that a renamed program is a
+ * build error (the field's offset + 1; 0: none). */
+#define PROG(name) (offsetof(struct biostat_bpf, progs.name) + 1)
+
 /*
- * One traced function: its programs at entry and exit, in each mode.  A
- * hook with fallback_for is used only where that function cannot be
- * traced (it was inlined); every other hook is required.
+ * One traced function: its programs at entry and exit, in each mode (each
+ * program's SEC() names the function).  A hook with fallback_for is used
+ * only where that function cannot be traced (it was inlined); every other
+ * hook is required.
  */
 static const struct hook {
 	const char *func;
 	const char *purpose;		/* what is lost without it */
-	const char *fentry, *fexit;	/* program names, NULL: none */
-	const char *kprobe, *kretprobe;
+	size_t fentry, fexit;		/* PROG(), 0: none */
+	size_t kprobe, kretprobe;
 	const char *fallback_for;
 } hooks[] = {
-	{ "bio_alloc_bioset", "allocations", "fe_alloc", "fx_alloc", "kp_alloc", "kr_alloc", NULL },
-	{ "bio_alloc_clone", "clone owners", "fe_clone", NULL, "kp_clone", NULL, NULL },
+	{ "bio_alloc_bioset", "allocations", PROG(fe_alloc), PROG(fx_alloc),
+	  PROG(kp_alloc), PROG(kr_alloc), NULL },
+	{ "bio_alloc_clone", "clone owners", PROG(fe_clone), 0, PROG(kp_clone), 0, NULL },
 	/* fexit only; a kretprobe needs the entry probe for pool_data */
-	{ "mempool_alloc_slab", "reserve use and waits", NULL, "fx_slab", "kp_slab", "kr_slab", NULL },
-	{ "io_schedule_timeout", "waits", "fe_sched", NULL, "kp_sched", NULL, NULL },
-	{ "punt_bios_to_rescuer", "punts", "fe_punt", NULL, "kp_punt", NULL, NULL },
+	{ "mempool_alloc_slab", "reserve use and waits", 0, PROG(fx_slab),
+	  PROG(kp_slab), PROG(kr_slab), NULL },
+	{ "io_schedule_timeout", "waits", PROG(fe_sched), 0, PROG(kp_sched), 0, NULL },
+	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0, NULL },
 	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
-	{ "queue_work_on", "punts", "fe_queue", NULL, "kp_queue", NULL,
+	{ "queue_work_on", "punts", PROG(fe_queue), 0, PROG(kp_queue), 0,
 	  "punt_bios_to_rescuer" },
-	{ "bio_alloc_rescue", "rescues", "fe_rescue", "fx_rescue", "kp_rescue", "kr_rescue", NULL },
-	{ "submit_bio_noacct", "rescued bios", "fe_submit", NULL, "kp_submit", NULL, NULL },
+	{ "bio_alloc_rescue", "rescues", PROG(fe_rescue), PROG(fx_rescue),
+	  PROG(kp_rescue), PROG(kr_rescue), NULL },
+	{ "submit_bio_noacct", "rescued bios", PROG(fe_submit), 0, PROG(kp_submit), 0, NULL },
 	/* at the exit: bioset_exit() drains the rescuer first */
-	{ "bioset_exit", "sets that go away", NULL, "fx_exit", "kp_exit", "kr_exit", NULL },
+	{ "bioset_exit", "sets that go away", 0, PROG(fx_exit), PROG(kp_exit),
+	  PROG(kr_exit), NULL },
 };
 
 #define NR_HOOKS ARRAY_SIZE(hooks)
@@ -81,14 +91,14 @@ static bool kprobes_supported(void)
 	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
 }
 
-static struct bpf_program *prog(struct biostat_bpf *skel, const char *name)
+static struct bpf_program *prog(struct biostat_bpf *skel, size_t field)
 {
-	return name ? bpf_object__find_program_by_name(skel->obj, name) : NULL;
+	return field ? *(struct bpf_program **)((char *)skel + field - 1) : NULL;
 }
 
-static void autoload(struct biostat_bpf *skel, const char *name, bool on)
+static void autoload(struct biostat_bpf *skel, size_t field, bool on)
 {
-	struct bpf_program *p = prog(skel, name);
+	struct bpf_program *p = prog(skel, field);
 
 	if (p)
 		bpf_program__set_autoload(p, on);
@@ -142,28 +152,19 @@ static void open_and_set(struct tracer *t, const struct tracer_config *cfg)
 	t->skel = skel;
 }
 
-/* Attach one hook; 0 or -errno. */
+/* Attach one hook (its programs' SEC() name the function); 0 or -errno. */
 static int attach_hook(struct tracer *t, size_t h)
 {
 	const struct hook *k = &hooks[h];
-	struct bpf_program *entry, *exit;
+	bool fe = t->mode[h] == MODE_FENTRY;
+	struct bpf_program *entry = prog(t->skel, fe ? k->fentry : k->kprobe);
+	struct bpf_program *exit = prog(t->skel, fe ? k->fexit : k->kretprobe);
 
 	if (t->off[h])
 		return 0;
-	if (t->mode[h] == MODE_FENTRY) {
-		entry = prog(t->skel, k->fentry);
-		exit = prog(t->skel, k->fexit);
-		if (entry && !keep(t, bpf_program__attach(entry)))
-			return -errno;
-		if (exit && !keep(t, bpf_program__attach(exit)))
-			return -errno;
-		return 0;
-	}
-	entry = prog(t->skel, k->kprobe);
-	exit = prog(t->skel, k->kretprobe);
-	if (entry && !keep(t, bpf_program__attach_kprobe(entry, false, k->func)))
+	if (entry && !keep(t, bpf_program__attach(entry)))
 		return -errno;
-	if (exit && !keep(t, bpf_program__attach_kprobe(exit, true, k->func)))
+	if (exit && !keep(t, bpf_program__attach(exit)))
 		return -errno;
 	return 0;
 }

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rescue.bpf.c - the rescuer: punts, the bios they move, rescues and the
+ * bios a rescue resubmits, counted exactly (the rest of the object:
+ * sets.bpf.c).
+ *
+ * punts    punt_bios_to_rescuer() calls.  Where it is inlined (7.x, not in
+ *          BTF nor kallsyms), queue_work_on() calls for a set's rescue
+ *          work (work->func is bio_alloc_rescue): each punt queues it once.
+ * punted   On entry of punt_bios_to_rescuer() we walk current->bio_list[0]
+ *          and [1] and count the bios whose bi_pool is this set: exactly
+ *          the bios the function moves (only the current task touches its
+ *          bio_list).  Where it is inlined, the bios are counted as the
+ *          rescuer resubmits them, like rescued: punted == rescued there
+ *          by construction, and punted lags until the rescuer ran.
+ * rescues  bio_alloc_rescue() runs.
+ * rescued  submit_bio_noacct() calls made by the rescuing task itself,
+ *          with no current->bio_list, for bios whose bi_pool is the
+ *          rescued set, while bio_alloc_rescue() runs (counted at each
+ *          call, so punted == rescued as soon as the rescuer has
+ *          resubmitted everything).  A split remainder the block layer
+ *          resubmits from inside that submission is not a rescue.  The
+ *          program returns at once, on a global, unless a rescue is in
+ *          progress.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "biostat.h"
+#include "state.h"
+#include "sets.h"
+
+/* ---- punt_bios_to_rescuer(bs) ---- */
+
+/* One step of a bio_list walk, as a bpf_loop() callback: the verifier
+ * checks the body once, not once per unrolled iteration. */
+struct list_walk {
+	struct bio *b;
+	__u64 bs;
+	__u32 n;
+};
+
+static long list_step(__u32 i, void *ctx)
+{
+	struct list_walk *w = ctx;
+	struct bio *b = w->b;
+
+	if (!b)
+		return 1;
+	if ((__u64)BPF_CORE_READ(b, bi_pool) == w->bs)
+		w->n++;
+	w->b = BPF_CORE_READ(b, bi_next);
+	return 0;
+}
+
+static __always_inline __u32 count_list(struct bio_list *bl, __u64 bs)
+{
+	struct list_walk w = { .b = BPF_CORE_READ(bl, head), .bs = bs };
+
+	bpf_loop(BIOSTAT_PUNT_WALK_MAX, list_step, &w, 0);
+	if (w.b)
+		err_inc(BIOSTAT_ERR_WALK);
+	return w.n;
+}
+
+static __always_inline int punt_enter(void *ctx, struct bio_set *bs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct biostat_counters *c;
+	struct task_state *st;
+	struct bio_list *bl;
+	struct frame *f;
+	__u32 dev = 0, n = 0;
+
+	if (!enabled || !task_ok(id))
+		return 0;
+	st = task_get(false);
+	f = st ? top_frame(st) : NULL;
+	if (f && f->bs == (__u64)bs)
+		dev = f->dev;
+	else
+		dev = set_dev((__u64)bs);
+	if (!dev_ok(dev))
+		return 0;
+
+	task = (struct task_struct *)bpf_get_current_task();
+	bl = BPF_CORE_READ(task, bio_list);
+	if (bl) {
+		n = count_list(&bl[0], (__u64)bs);
+		n += count_list(&bl[1], (__u64)bs);
+	}
+	c = punt_counters(ctx, (__u64)bs, f, dev);
+	if (!c)
+		return 0;
+	cnt_add(&c->punts, 1);
+	cnt_add(&c->punted, n);
+	emit(BIOSTAT_EV_PUNT, (__u64)bs, dev, 0, n, 0, -1);
+	return 0;
+}
+
+SEC("fentry/punt_bios_to_rescuer")
+int BPF_PROG(fe_punt, struct bio_set *bs)
+{
+	return punt_enter(ctx, bs);
+}
+
+SEC("kprobe/punt_bios_to_rescuer")
+int BPF_KPROBE(kp_punt, struct bio_set *bs)
+{
+	return punt_enter(ctx, bs);
+}
+
+/*
+ * ---- queue_work_on(cpu, wq, work): punts where punt_bios_to_rescuer()
+ * is inlined (7.x) ----
+ *
+ * The punt ends by queueing the set's rescue work, once per punt, from
+ * the allocating task.  The bios it moved are counted as the rescuer
+ * resubmits them (submit_enter()).
+ */
+static __always_inline int queue_enter(void *ctx, struct work_struct *work)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct biostat_counters *c;
+	struct task_state *st;
+	struct frame *f;
+	__u64 bs;
+	__u32 dev;
+
+	if (!enabled || !rescue_fn || !task_ok(id) ||
+	    (__u64)BPF_CORE_READ(work, func) != rescue_fn)
+		return 0;
+	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
+	st = task_get(false);
+	f = st ? top_frame(st) : NULL;
+	dev = f && f->bs == bs ? f->dev : set_dev(bs);
+	if (!dev_ok(dev))
+		return 0;
+	c = punt_counters(ctx, bs, f, dev);
+	if (!c)
+		return 0;
+	cnt_add(&c->punts, 1);
+	emit(BIOSTAT_EV_PUNT, bs, dev, 0, 0, 0, -1);
+	return 0;
+}
+
+SEC("fentry/queue_work_on")
+int BPF_PROG(fe_queue, int cpu, struct workqueue_struct *wq,
+	     struct work_struct *work)
+{
+	return queue_enter(ctx, work);
+}
+
+SEC("kprobe/queue_work_on")
+int BPF_KPROBE(kp_queue, int cpu, struct workqueue_struct *wq,
+	       struct work_struct *work)
+{
+	return queue_enter(ctx, work);
+}
+
+/* ---- bio_alloc_rescue(work) ---- */
+
+static __always_inline int rescue_enter(void *work)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_state *st;
+	__u64 bs;
+
+	if (!enabled || !task_ok(id))
+		return 0;
+	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
+	if (!dev_ok(set_dev(bs)))
+		return 0;
+	st = task_get(true);
+	if (!st)
+		return 0;
+	if (!st->rescue_bs)
+		__sync_fetch_and_add(&rescue_active, 1);
+	st->rescue_bs = bs;
+	st->rescued = 0;
+	return 0;
+}
+
+static __always_inline int rescue_exit(void)
+{
+	struct biostat_counters *c;
+	struct task_state *st;
+	__u64 bs;
+	__u32 n;
+
+	st = task_get(false);
+	if (!st || !st->rescue_bs)
+		return 0;
+	bs = st->rescue_bs;
+	n = st->rescued;
+	st->rescue_bs = 0;
+	st->rescued = 0;
+	__sync_fetch_and_add(&rescue_active, -1);
+	c = set_counters(bs);
+	if (c)
+		cnt_add(&c->rescues, 1);	/* rescued: per bio */
+	emit(BIOSTAT_EV_RESCUE, bs, set_dev(bs), 0, n, 0, -1);
+	return 0;
+}
+
+SEC("fentry/bio_alloc_rescue")
+int BPF_PROG(fe_rescue, struct work_struct *work)
+{
+	return rescue_enter(work);
+}
+
+SEC("fexit/bio_alloc_rescue")
+int BPF_PROG(fx_rescue, struct work_struct *work)
+{
+	return rescue_exit();
+}
+
+SEC("kprobe/bio_alloc_rescue")
+int BPF_KPROBE(kp_rescue, struct work_struct *work)
+{
+	return rescue_enter(work);
+}
+
+SEC("kretprobe/bio_alloc_rescue")
+int BPF_KRETPROBE(kr_rescue)
+{
+	return rescue_exit();
+}
+
+/* ---- submit_bio_noacct(bio): bios a rescuer resubmits ---- */
+
+/*
+ * Only the rescuer's own submissions count, those it makes with no
+ * current->bio_list: a rescued bio that the block layer splits to the
+ * queue's limits is submitted again, its remainder from inside the first
+ * submission (with a bio_list), and is not rescued twice.
+ */
+static __always_inline int submit_enter(struct bio *bio)
+{
+	struct biostat_counters *c;
+	struct task_struct *task;
+	struct task_state *st;
+
+	if (!rescue_active)
+		return 0;
+	st = task_get(false);
+	if (!st || !st->rescue_bs)
+		return 0;
+	if ((__u64)BPF_CORE_READ(bio, bi_pool) != st->rescue_bs)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, bio_list))
+		return 0;
+	st->rescued++;
+	/* counted now, not when the run ends: punted == rescued as soon as
+	 * every punted bio has been resubmitted */
+	c = set_counters(st->rescue_bs);
+	if (!c)
+		return 0;
+	cnt_add(&c->rescued, 1);
+	if (punt_inline)
+		cnt_add(&c->punted, 1);
+	return 0;
+}
+
+SEC("fentry/submit_bio_noacct")
+int BPF_PROG(fe_submit, struct bio *bio)
+{
+	return submit_enter(bio);
+}
+
+SEC("kprobe/submit_bio_noacct")
+int BPF_KPROBE(kp_submit, struct bio *bio)
+{
+	return submit_enter(bio);
+}

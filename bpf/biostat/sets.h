@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sets.h - the set registry: a bio_set's index into the counters, handed
+ * out at its first sighting with what names it (device, allocating stack,
+ * clone or not), for every program that counts.  Inline: each part of the
+ * object compiles its own copy; the maps behind it are shared (state.h).
+ */
+#ifndef BIOSTAT_SETS_H
+#define BIOSTAT_SETS_H
+
+/*
+ * The index of a set's counters, -1 if the tables are full.  The first
+ * sighting hands out an index and remembers how to name the set (ctx: for
+ * the allocating stack; NULL where the stack is not the allocator's).
+ * dev 0 is "unknown": it neither names the set nor makes it MULTI_DEV.
+ */
+static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
+				     bool clone)
+{
+	__u64 key = (__u64)bs;
+	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &key);
+	__u32 zero = 0, idx;
+	long n;
+
+	if (si) {
+		if (dev && si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV)) {
+			if (!si->dev)
+				si->dev = dev;			/* racy, harmless */
+			else
+				si->flags |= BIOSTAT_SET_MULTI_DEV;
+		}
+		/*
+		 * First seen where the stack is not the allocator's (7.2: a
+		 * punt, before the allocation that punted returns): the first
+		 * allocation's stack names it then.  Racy, harmless: the flag
+		 * is set after the stack.
+		 */
+		if (ctx && !(si->flags & BIOSTAT_SET_HAVE_CALLER)) {
+			n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+			if (n > 0) {
+				if (clone)
+					si->flags |= BIOSTAT_SET_CLONE;
+				si->flags |= BIOSTAT_SET_HAVE_CALLER;
+			}
+		}
+		return si->idx;
+	}
+	if (bpf_map_pop_elem(&free_idx, &idx)) {
+		idx = __sync_fetch_and_add(&nsets, 1);
+		if (idx >= BIOSTAT_MAX_SETS) {
+			err_inc(BIOSTAT_ERR_SETS_FULL);
+			return -1;
+		}
+	}
+	si = bpf_map_lookup_elem(&scratch, &zero);
+	if (!si)
+		return -1;
+	si->first_ns = bpf_ktime_get_ns();
+	si->dev = dev;
+	si->flags = 0;
+	si->idx = idx;
+	si->pad = 0;
+	si->front_pad = BPF_CORE_READ(bs, front_pad);
+	if (BPF_CORE_READ(bs, rescue_workqueue))
+		si->flags |= BIOSTAT_SET_RESCUER;
+	if (clone)
+		si->flags |= BIOSTAT_SET_CLONE;
+	/*
+	 * mempool_t is "struct mempool_s" up to 6.17 and "struct mempool"
+	 * after: reached through the bio_set, CO-RE matches the member by
+	 * name whatever its struct is called.  No local flavour of a type a
+	 * kernel lacks: libbpf 1.1 would look for it in the module BTFs,
+	 * which needs CAP_SYS_ADMIN.
+	 */
+	si->pool_min = BPF_CORE_READ(bs, bio_pool.min_nr);
+	if (ctx) {
+		n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+		if (n > 0)
+			si->flags |= BIOSTAT_SET_HAVE_CALLER;
+	}
+	if (bpf_map_update_elem(&sets, &key, si, BPF_NOEXIST)) {
+		/* another CPU was first, or the map is full */
+		bpf_map_push_elem(&free_idx, &idx, 0);
+		si = bpf_map_lookup_elem(&sets, &key);
+		if (si)
+			return si->idx;
+		err_inc(BIOSTAT_ERR_SETS_FULL);
+		return -1;
+	}
+	return idx;
+}
+
+/* Counters of a set outside the allocation path (rescues). */
+static __always_inline struct biostat_counters *set_counters(__u64 bs)
+{
+	return counters_of(set_index(NULL, (struct bio_set *)bs, 0, false));
+}
+
+/*
+ * Counters of the set that punts, from inside the allocation (f) that
+ * punted when the task's top frame is that allocation: its stack and
+ * whether it clones name the set.  Without the frame (an allocation
+ * begun before the programs were attached, or whose entry was missed),
+ * the stack is left for an allocation's exit: taken here as a non-clone
+ * it would name the set after the device above its own (seen on 7.2 as
+ * bp1's set named bp2, bp2's bp3).
+ */
+static __always_inline struct biostat_counters *
+punt_counters(void *ctx, __u64 bs, struct frame *f, __u32 dev)
+{
+	if (f && f->bs == bs)
+		return counters_of(set_index(ctx, (struct bio_set *)bs, dev, f->clone));
+	return counters_of(set_index(NULL, (struct bio_set *)bs, dev, false));
+}
+
+#endif

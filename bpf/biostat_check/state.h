@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * state.h - what the parts of the "biostat check" BPF object share: its
+ * switch, the maps (defined once, in context.bpf.c), and the helpers of
+ * every part.  The parts are linked into one object and one skeleton
+ * (BPF static linking: bpftool gen object).
+ *
+ * State:
+ *  held      bio -> (set, owner tid, generation): every bio allocated
+ *            from a bio_set and not yet submitted, freed or queued.
+ *  tasksets  (tid, set) -> bios that task holds from that set, the stack
+ *            and gfp of the allocation that made the count leave 0, and
+ *            the last BIOSTAT_CHECK_RECENT bios it allocated from the set.
+ *  tgen      tid -> submission generation, bumped when a top-level
+ *            submit_bio_noacct() returns (current->bio_list is NULL):
+ *            at that point every bio allocated inside ->submit_bio has
+ *            been submitted or handed over to I/O that completes without
+ *            this task (e.g. dm core's per-io clone, freed at completion).
+ *  pending   held bio -> candidate: an allocation that may sleep, made
+ *            while the task held that bio (the most recent of its last
+ *            bios from the set that is still held).
+ */
+#ifndef BIOSTAT_CHECK_STATE_H
+#define BIOSTAT_CHECK_STATE_H
+
+#define GFP_DIRECT_RECLAIM	0x400u	/* ___GFP_DIRECT_RECLAIM */
+
+extern bool enabled;
+extern __u64 fs_bio_set_addr;	/* from /proc/kallsyms, 0 if unknown */
+extern __u64 elems_live;		/* entries of "elems": the free hook's gate */
+
+struct held_bio {
+	__u64 bs;
+	__u64 parent;		/* the bio it was cloned from (bio_alloc_clone) */
+	__u32 tid;
+	__u32 gen;
+	__u8 inside;		/* allocated inside ->submit_bio */
+	__u8 pad[7];
+};
+
+struct taskset_key {
+	__u64 bs;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct taskset {
+	__s32 held_out;		/* held bios allocated outside ->submit_bio */
+	__s32 held_in;		/* ... inside, of generation gen_in */
+	__u32 gen_in;
+	__u32 gfp_first;
+	__s64 stack_first;
+	__u64 recent[BIOSTAT_CHECK_RECENT];	/* last bios allocated */
+	__u32 next;		/* slot of recent[] to write next */
+	__u32 blocked;		/* an entry of "blocked" is this task's */
+};
+
+struct clone_hint {
+	__u64 bs;
+	__u64 src;
+	__u32 tid;
+	__u32 dev;
+};
+
+/* The sets of a clone's sources: pool[0] its source's, pool[1] that
+ * source's source's, ... */
+struct ancestry {
+	__u64 pool[BIOSTAT_CHECK_ANC_DEPTH];
+};
+
+/* A live element of a mempool allocated inside ->submit_bio. */
+struct elem {
+	__u64 pool;
+	__u32 tid;
+	__u32 gen;
+};
+
+struct pool_key {
+	__u64 pool;
+	__u32 tid;
+	__u32 pad;
+};
+
+/* The live elements a task holds of one mempool, in generation gen. */
+struct pool_held {
+	__s32 n;
+	__u32 gen;
+	__u32 gfp_first;
+	__u32 pad;
+	__s64 stack_first;
+};
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_HELD);
+	__type(key, __u64);
+	__type(value, struct held_bio);
+} held_map_t;
+extern held_map_t held SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_TASKSETS);
+	__type(key, struct taskset_key);
+	__type(value, struct taskset);
+} tasksets_map_t;
+extern tasksets_map_t tasksets SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_TASKSETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tgen_map_t;
+extern tgen_map_t tgen SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_SITES);
+	__type(key, struct biostat_check_key);
+	__type(value, struct biostat_check_site);
+} violations_map_t;
+extern violations_map_t violations SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_SITES);
+	__type(key, struct biostat_check_key);
+	__type(value, struct biostat_check_site);
+} handoffs_map_t;
+extern handoffs_map_t handoffs SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_PENDING);
+	__type(key, __u64);
+	__type(value, struct biostat_check_pending);
+} pending_map_t;
+extern pending_map_t pending SEC(".maps");
+
+/* Where a candidate is built (too big for the BPF stack with the rest). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct biostat_check_pending);
+} cand_scratch_map_t;
+extern cand_scratch_map_t cand_scratch SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, BIOSTAT_CHECK_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BIOSTAT_CHECK_STACK_DEPTH * sizeof(__u64));
+} cstacks_map_t;
+extern cstacks_map_t cstacks SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BIOSTAT_CERR_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} cerrs_map_t;
+extern cerrs_map_t cerrs SEC(".maps");
+
+/*
+ * Per CPU: how deep in interrupt handlers and softirqs it is, from their
+ * tracepoints.  Not preempt_count: it is reached only through per-CPU
+ * ksyms whose names differ between kernels, and a weak ksym the kernel
+ * lacks makes libbpf 1.1 walk the module BTFs, which needs CAP_SYS_ADMIN.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} irqdepth_map_t;
+extern irqdepth_map_t irqdepth SEC(".maps");
+
+/* tid -> the bio_alloc_clone() call whose bio_alloc_bioset() runs */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_TASKSETS);
+	__type(key, __u32);
+	__type(value, struct clone_hint);
+} hint_map_t;
+extern hint_map_t hint SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_SITES);
+	__type(key, struct biostat_check_key);
+	__type(value, struct biostat_check_site);
+} hazards_map_t;
+extern hazards_map_t hazards SEC(".maps");
+
+/* clone -> the sets of its sources; freed bios' entries age out */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_ANC);
+	__type(key, __u64);
+	__type(value, struct ancestry);
+} anc_map_t;
+extern anc_map_t anc SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_ELEMS);
+	__type(key, __u64);
+	__type(value, struct elem);
+} elems_map_t;
+extern elems_map_t elems SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_TASKSETS);
+	__type(key, struct pool_key);
+	__type(value, struct pool_held);
+} pheld_map_t;
+extern pheld_map_t pheld SEC(".maps");
+
+/* tid -> a rule-1 candidate whose allocation has not returned yet */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_MAX_PENDING);
+	__type(key, __u32);
+	__type(value, struct biostat_check_pending);
+} blocked_map_t;
+extern blocked_map_t blocked SEC(".maps");
+
+static __always_inline void cerr_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&cerrs, &idx);
+
+	if (v)
+		*v += 1;	/* per-CPU */
+}
+
+/* Interrupt context (a hard interrupt handler or a softirq): not the task's. */
+static __always_inline bool in_irq_ctx(void)
+{
+	__u32 zero = 0;
+	__s64 *d = bpf_map_lookup_elem(&irqdepth, &zero);
+
+	if (!d || *d <= 0)
+		return false;
+	cerr_inc(BIOSTAT_CERR_IRQ);
+	return true;
+}
+
+static __always_inline bool in_submit(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, bio_list) != NULL;
+}
+
+static __always_inline __u32 cur_gen(__u32 tid)
+{
+	__u32 *g = bpf_map_lookup_elem(&tgen, &tid);
+
+	return g ? *g : 0;
+}
+
+/* Add a decided candidate to the violations or the hand-offs. */
+static __always_inline void commit(void *map, struct biostat_check_pending *p)
+{
+	struct biostat_check_site *site = bpf_map_lookup_elem(map, &p->k);
+
+	if (site) {
+		__sync_fetch_and_add(&site->count, p->v.count);
+		if (p->v.held_max > site->held_max)
+			site->held_max = p->v.held_max;	/* racy, harmless */
+		return;
+	}
+	if (bpf_map_update_elem(map, &p->k, &p->v, BPF_NOEXIST)) {
+		site = bpf_map_lookup_elem(map, &p->k);
+		if (site)
+			__sync_fetch_and_add(&site->count, p->v.count);
+		else
+			cerr_inc(BIOSTAT_CERR_SITES_FULL);
+	}
+}
+
+/*
+ * Has the task parked bios on its plug's callbacks (blk_check_plugged():
+ * md raid1/raid10 with a bitmap park their mirror writes there)?  Those
+ * are submitted when the plug is flushed, and a plug is flushed whenever
+ * its task sleeps (in the pool too): parked bios are not held.
+ */
+static __always_inline bool plugged(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct blk_plug *plug = BPF_CORE_READ(t, plug);
+	void *next;
+
+	if (!plug)
+		return false;
+	next = BPF_CORE_READ(plug, cb_list.next);
+	return next && next != (void *)plug +
+		bpf_core_field_offset(struct blk_plug, cb_list);
+}
+
+#endif
