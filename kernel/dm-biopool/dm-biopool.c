@@ -128,360 +128,10 @@ struct biopool_clone {
 	struct bio clone;		/* must be last */
 };
 
-/*
- * Fault injection.
- *
- * bioset_init() gives the set the bio-<size> slab cache that every bio_set
- * of that size shares; the set gets a cache of its own instead, so that a
- * failure can be injected into this set's allocations and no other's.
- * Failures are injected where the slab allocator is called, whoever calls
- * it: a kprobe on kmem_cache_alloc() (kmem_cache_alloc_noprof() since
- * 6.10) sends a call on the cache of an armed device (fail_alloc) to a
- * function that returns NULL, as livepatch sends a call to a new function:
- * the allocator does not run at all.  So an allocation takes the path it
- * takes when memory is short, on kernels whose bio_alloc_bioset() goes to
- * the mempool first (6.x) as on those that try the slab cache directly and
- * fall back to the mempool after a punt (7.x): the reserve, waits on an
- * empty reserve, punts to the rescuer.  A plain kprobe keeps nothing per
- * call: no return probe, no per-task state, nothing to wait for when a
- * device goes.
- *
- * Cost: from the first fail_alloc until the module is unloaded, every
- * kmem_cache_alloc() in the system passes through the probe's handler:
- * one atomic read while no device is armed, a walk of the armed devices
- * while one is.
- * alloc_failed counts the failures injected, and the real ones that the
- * mempool's callback sees while its device is not armed; a real failure
- * of 7.x's direct slab call (outside the mempool) is not seen.
- *
- * The mempool's callbacks are ours: they allocate from the set's cache
- * through mempool_alloc_slab() (so tracers see the slab call) and count
- * the failures that happen for real while no device of the set is armed.
- * The mempool is set up with them from the start, so that its reserve is
- * filled and emptied through the same callbacks (mempool poisoning
- * depends on them).  With ctx_pool, the contexts' cache is armed too.
- */
-static bool biopool_inject_failure(struct biopool_c *bc)
-{
-	if (READ_ONCE(bc->fail_always))
-		return true;
-	if (!atomic64_read(&bc->fail_remaining))
-		return false;
-	if (atomic64_dec_if_positive(&bc->fail_remaining) < 0)
-		return false;
-	if (!atomic64_read(&bc->fail_remaining))
-		schedule_work(&bc->disarm_work);	/* the last one */
-	return true;
-}
-
-/*
- * One kprobe for the module, registered the first time a device is armed
- * and kept until the module goes: registering and unregistering a probe
- * on the slab allocator at each message would patch one of the kernel's
- * hottest functions over and over.  Armed devices are on an RCU list;
- * with none armed the handler returns at once.
- */
-static DEFINE_MUTEX(biopool_probe_lock);	/* the probe and the list */
-static LIST_HEAD(biopool_armed);
-static atomic_t biopool_nr_armed = ATOMIC_INIT(0);
-static struct kprobe biopool_probe;
-static bool biopool_probe_registered;
-
-/* Where a failed call goes instead of kmem_cache_alloc(); same prototype. */
-static noinline void *biopool_failed_alloc(struct kmem_cache *s, gfp_t gfp)
-{
-	return NULL;
-}
-
-/* kmem_cache_alloc(cache, gfp) entry: an armed cache's call may fail. */
-static int biopool_slab_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct kmem_cache *cache;
-	struct biopool_c *bc;
-	bool fail = false;
-
-	if (!atomic_read(&biopool_nr_armed))
-		return 0;
-	cache = (struct kmem_cache *)regs_get_kernel_argument(regs, 0);
-	rcu_read_lock();
-	list_for_each_entry_rcu(bc, &biopool_armed, armed_node) {
-		if (bc->set->slab == cache ||
-		    (bc->ctx_slab && bc->ctx_slab == cache)) {
-			fail = biopool_inject_failure(bc);
-			if (fail)
-				atomic64_inc(&bc->alloc_failed);
-			break;
-		}
-	}
-	rcu_read_unlock();
-	if (!fail)
-		return 0;
-	/* the call returns from biopool_failed_alloc(), to its caller */
-	instruction_pointer_set(regs, (unsigned long)biopool_failed_alloc);
-	return 1;
-}
-
-/*
- * A post handler, though nothing is done after the call: a probe with one
- * is never optimised into a jump, and on ftrace it is attached with
- * FTRACE_OPS_FL_IPMODIFY, which a handler that changes regs->ip needs.
- */
-static void biopool_slab_post(struct kprobe *p, struct pt_regs *regs,
-			      unsigned long flags)
-{
-}
-
-/* Register the module's probe if it is not; biopool_probe_lock held. */
-static int biopool_register_probe(void)
-{
-	static const char * const names[] = {
-		"kmem_cache_alloc_noprof", "kmem_cache_alloc",
-	};
-	struct kprobe *kp = &biopool_probe;
-	unsigned int i;
-	int r = -ENOENT;
-
-	if (!IS_ENABLED(CONFIG_KPROBES) || !IS_ENABLED(CONFIG_X86_64))
-		return -EOPNOTSUPP;
-	if (biopool_probe_registered)
-		return 0;
-	for (i = 0; i < ARRAY_SIZE(names) && r == -ENOENT; i++) {
-		memset(kp, 0, sizeof(*kp));
-		kp->symbol_name = names[i];
-		kp->pre_handler = biopool_slab_pre;
-		kp->post_handler = biopool_slab_post;
-		r = register_kprobe(kp);
-	}
-	biopool_probe_registered = !r;
-	return r;
-}
-
-/* Put the device on the armed list; its fail_lock held. */
-static int biopool_arm(struct biopool_c *bc)
-{
-	int r;
-
-	if (bc->probe_on)
-		return 0;
-	mutex_lock(&biopool_probe_lock);
-	r = biopool_register_probe();
-	if (!r) {
-		/* from now on the probe counts the failures */
-		WRITE_ONCE(bc->probe_on, true);
-		atomic_inc(&bc->set->armed);
-		list_add_rcu(&bc->armed_node, &biopool_armed);
-		atomic_inc(&biopool_nr_armed);
-	}
-	mutex_unlock(&biopool_probe_lock);
-	return r;
-}
-
-/* Off the armed list if nothing is left to inject; fail_lock held. */
-static void biopool_disarm(struct biopool_c *bc, bool force)
-{
-	if (!bc->probe_on)
-		return;
-	if (!force && (READ_ONCE(bc->fail_always) ||
-		       atomic64_read(&bc->fail_remaining)))
-		return;
-	mutex_lock(&biopool_probe_lock);
-	list_del_rcu(&bc->armed_node);
-	atomic_dec(&biopool_nr_armed);
-	mutex_unlock(&biopool_probe_lock);
-	/* no entry handler looks at the device any more */
-	synchronize_rcu();
-	WRITE_ONCE(bc->probe_on, false);
-	atomic_dec(&bc->set->armed);
-}
-
-static void biopool_disarm_work(struct work_struct *work)
-{
-	struct biopool_c *bc = container_of(work, struct biopool_c,
-					    disarm_work);
-
-	mutex_lock(&bc->fail_lock);
-	biopool_disarm(bc, false);
-	mutex_unlock(&bc->fail_lock);
-}
-
-static void *biopool_pool_alloc(gfp_t gfp_mask, void *pool_data)
-{
-	struct biopool_set *set = pool_data;
-	void *element = mempool_alloc_slab(gfp_mask, set->slab);
-
-	/* while a device of the set is armed, the probe counts */
-	if (!element && !atomic_read(&set->armed))
-		atomic64_inc(&set->alloc_failed);
-	return element;
-}
-
-static void biopool_pool_free(void *element, void *pool_data)
-{
-	struct biopool_set *set = pool_data;
-
-	mempool_free_slab(element, set->slab);
-}
-
-static atomic_t biopool_slabs = ATOMIC_INIT(0);	/* names the caches */
-
-/*
- * After bioset_init(): the set's own cache, and its mempool made again on
- * it with our callbacks.  On failure the caller still calls bioset_exit().
- */
-static int biopool_own_slab(struct biopool_set *set)
-{
-	struct bio_set *bs = &set->bs;
-	char name[32];
-	int r;
-
-	snprintf(name, sizeof(name), "dm_biopool_%u",
-		 (unsigned int)atomic_inc_return(&biopool_slabs));
-	set->slab = kmem_cache_create(name, kmem_cache_size(bs->bio_slab),
-				      ARCH_KMALLOC_MINALIGN, BIOPOOL_SLAB_FLAGS,
-				      NULL);
-	if (!set->slab)
-		return -ENOMEM;
-
-	mempool_exit(&bs->bio_pool);
-	r = mempool_init(&bs->bio_pool, set->pool_size, biopool_pool_alloc,
-			 biopool_pool_free, set);
-	if (r) {
-		kmem_cache_destroy(set->slab);
-		set->slab = NULL;
-		return r;
-	}
-	set->shared_slab = bs->bio_slab;
-	bs->bio_slab = set->slab;
-	return 0;
-}
-
-/* A bio_set of @pool_size on a cache of its own; ti->error on failure. */
-static int biopool_init_set(struct biopool_set *set, unsigned int pool_size,
-			    bool rescuer, struct dm_target *ti)
-{
-	int r;
-
-	memset(set, 0, sizeof(*set));
-	set->pool_size = pool_size;
-	set->rescuer = rescuer;
-	r = bioset_init(&set->bs, pool_size,
-			offsetof(struct biopool_clone, clone),
-			rescuer ? BIOSET_NEED_RESCUER : 0);
-	if (r) {
-		ti->error = "Cannot allocate bio_set";
-		return r;
-	}
-	r = biopool_own_slab(set);
-	if (r) {
-		ti->error = "Cannot allocate the bio_set's slab cache";
-		bioset_exit(&set->bs);
-	}
-	return r;
-}
-
-/* Undo biopool_init_set(); no bio of the set is left. */
-static void biopool_exit_set(struct biopool_set *set)
-{
-	struct bio_set *bs = &set->bs;
-
-	/* the reserve goes back to our cache, with our callbacks */
-	mempool_exit(&bs->bio_pool);
-	bs->bio_slab = set->shared_slab;
-	bioset_exit(bs);
-	kmem_cache_destroy(set->slab);
-}
-
-/*
- * shared_set: one bio_set for every device that asks for it, made by the
- * first with its pool_size and rescuer, freed with the last.  Two such
- * devices stacked allocate from it at two levels of one submission: the
- * upper level's clone holds an element while the lower level waits for
- * one, and no rescuer can move it (it is not queued, it is being served).
- */
-static DEFINE_MUTEX(biopool_shared_lock);
-static struct biopool_set *biopool_shared;
-
-static int biopool_get_shared(struct biopool_c *bc, struct dm_target *ti)
-{
-	struct biopool_set *set;
-	int r = 0;
-
-	mutex_lock(&biopool_shared_lock);
-	set = biopool_shared;
-	if (set) {
-		if (set->pool_size != bc->pool_size ||
-		    set->rescuer == bc->no_rescuer) {
-			ti->error = "shared_set: pool_size or no_rescuer differs";
-			r = -EINVAL;
-			goto out;
-		}
-	} else {
-		set = kmalloc(sizeof(*set), GFP_KERNEL);
-		if (!set) {
-			ti->error = "Cannot allocate the shared bio_set";
-			r = -ENOMEM;
-			goto out;
-		}
-		r = biopool_init_set(set, bc->pool_size, !bc->no_rescuer, ti);
-		if (r) {
-			kfree(set);
-			goto out;
-		}
-		biopool_shared = set;
-	}
-	set->users++;
-	bc->set = set;
-out:
-	mutex_unlock(&biopool_shared_lock);
-	return r;
-}
-
-static void biopool_put_shared(struct biopool_set *set)
-{
-	mutex_lock(&biopool_shared_lock);
-	if (!--set->users) {
-		biopool_shared = NULL;
-		biopool_exit_set(set);
-		kfree(set);
-	}
-	mutex_unlock(&biopool_shared_lock);
-}
-
-/*
- * ctx_pool: the per-clone context from a mempool of pool_size elements on
- * a cache of its own (fail_alloc empties it with the set's), as drivers
- * did before front_pad (dm-crypt before 7145c241a1bf).
- */
-static int biopool_init_ctx_pool(struct biopool_c *bc, struct dm_target *ti)
-{
-	char name[32];
-	int r;
-
-	snprintf(name, sizeof(name), "dm_biopool_ctx_%u",
-		 (unsigned int)atomic_inc_return(&biopool_slabs));
-	bc->ctx_slab = kmem_cache_create(name, sizeof(struct biopool_ctx), 0,
-					 BIOPOOL_SLAB_FLAGS, NULL);
-	if (!bc->ctx_slab) {
-		ti->error = "Cannot allocate the context cache";
-		return -ENOMEM;
-	}
-	r = mempool_init_slab_pool(&bc->ctx_mempool, bc->pool_size,
-				   bc->ctx_slab);
-	if (r) {
-		ti->error = "Cannot allocate the context mempool";
-		kmem_cache_destroy(bc->ctx_slab);
-		bc->ctx_slab = NULL;
-	}
-	return r;
-}
-
-static void biopool_exit_ctx_pool(struct biopool_c *bc)
-{
-	if (!bc->ctx_slab)
-		return;
-	mempool_exit(&bc->ctx_mempool);
-	kmem_cache_destroy(bc->ctx_slab);
-}
+/* In "Fault injection", below: what the constructor and destructor call. */
+static int biopool_own_slab(struct biopool_set *set);
+static void biopool_disarm(struct biopool_c *bc, bool force);
+static void biopool_disarm_work(struct work_struct *work);
 
 /*
  * Table parsing.
@@ -619,6 +269,139 @@ static int biopool_parse_opt_params(struct dm_arg_set *as,
 	}
 
 	return 0;
+}
+
+/*
+ * The bio_sets and the contexts' mempool that the constructor makes.
+ */
+static atomic_t biopool_slabs = ATOMIC_INIT(0);	/* names the caches */
+
+/* A bio_set of @pool_size on a cache of its own; ti->error on failure. */
+static int biopool_init_set(struct biopool_set *set, unsigned int pool_size,
+			    bool rescuer, struct dm_target *ti)
+{
+	int r;
+
+	memset(set, 0, sizeof(*set));
+	set->pool_size = pool_size;
+	set->rescuer = rescuer;
+	r = bioset_init(&set->bs, pool_size,
+			offsetof(struct biopool_clone, clone),
+			rescuer ? BIOSET_NEED_RESCUER : 0);
+	if (r) {
+		ti->error = "Cannot allocate bio_set";
+		return r;
+	}
+	r = biopool_own_slab(set);
+	if (r) {
+		ti->error = "Cannot allocate the bio_set's slab cache";
+		bioset_exit(&set->bs);
+	}
+	return r;
+}
+
+/* Undo biopool_init_set(); no bio of the set is left. */
+static void biopool_exit_set(struct biopool_set *set)
+{
+	struct bio_set *bs = &set->bs;
+
+	/* the reserve goes back to our cache, with our callbacks */
+	mempool_exit(&bs->bio_pool);
+	bs->bio_slab = set->shared_slab;
+	bioset_exit(bs);
+	kmem_cache_destroy(set->slab);
+}
+
+/*
+ * shared_set: one bio_set for every device that asks for it, made by the
+ * first with its pool_size and rescuer, freed with the last.  Two such
+ * devices stacked allocate from it at two levels of one submission: the
+ * upper level's clone holds an element while the lower level waits for
+ * one, and no rescuer can move it (it is not queued, it is being served).
+ */
+static DEFINE_MUTEX(biopool_shared_lock);
+static struct biopool_set *biopool_shared;
+
+static int biopool_get_shared(struct biopool_c *bc, struct dm_target *ti)
+{
+	struct biopool_set *set;
+	int r = 0;
+
+	mutex_lock(&biopool_shared_lock);
+	set = biopool_shared;
+	if (set) {
+		if (set->pool_size != bc->pool_size ||
+		    set->rescuer == bc->no_rescuer) {
+			ti->error = "shared_set: pool_size or no_rescuer differs";
+			r = -EINVAL;
+			goto out;
+		}
+	} else {
+		set = kmalloc(sizeof(*set), GFP_KERNEL);
+		if (!set) {
+			ti->error = "Cannot allocate the shared bio_set";
+			r = -ENOMEM;
+			goto out;
+		}
+		r = biopool_init_set(set, bc->pool_size, !bc->no_rescuer, ti);
+		if (r) {
+			kfree(set);
+			goto out;
+		}
+		biopool_shared = set;
+	}
+	set->users++;
+	bc->set = set;
+out:
+	mutex_unlock(&biopool_shared_lock);
+	return r;
+}
+
+static void biopool_put_shared(struct biopool_set *set)
+{
+	mutex_lock(&biopool_shared_lock);
+	if (!--set->users) {
+		biopool_shared = NULL;
+		biopool_exit_set(set);
+		kfree(set);
+	}
+	mutex_unlock(&biopool_shared_lock);
+}
+
+/*
+ * ctx_pool: the per-clone context from a mempool of pool_size elements on
+ * a cache of its own (fail_alloc empties it with the set's), as drivers
+ * did before front_pad (dm-crypt before 7145c241a1bf).
+ */
+static int biopool_init_ctx_pool(struct biopool_c *bc, struct dm_target *ti)
+{
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "dm_biopool_ctx_%u",
+		 (unsigned int)atomic_inc_return(&biopool_slabs));
+	bc->ctx_slab = kmem_cache_create(name, sizeof(struct biopool_ctx), 0,
+					 BIOPOOL_SLAB_FLAGS, NULL);
+	if (!bc->ctx_slab) {
+		ti->error = "Cannot allocate the context cache";
+		return -ENOMEM;
+	}
+	r = mempool_init_slab_pool(&bc->ctx_mempool, bc->pool_size,
+				   bc->ctx_slab);
+	if (r) {
+		ti->error = "Cannot allocate the context mempool";
+		kmem_cache_destroy(bc->ctx_slab);
+		bc->ctx_slab = NULL;
+	}
+	return r;
+}
+
+static void biopool_exit_ctx_pool(struct biopool_c *bc)
+{
+	if (!bc->ctx_slab)
+		return;
+	mempool_exit(&bc->ctx_mempool);
+	kmem_cache_destroy(bc->ctx_slab);
 }
 
 /*
@@ -958,6 +741,233 @@ static void biopool_status(struct dm_target *ti, status_type_t type,
 		       bc->shared_set ? 'y' : 'n');
 		break;
 	}
+}
+
+/*
+ * Fault injection: "fail_alloc <count>" makes the next <count> slab
+ * allocations of the device's bio_set fail ("always": every one, until
+ * "fail_alloc 0"), and with ctx_pool those of its contexts' cache too.
+ *
+ * bioset_init() gives the set the bio-<size> slab cache that every bio_set
+ * of that size shares; the set gets a cache of its own instead, so that a
+ * failure can be injected into this set's allocations and no other's.
+ * Failures are injected where the slab allocator is called, whoever calls
+ * it: a kprobe on kmem_cache_alloc() (kmem_cache_alloc_noprof() since
+ * 6.10) sends a call on the cache of an armed device (fail_alloc) to a
+ * function that returns NULL, as livepatch sends a call to a new function:
+ * the allocator does not run at all.  So an allocation takes the path it
+ * takes when memory is short, on kernels whose bio_alloc_bioset() goes to
+ * the mempool first (6.x) as on those that try the slab cache directly and
+ * fall back to the mempool after a punt (7.x): the reserve, waits on an
+ * empty reserve, punts to the rescuer.  A plain kprobe keeps nothing per
+ * call: no return probe, no per-task state, nothing to wait for when a
+ * device goes.
+ *
+ * Cost: from the first fail_alloc until the module is unloaded, every
+ * kmem_cache_alloc() in the system passes through the probe's handler:
+ * one atomic read while no device is armed, a walk of the armed devices
+ * while one is.
+ * alloc_failed counts the failures injected, and the real ones that the
+ * mempool's callback sees while its device is not armed; a real failure
+ * of 7.x's direct slab call (outside the mempool) is not seen.
+ *
+ * The mempool's callbacks are ours: they allocate from the set's cache
+ * through mempool_alloc_slab() (so tracers see the slab call) and count
+ * the failures that happen for real while no device of the set is armed.
+ * The mempool is set up with them from the start, so that its reserve is
+ * filled and emptied through the same callbacks (mempool poisoning
+ * depends on them).  With ctx_pool, the contexts' cache is armed too.
+ */
+static bool biopool_inject_failure(struct biopool_c *bc)
+{
+	if (READ_ONCE(bc->fail_always))
+		return true;
+	if (!atomic64_read(&bc->fail_remaining))
+		return false;
+	if (atomic64_dec_if_positive(&bc->fail_remaining) < 0)
+		return false;
+	if (!atomic64_read(&bc->fail_remaining))
+		schedule_work(&bc->disarm_work);	/* the last one */
+	return true;
+}
+
+/*
+ * One kprobe for the module, registered the first time a device is armed
+ * and kept until the module goes: registering and unregistering a probe
+ * on the slab allocator at each message would patch one of the kernel's
+ * hottest functions over and over.  Armed devices are on an RCU list;
+ * with none armed the handler returns at once.
+ */
+static DEFINE_MUTEX(biopool_probe_lock);	/* the probe and the list */
+static LIST_HEAD(biopool_armed);
+static atomic_t biopool_nr_armed = ATOMIC_INIT(0);
+static struct kprobe biopool_probe;
+static bool biopool_probe_registered;
+
+/* Where a failed call goes instead of kmem_cache_alloc(); same prototype. */
+static noinline void *biopool_failed_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return NULL;
+}
+
+/* kmem_cache_alloc(cache, gfp) entry: an armed cache's call may fail. */
+static int biopool_slab_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kmem_cache *cache;
+	struct biopool_c *bc;
+	bool fail = false;
+
+	if (!atomic_read(&biopool_nr_armed))
+		return 0;
+	cache = (struct kmem_cache *)regs_get_kernel_argument(regs, 0);
+	rcu_read_lock();
+	list_for_each_entry_rcu(bc, &biopool_armed, armed_node) {
+		if (bc->set->slab == cache ||
+		    (bc->ctx_slab && bc->ctx_slab == cache)) {
+			fail = biopool_inject_failure(bc);
+			if (fail)
+				atomic64_inc(&bc->alloc_failed);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (!fail)
+		return 0;
+	/* the call returns from biopool_failed_alloc(), to its caller */
+	instruction_pointer_set(regs, (unsigned long)biopool_failed_alloc);
+	return 1;
+}
+
+/*
+ * A post handler, though nothing is done after the call: a probe with one
+ * is never optimised into a jump, and on ftrace it is attached with
+ * FTRACE_OPS_FL_IPMODIFY, which a handler that changes regs->ip needs.
+ */
+static void biopool_slab_post(struct kprobe *p, struct pt_regs *regs,
+			      unsigned long flags)
+{
+}
+
+/* Register the module's probe if it is not; biopool_probe_lock held. */
+static int biopool_register_probe(void)
+{
+	static const char * const names[] = {
+		"kmem_cache_alloc_noprof", "kmem_cache_alloc",
+	};
+	struct kprobe *kp = &biopool_probe;
+	unsigned int i;
+	int r = -ENOENT;
+
+	if (!IS_ENABLED(CONFIG_KPROBES) || !IS_ENABLED(CONFIG_X86_64))
+		return -EOPNOTSUPP;
+	if (biopool_probe_registered)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(names) && r == -ENOENT; i++) {
+		memset(kp, 0, sizeof(*kp));
+		kp->symbol_name = names[i];
+		kp->pre_handler = biopool_slab_pre;
+		kp->post_handler = biopool_slab_post;
+		r = register_kprobe(kp);
+	}
+	biopool_probe_registered = !r;
+	return r;
+}
+
+/* Put the device on the armed list; its fail_lock held. */
+static int biopool_arm(struct biopool_c *bc)
+{
+	int r;
+
+	if (bc->probe_on)
+		return 0;
+	mutex_lock(&biopool_probe_lock);
+	r = biopool_register_probe();
+	if (!r) {
+		/* from now on the probe counts the failures */
+		WRITE_ONCE(bc->probe_on, true);
+		atomic_inc(&bc->set->armed);
+		list_add_rcu(&bc->armed_node, &biopool_armed);
+		atomic_inc(&biopool_nr_armed);
+	}
+	mutex_unlock(&biopool_probe_lock);
+	return r;
+}
+
+/* Off the armed list if nothing is left to inject; fail_lock held. */
+static void biopool_disarm(struct biopool_c *bc, bool force)
+{
+	if (!bc->probe_on)
+		return;
+	if (!force && (READ_ONCE(bc->fail_always) ||
+		       atomic64_read(&bc->fail_remaining)))
+		return;
+	mutex_lock(&biopool_probe_lock);
+	list_del_rcu(&bc->armed_node);
+	atomic_dec(&biopool_nr_armed);
+	mutex_unlock(&biopool_probe_lock);
+	/* no entry handler looks at the device any more */
+	synchronize_rcu();
+	WRITE_ONCE(bc->probe_on, false);
+	atomic_dec(&bc->set->armed);
+}
+
+static void biopool_disarm_work(struct work_struct *work)
+{
+	struct biopool_c *bc = container_of(work, struct biopool_c,
+					    disarm_work);
+
+	mutex_lock(&bc->fail_lock);
+	biopool_disarm(bc, false);
+	mutex_unlock(&bc->fail_lock);
+}
+
+static void *biopool_pool_alloc(gfp_t gfp_mask, void *pool_data)
+{
+	struct biopool_set *set = pool_data;
+	void *element = mempool_alloc_slab(gfp_mask, set->slab);
+
+	/* while a device of the set is armed, the probe counts */
+	if (!element && !atomic_read(&set->armed))
+		atomic64_inc(&set->alloc_failed);
+	return element;
+}
+
+static void biopool_pool_free(void *element, void *pool_data)
+{
+	struct biopool_set *set = pool_data;
+
+	mempool_free_slab(element, set->slab);
+}
+
+/*
+ * After bioset_init(): the set's own cache, and its mempool made again on
+ * it with our callbacks.  On failure the caller still calls bioset_exit().
+ */
+static int biopool_own_slab(struct biopool_set *set)
+{
+	struct bio_set *bs = &set->bs;
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "dm_biopool_%u",
+		 (unsigned int)atomic_inc_return(&biopool_slabs));
+	set->slab = kmem_cache_create(name, kmem_cache_size(bs->bio_slab),
+				      ARCH_KMALLOC_MINALIGN, BIOPOOL_SLAB_FLAGS,
+				      NULL);
+	if (!set->slab)
+		return -ENOMEM;
+
+	mempool_exit(&bs->bio_pool);
+	r = mempool_init(&bs->bio_pool, set->pool_size, biopool_pool_alloc,
+			 biopool_pool_free, set);
+	if (r) {
+		kmem_cache_destroy(set->slab);
+		set->slab = NULL;
+		return r;
+	}
+	set->shared_slab = bs->bio_slab;
+	bs->bio_slab = set->slab;
+	return 0;
 }
 
 static void biopool_reset_stats(struct biopool_c *bc)
