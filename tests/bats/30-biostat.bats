@@ -31,8 +31,8 @@ snap_clones() {
 @test "quiet stack: allocs equal the growth of clones; no reserve, waits or punts" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
-	bs_start bs -j
-	bs_started bs
+	biostat_start bs -j
+	biostat_started bs
 	snap_clones CLONES0
 	fio --name=quiet --filename=/dev/mapper/bp3 --size=24M --direct=1 \
 		--ioengine=libaio --iodepth=8 --rw=randrw --bssplit=4k/25:16k/25:64k/25:1m/25 \
@@ -40,83 +40,70 @@ snap_clones() {
 		--output=/tmp/fio-quiet.log
 	assert_bp_idle bp3 bp2 bp1
 	snap_clones CLONES1
-	bs_stop bs INT
+	biostat_stop bs INT
 
 	for d in bp1 bp2 bp3; do
 		grown=$((CLONES1[$d] - CLONES0[$d]))
-		echo "# $d: clones +$grown, biostat allocs $(bs_set_field bs $d allocs)" \
-			"reserve $(bs_set_field bs $d reserve) waits $(bs_set_field bs $d waits)" \
-			"punts $(bs_set_field bs $d punts)" >&3
+		echo "# $d: clones +$grown, biostat allocs $(biostat_set_field bs $d allocs)" \
+			"reserve $(biostat_set_field bs $d reserve) waits $(biostat_set_field bs $d waits)" \
+			"punts $(biostat_set_field bs $d punts)" >&3
 		[ "$grown" -gt 0 ]
-		bs_count_is bs "$(bs_set_field bs $d allocs)" "$grown"
-		[ "$(bs_set_field bs $d reserve)" -eq 0 ]
-		[ "$(bs_set_field bs $d waits)" -eq 0 ]
-		[ "$(bs_set_field bs $d punts)" -eq 0 ]
-		[ "$(bs_set_field bs $d fails)" -eq 0 ]
+		biostat_count_is bs "$(biostat_set_field bs $d allocs)" "$grown"
+		check_biostat bs $d reserve -eq 0
+		check_biostat bs $d waits -eq 0
+		check_biostat bs $d punts -eq 0
+		check_biostat bs $d fails -eq 0
 	done
 }
 
 @test "exhausted stack: reserve equals the growth of clones, punts, waits, punted == rescued, data intact, -e -j events" {
+	local d grown waits=0 ev
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
 	random_file /tmp/data 16
 	bp_fail_alloc always bp1 bp2 bp3
-	bs_start bs -e -j -H -s
-	bs_started bs
+	biostat_start bs -e -j -H -s
+	biostat_started bs
 	snap_clones CLONES0
 	parallel_write /tmp/data /dev/mapper/bp3 16
 	assert_bp_idle bp3 bp2 bp1
 	snap_clones CLONES1
-	bs_stop bs INT
+	biostat_stop bs INT
 	bp_fail_alloc 0 bp1 bp2 bp3
 	[ "$(sha_dev /dev/mapper/bp3 16)" = "$(sha_file /tmp/data)" ]
+	biostat_records_valid bs
 
-	# every line is one valid JSON object
-	run jq -e -s 'length > 0 and all(.[]; type == "object")' "$(bs_out bs)"
-	[ "$status" -eq 0 ]
-
-	waits=0
 	for d in bp1 bp2 bp3; do
 		grown=$((CLONES1[$d] - CLONES0[$d]))
-		echo "# $d: clones +$grown, allocs $(bs_set_field bs $d allocs)" \
-			"reserve $(bs_set_field bs $d reserve) waits $(bs_set_field bs $d waits)" \
-			"punts $(bs_set_field bs $d punts) punted $(bs_set_field bs $d punted)" \
-			"rescues $(bs_set_field bs $d rescues) rescued $(bs_set_field bs $d rescued)" >&3
-		[ "$grown" -gt 0 ]
-		bs_count_is bs "$(bs_set_field bs $d allocs)" "$grown"
-		bs_count_is bs "$(bs_set_field bs $d reserve)" "$grown"
-		[ "$(bs_set_field bs $d punts)" -gt 0 ]
-		[ "$(bs_set_field bs $d punted)" -eq "$(bs_set_field bs $d rescued)" ]
-		[ "$(bs_set_field bs $d fails)" -eq 0 ]
-		waits=$((waits + $(bs_set_field bs $d waits)))
+		echo "# $d: clones +$grown, allocs $(biostat_set_field bs $d allocs)" \
+			"reserve $(biostat_set_field bs $d reserve) waits $(biostat_set_field bs $d waits)" \
+			"punts $(biostat_set_field bs $d punts) punted $(biostat_set_field bs $d punted)" \
+			"rescues $(biostat_set_field bs $d rescues) rescued $(biostat_set_field bs $d rescued)" >&3
+		check_bp "$d" clones -gt "${CLONES0[$d]}"
+		biostat_count_is bs "$(biostat_set_field bs $d allocs)" "$grown"
+		biostat_count_is bs "$(biostat_set_field bs $d reserve)" "$grown"
+		check_biostat bs "$d" punts -gt 0
+		check_biostat bs "$d" punted -eq "$(biostat_set_field bs $d rescued)"
+		check_biostat bs "$d" fails -eq 0
+		# -H: the summary histogram holds every wait
+		check_biostat bs "$d" waits -eq "$(biostat_hist_waits bs $d)"
+		waits=$((waits + $(biostat_set_field bs $d waits)))
 	done
-	[ "$waits" -gt 0 ]
+	[ "$waits" -gt 0 ] || { echo "no wait on any layer" >&2; return 1; }
 
 	# the events, with what a user needs to act on them
 	for ev in wait punt rescue; do
-		n=$(jq -s --arg e "$ev" '[.[] | select(.type == "event" and .event == $e)] | length' "$(bs_out bs)")
-		echo "# $ev events: $n" >&3
-		[ "$n" -gt 0 ]
+		echo "# $ev events: $(biostat_events bs $ev)" >&3
+		[ "$(biostat_events bs $ev)" -gt 0 ] || { echo "no $ev event" >&2; return 1; }
 	done
-	# every record: the schema version, an ISO 8601 time with date and zone
-	jq -e -s --argjson v "$BIOSTAT_SCHEMA" 'all(.schema == $v and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[.][0-9]{3}[+-][0-9]{2}:[0-9]{2}$")))' "$(bs_out bs)"
-	jq -e -s '[.[] | select(.type == "event")] | all(.[];
-		(.comm | type) == "string" and .pid > 0 and
-		(.bio_set | startswith("0x")) and (.name | type) == "string" and
-		(.device | type) == "string")' "$(bs_out bs)"
-	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.[]; .wait_us >= 0)' "$(bs_out bs)"
+	biostat_events_complete bs
 	# as many wait events as waits counted, when none was dropped
-	if [ "$(bs_summary bs | jq .dropped_events)" = 0 ]; then
-		[ "$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(bs_out bs)")" -eq "$waits" ]
+	if [ "$(biostat_summary bs | jq .dropped_events)" = 0 ]; then
+		[ "$(biostat_events bs wait)" -eq "$waits" ] ||
+			{ echo "wait events $(biostat_events bs wait), waits $waits" >&2; return 1; }
 	fi
-	# histograms (-H) add up to the waits; stacks (-s) show the mempool sleep
-	for d in bp1 bp2 bp3; do
-		w=$(bs_set_field bs $d waits)
-		[ "$w" -eq 0 ] && continue
-		h=$(jq -s --arg d "$d" '[.[] | select(.type == "histogram" and .scope == "summary" and .dm_name == $d and (.name | endswith(":biopool"))) | .buckets[].count] | add // 0' "$(bs_out bs)")
-		[ "$h" -eq "$w" ]
-	done
-	jq -e -s 'any(.[]; .type == "stack" and (.frames | any(startswith("mempool_alloc"))) and .waits > 0)' "$(bs_out bs)"
+	# -s: the stacks show the mempool sleep
+	biostat_mempool_stack bs
 }
 
 # prom_punts PORT SET: biostat_punts_total of SET (a dm name's biopool set)
@@ -137,8 +124,8 @@ prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
 		--collector.textfile.directory="$dir" --web.listen-address=127.0.0.1:9100 \
 		>/dev/null 2>&1 3>&- & # stopped by teardown (stop_jobs)
-	bs_start prom -j --prom "$dir/biostat.prom" 0.3
-	bs_started prom
+	biostat_start prom -j --prom "$dir/biostat.prom" 0.3
+	biostat_started prom
 	bp_fail_alloc always bp1 bp2
 	# two halves, a scrape after each: the second serves more punts
 	write_direct /tmp/data /dev/mapper/bp2 1M 0 8M
@@ -149,13 +136,13 @@ prom_punts_above() { [ "$(prom_punts "$1" "$2")" -gt "$3" ]; }
 	p2=$(prom_punts 9100 bp2)
 	echo "# bp2:biopool punts served by node_exporter: $p1, then $p2" >&3
 	bp_fail_alloc 0 bp1 bp2
-	bs_stop prom INT
+	biostat_stop prom INT
 	[ "$(sha_dev /dev/mapper/bp2 16)" = "$(sha_file /tmp/data)" ]
 	# the final file holds the summary's counts
 	grep -q '^biostat_punts_total{.*name="bp2:biopool".*} [1-9]' "$dir/biostat.prom"
 	grep -E '^biostat_(up|info|[a-z]+_total\{.*name="bp2:biopool")' "$dir/biostat.prom" | sed 's/^/#   /' >&3
 	# every count measured: the same names in JSON, Prometheus and the table
-	assert_one_vocabulary "$(bs_summary prom)" "$dir/biostat.prom" \
+	assert_one_vocabulary "$(biostat_summary prom)" "$dir/biostat.prom" \
 		"$(biostat -x 0.1 1 | grep '^BIO_SET' | tail -n 1)"
 }
 
@@ -178,11 +165,11 @@ cgroup_dir() {
 	random_file /tmp/data 8
 	cg=$(cgroup_dir)
 	bp_fail_alloc always bp1 bp2
-	bs_start all -j -e
-	bs_start min -j -e -m 1000
-	bs_start fold -s --folded
-	bs_start cg -j -c "$cg"
-	bs_started all min fold cg
+	biostat_start all -j -e
+	biostat_start min -j -e -m 1000
+	biostat_start fold -s --folded
+	biostat_start cg -j -c "$cg"
+	biostat_started all min fold cg
 	snap_clones CLONES0
 	# the first half from a task in the cgroup, the second from outside
 	bash -c 'echo $$ >"$1/cgroup.procs" && exec dd if=/tmp/data of=/dev/mapper/bp2 bs=1M count=4 \
@@ -191,10 +178,10 @@ cgroup_dir() {
 	snap_clones CLONES1
 	write_direct /tmp/data /dev/mapper/bp2 1M 4M 4M
 	assert_bp_idle bp2 bp1
-	bs_stop all INT
-	bs_stop min INT
-	bs_stop fold INT
-	bs_stop cg INT
+	biostat_stop all INT
+	biostat_stop min INT
+	biostat_stop fold INT
+	biostat_stop cg INT
 	bp_fail_alloc 0 bp1 bp2
 	rmdir "$cg"
 	[ "$(sha_dev /dev/mapper/bp2 8)" = "$(sha_file /tmp/data)" ]
@@ -203,34 +190,34 @@ cgroup_dir() {
 	# instance times a wait itself: see below)
 	# (each instance may be short by its recursion misses: 7.2 is preemptible)
 	local wa wm miss
-	wa=$(bs_set_field all bp2 waits) wm=$(bs_set_field min bp2 waits)
-	miss=$(($(bs_summary all | jq '.uncounted.recursion_misses') + $(bs_summary min | jq '.uncounted.recursion_misses')))
+	wa=$(biostat_set_field all bp2 waits) wm=$(biostat_set_field min bp2 waits)
+	miss=$(($(biostat_summary all | jq '.uncounted.recursion_misses') + $(biostat_summary min | jq '.uncounted.recursion_misses')))
 	[ "$wa" -gt 0 ] && [ $((wa > wm ? wa - wm : wm - wa)) -le "$miss" ]
-	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1000)' "$(bs_out min)"
-	n=$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(bs_out min)")
+	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1000)' "$(biostat_out min)"
+	n=$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(biostat_out min)")
 	# the two instances time a wait in programs that run one after the
 	# other: a preemptible kernel (7.2) on a loaded host can preempt
 	# between them, and either may lack the waits of its recursion misses.
 	# So only the lower bound is timed (the unfiltered instance's waits of
 	# 1.2 ms or more); -m must still drop the short waits: fewer events
 	# than waits.  The 0.8 ms count is shown for comparison.
-	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1200)] | length' "$(bs_out all)")
-	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 800)] | length' "$(bs_out all)")
-	echo "# -m 1000: $n wait events of $(bs_set_field all bp2 waits) waits on bp2; without -m, $lo >= 1.2 ms, $hi >= 0.8 ms; recursion misses $miss" >&3
+	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1200)] | length' "$(biostat_out all)")
+	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 800)] | length' "$(biostat_out all)")
+	echo "# -m 1000: $n wait events of $(biostat_set_field all bp2 waits) waits on bp2; without -m, $lo >= 1.2 ms, $hi >= 0.8 ms; recursion misses $miss" >&3
 	[ "$n" -ge $((lo - miss)) ] && [ "$n" -lt "$wa" ]
 
 	# --folded: only folded lines, the set at the root, the mempool sleep in it
-	head -n 3 "$(bs_out fold)" | sed 's/^/# /' >&3
-	[ -s "$(bs_out fold)" ]
-	if grep -vE '^[^ ;]+(;[^ ;]+)+ [0-9]+$' "$(bs_out fold)"; then return 1; fi
-	grep -qE '^bp[12]:biopool;.*;mempool_alloc' "$(bs_out fold)"
+	head -n 3 "$(biostat_out fold)" | sed 's/^/# /' >&3
+	[ -s "$(biostat_out fold)" ]
+	if grep -vE '^[^ ;]+(;[^ ;]+)+ [0-9]+$' "$(biostat_out fold)"; then return 1; fi
+	grep -qE '^bp[12]:biopool;.*;mempool_alloc' "$(biostat_out fold)"
 
 	# -c: the top layer's allocations are made by the writer: exactly the
 	# clones of the first half
 	mid=$((CLONES1[bp2] - CLONES0[bp2]))
-	echo "# -c: bp2 allocs $(bs_set_field cg bp2 allocs), clones of the cgroup's writes $mid, of all $(bs_set_field all bp2 allocs)" >&3
-	bs_count_is cg "$(bs_set_field cg bp2 allocs)" "$mid"
-	[ "$(bs_set_field all bp2 allocs)" -gt "$mid" ]
+	echo "# -c: bp2 allocs $(biostat_set_field cg bp2 allocs), clones of the cgroup's writes $mid, of all $(biostat_set_field all bp2 allocs)" >&3
+	biostat_count_is cg "$(biostat_set_field cg bp2 allocs)" "$mid"
+	check_biostat all bp2 allocs -gt "$mid"
 }
 
 @test "biostat -d DEV reports only that device's sets, by dm name, /dev path or MAJ:MIN" {
@@ -238,19 +225,19 @@ cgroup_dir() {
 	make_stack bp /dev/ram0 1:8 1:16 1:64
 	majmin=$(majmin /dev/mapper/bp2)
 	for dev in bp2 /dev/mapper/bp2 "$majmin"; do
-		bs_start bs -j -d "$dev"
-		bs_started bs
+		biostat_start bs -j -d "$dev"
+		biostat_started bs
 		snap_clones CLONES0
 		write_direct /dev/zero /dev/mapper/bp3 1M 0 $((4 << 20))
 		assert_bp_idle bp3 bp2 bp1
 		snap_clones CLONES1
-		bs_stop bs INT
-		echo "# -d $dev: $(bs_summary bs | jq -c '[.sets[] | {name, device, allocs}]')" >&3
+		biostat_stop bs INT
+		echo "# -d $dev: $(biostat_summary bs | jq -c '[.sets[] | {name, device, allocs}]')" >&3
 		# only bp2's sets, and bp2's own set saw every clone of bp2
-		bs_summary bs | jq -e --arg m "$majmin" '(.sets | length) > 0 and all(.sets[]; .devnum == $m and .dm_name == "bp2")'
-		bs_count_is bs "$(bs_set_field bs bp2 allocs)" $((CLONES1[bp2] - CLONES0[bp2]))
-		[ "$(bs_set_field bs bp3 allocs)" -eq 0 ]
-		[ "$(bs_set_field bs bp1 allocs)" -eq 0 ]
+		biostat_summary bs | jq -e --arg m "$majmin" '(.sets | length) > 0 and all(.sets[]; .devnum == $m and .dm_name == "bp2")'
+		biostat_count_is bs "$(biostat_set_field bs bp2 allocs)" $((CLONES1[bp2] - CLONES0[bp2]))
+		check_biostat bs bp3 allocs -eq 0
+		check_biostat bs bp1 allocs -eq 0
 	done
 }
 
@@ -258,25 +245,25 @@ cgroup_dir() {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
 	# bp1 and bp3, not bp2; of those only the target's own sets
-	bs_start bs -j -d bp1 -d /dev/mapper/bp3 -N '*:biopool'
-	bs_start tbl 0.5
-	bs_started bs tbl
+	biostat_start bs -j -d bp1 -d /dev/mapper/bp3 -N '*:biopool'
+	biostat_start tbl 0.5
+	biostat_started bs tbl
 	snap_clones CLONES0
 	write_direct /dev/zero /dev/mapper/bp3 1M 0 $((4 << 20))
 	assert_bp_idle bp3 bp2 bp1
 	snap_clones CLONES1
-	bs_stop bs INT
-	bs_stop tbl INT
-	echo "# -d bp1 -d bp3 -N '*:biopool': $(bs_summary bs | jq -c '[.sets[] | {name, allocs}]')" >&3
-	bs_summary bs | jq -e '[.sets[].name] | sort == ["bp1:biopool", "bp3:biopool"]'
+	biostat_stop bs INT
+	biostat_stop tbl INT
+	echo "# -d bp1 -d bp3 -N '*:biopool': $(biostat_summary bs | jq -c '[.sets[] | {name, allocs}]')" >&3
+	biostat_summary bs | jq -e '[.sets[].name] | sort == ["bp1:biopool", "bp3:biopool"]'
 	for d in bp1 bp3; do
-		bs_count_is bs "$(bs_set_field bs $d allocs)" $((CLONES1[$d] - CLONES0[$d]))
+		biostat_count_is bs "$(biostat_set_field bs $d allocs)" $((CLONES1[$d] - CLONES0[$d]))
 	done
 	# the default table: 80 columns at most, DEVICE by dm name
-	sed -n '/^Summary/,$p' "$(bs_out tbl)" | sed 's/^/# /' >&3
-	awk 'length($0) > 80 { print "wider than 80: " $0; bad = 1 } END { exit bad }' "$(bs_out tbl)"
+	sed -n '/^Summary/,$p' "$(biostat_out tbl)" | sed 's/^/# /' >&3
+	awk 'length($0) > 80 { print "wider than 80: " $0; bad = 1 } END { exit bad }' "$(biostat_out tbl)"
 	for d in bp1 bp2 bp3; do
-		awk -v s="$d:biopool" -v d="$d" '$1 == s && $2 == d { f = 1 } END { exit !f }' "$(bs_out tbl)"
+		awk -v s="$d:biopool" -v d="$d" '$1 == s && $2 == d { f = 1 } END { exit !f }' "$(biostat_out tbl)"
 	done
 }
 
@@ -288,8 +275,8 @@ cgroup_dir() {
 	bash -c 'read -r _ <"$1"; exec dd if=/dev/zero of=/dev/mapper/bp3 bs=1M count=4 oflag=direct status=none' \
 		_ "$BATS_TEST_TMPDIR/go" &
 	writer=$!
-	bs_start bs -j -p "$writer"
-	bs_started bs
+	biostat_start bs -j -p "$writer"
+	biostat_started bs
 	snap_clones CLONES0
 	# another process writes as much, elsewhere on the same stack
 	dd if=/dev/zero of=/dev/mapper/bp3 bs=1M count=4 seek=8 oflag=direct status=none &
@@ -299,14 +286,14 @@ cgroup_dir() {
 	wait "$other"
 	assert_bp_idle bp3 bp2 bp1
 	snap_clones CLONES1
-	bs_stop bs INT
+	biostat_stop bs INT
 
 	# 4 MiB = 8192 sectors: 8192/64 clones at bp3, 8192/16 at bp2, 8192/8 at bp1
-	echo "# -p: bp3 $(bs_set_field bs bp3 allocs) bp2 $(bs_set_field bs bp2 allocs) bp1 $(bs_set_field bs bp1 allocs);" \
+	echo "# -p: bp3 $(biostat_set_field bs bp3 allocs) bp2 $(biostat_set_field bs bp2 allocs) bp1 $(biostat_set_field bs bp1 allocs);" \
 		"clones grew $((CLONES1[bp3] - CLONES0[bp3])) $((CLONES1[bp2] - CLONES0[bp2])) $((CLONES1[bp1] - CLONES0[bp1]))" >&3
-	bs_count_is bs "$(bs_set_field bs bp3 allocs)" 128
-	bs_count_is bs "$(bs_set_field bs bp2 allocs)" 512
-	bs_count_is bs "$(bs_set_field bs bp1 allocs)" 1024
+	biostat_count_is bs "$(biostat_set_field bs bp3 allocs)" 128
+	biostat_count_is bs "$(biostat_set_field bs bp2 allocs)" 512
+	biostat_count_is bs "$(biostat_set_field bs bp1 allocs)" 1024
 	[ $((CLONES1[bp3] - CLONES0[bp3])) -eq 256 ]
 }
 
@@ -323,21 +310,21 @@ cgroup_dir() {
 	[ "$(jq -r .type <<<"${lines[-1]}")" = summary ]
 }
 
-# _bs_intervals NAME N: instance NAME has printed N JSON intervals
-_bs_intervals() { [ "$(grep -c '"type":"interval"' "$(bs_out "$1")")" -ge "$2" ]; }
+# _biostat_intervals NAME N: instance NAME has printed N JSON intervals
+_biostat_intervals() { [ "$(grep -c '"type":"interval"' "$(biostat_out "$1")")" -ge "$2" ]; }
 
 @test "biostat on SIGINT, SIGTERM, SIGHUP or SIGQUIT prints the summary and exits 0" {
-	bs_start plain
-	bs_started plain
-	bs_stop plain INT
-	grep -q '^Summary: ' "$(bs_out plain)"
+	biostat_start plain
+	biostat_started plain
+	biostat_stop plain INT
+	grep -q '^Summary: ' "$(biostat_out plain)"
 	# all four at once: one instance each, a few intervals first
-	for sig in INT TERM HUP QUIT; do bs_start "j$sig" -j -T 0.3; done
-	bs_started jINT jTERM jHUP jQUIT
-	for sig in INT TERM HUP QUIT; do wait_until 60 _bs_intervals "j$sig" 2; done
+	for sig in INT TERM HUP QUIT; do biostat_start "j$sig" -j -T 0.3; done
+	biostat_started jINT jTERM jHUP jQUIT
+	for sig in INT TERM HUP QUIT; do wait_until 60 _biostat_intervals "j$sig" 2; done
 	for sig in INT TERM HUP QUIT; do
-		bs_stop "j$sig" "$sig"
-		tail -n 1 "$(bs_out "j$sig")" | jq -e '.type == "summary"'
+		biostat_stop "j$sig" "$sig"
+		tail -n 1 "$(biostat_out "j$sig")" | jq -e '.type == "summary"'
 	done
 }
 
@@ -373,7 +360,7 @@ sig_caught() {
 	kill -HUP "$pid"
 	local n
 	n=$(grep -c '"type":"interval"' "$out" || true)
-	wait_until 30 _bs_count_intervals "$out" $((n + 2))
+	wait_until 30 _biostat_count_intervals "$out" $((n + 2))
 	kill -0 "$pid"
 	kill -INT "$pid"
 	rc=0
@@ -382,8 +369,8 @@ sig_caught() {
 	tail -n 1 "$out" | jq -e '.type == "summary"'
 }
 
-# _bs_count_intervals FILE N: FILE holds N JSON intervals or more
-_bs_count_intervals() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ]; }
+# _biostat_count_intervals FILE N: FILE holds N JSON intervals or more
+_biostat_count_intervals() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ]; }
 
 @test "biostat -e prints an event within 100 ms of it happening" {
 	make_brd 8
@@ -391,12 +378,12 @@ _bs_count_intervals() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ]; }
 	bp_fail_alloc always bpe
 	# each event stamped with the time it reaches a reader (jq: a shell
 	# loop reads a pipe a byte at a time and would be the bottleneck)
-	mkfifo "$(bs_out ev)"
+	mkfifo "$(biostat_out ev)"
 	jq --unbuffered -c 'select(.type == "event") | [now, .ts, .event]' \
-		<"$(bs_out ev)" >"$BATS_TEST_TMPDIR/stamped" 3>&- &
+		<"$(biostat_out ev)" >"$BATS_TEST_TMPDIR/stamped" 3>&- &
 	reader=$!
-	bs_start ev -e -j
-	bs_started ev
+	biostat_start ev -e -j
+	biostat_started ev
 	# 16 KiB in 8-sector clones from a 1-element pool: punts and rescues.
 	# The first burst warms up both processes (page faults, first-time
 	# code paths: slow under TCG) and is not measured.
@@ -407,7 +394,7 @@ _bs_count_intervals() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ]; }
 		dd if=/dev/zero of=/dev/mapper/bpe bs=16k count=1 seek=$i oflag=direct status=none
 		sleep 0.3
 	done
-	bs_stop ev INT
+	biostat_stop ev INT
 	wait "$reader"
 	bp_fail_alloc 0 bpe
 	n=$(jq -s --argjson m "$mark" 'map(select(.[1] > $m)) | length' "$BATS_TEST_TMPDIR/stamped")

@@ -21,17 +21,17 @@ teardown() { common_teardown; }
 	dm_create bp0 "$(biopool_table "$loop" pool_size:1 split_sectors:64)"
 	random_file /tmp/data 8
 	bp_fail_alloc always bp0
-	bs_start bs -j
-	bs_started bs
+	biostat_start bs -j
+	biostat_started bs
 	parallel_write /tmp/data /dev/mapper/bp0 8
 	assert_bp_idle bp0
-	bs_stop bs INT
+	biostat_stop bs INT
 	bp_fail_alloc 0 bp0
 	[ "$(sha_dev /dev/mapper/bp0 8)" = "$(sha_file /tmp/data)" ]
-	punts=$(bs_set_field bs bp0 punts)
-	punted=$(bs_set_field bs bp0 punted)
-	rescued=$(bs_set_field bs bp0 rescued)
-	misses=$(bs_summary bs | jq .uncounted.recursion_misses)
+	punts=$(biostat_set_field bs bp0 punts)
+	punted=$(biostat_set_field bs bp0 punted)
+	rescued=$(biostat_set_field bs bp0 rescued)
+	misses=$(biostat_summary bs | jq .uncounted.recursion_misses)
 	echo "# punts $punts punted $punted rescued $rescued (recursion misses $misses)" >&3
 	[ "$punts" -gt 0 ]
 	[ "$rescued" -gt 0 ]
@@ -59,21 +59,21 @@ teardown() { common_teardown; }
 	wait_until 60 bp_stat_ge bp1 clones 1
 	# the pools are empty as tracing begins: a set's first sighting is
 	# often a punt, from inside the allocation that punts
-	bs_start bs -j
-	bs_started bs
+	biostat_start bs -j
+	biostat_started bs
 	c=$(bp_stat bp1 clones)
 	wait_until 120 bp_stat_ge bp1 clones $((c + 1024))
 	rm /tmp/writing
 	wait "$w"
 	assert_bp_idle bp3 bp2 bp1
-	bs_stop bs INT
+	biostat_stop bs INT
 	bp_fail_alloc 0 bp1 bp2 bp3
 	[ "$(sha_dev /dev/mapper/bp3 4)" = "$(sha_file /tmp/data)" ]
-	sets=$(bs_summary bs | jq -r '[.sets[] | select(.allocs > 0) | "\(.name)(\(.dm_name))"] | join(" ")')
+	sets=$(biostat_summary bs | jq -r '[.sets[] | select(.allocs > 0) | "\(.name)(\(.dm_name))"] | join(" ")')
 	echo "# sets that allocated: $sets" >&3
 	assert_names_match bs '(bp[123]|dly0):dm-core(\((io|tio)\))?|bp[123]:biopool|fs_bio_set|blkdev_dio_pool'
 	for d in bp1 bp2 bp3; do
-		[ "$(bs_summary bs | jq --arg n "$d:biopool" '[.sets[] | select(.name == $n)] | length')" -eq 1 ] ||
+		[ "$(biostat_summary bs | jq --arg n "$d:biopool" '[.sets[] | select(.name == $n)] | length')" -eq 1 ] ||
 			{ echo "$d:biopool: not one set in: $sets" >&2; return 1; }
 	done
 }
@@ -81,19 +81,19 @@ teardown() { common_teardown; }
 @test "recursion misses of the BPF programs are reported in every JSON interval and the summary" {
 	make_brd 16
 	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
-	bs_start bs -j 0.5
-	bs_started bs
+	biostat_start bs -j 0.5
+	biostat_started bs
 	write_direct /dev/zero /dev/mapper/bp0 1M 0 $((4 << 20))
 	assert_bp_idle bp0
-	bs_stop bs INT
-	out=$(bs_out bs)
+	biostat_stop bs INT
+	out=$(biostat_out bs)
 	jq -e -s '[.[] | select(.type == "interval" or .type == "summary")] |
 		length > 1 and all(.[]; .uncounted.recursion_misses >= 0)' "$out"
-	misses=$(bs_summary bs | jq .uncounted.recursion_misses)
+	misses=$(biostat_summary bs | jq .uncounted.recursion_misses)
 	echo "# recursion misses: $misses" >&3
 	# what was missed bounds what is missing
 	clones=$(bp_stat bp0 clones)
-	allocs=$(bs_set_field bs bp0 allocs)
+	allocs=$(biostat_set_field bs bp0 allocs)
 	[ "$allocs" -le "$clones" ]
 	[ $((clones - allocs)) -le "$misses" ]
 }
@@ -104,28 +104,28 @@ teardown() { common_teardown; }
 	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:32)"
 	random_file /tmp/data 4
 	bp_fail_alloc always bp0
-	BIOSTAT_HOOKS=kprobe bs_start bs -j -v
-	bs_started bs
+	BIOSTAT_HOOKS=kprobe biostat_start bs -j -v
+	biostat_started bs
 	# every hook a kprobe, none an fentry
-	grep -q '^biostat: bio_alloc_bioset  *kprobe$' "$(bs_err bs)"
-	! grep -q ' fentry$' "$(bs_err bs)"
+	grep -q '^biostat: bio_alloc_bioset  *kprobe$' "$(biostat_err bs)"
+	! grep -q ' fentry$' "$(biostat_err bs)"
 	c0=$(bp_stat bp0 clones)
 	parallel_write /tmp/data /dev/mapper/bp0 4
 	assert_bp_idle bp0
 	c1=$(bp_stat bp0 clones)
-	bs_stop bs INT
+	biostat_stop bs INT
 	bp_fail_alloc 0 bp0
 	[ "$(sha_dev /dev/mapper/bp0 4)" = "$(sha_file /tmp/data)" ]
-	allocs=$(bs_set_field bs bp0 allocs)
-	reserve=$(bs_set_field bs bp0 reserve)
-	punted=$(bs_set_field bs bp0 punted)
-	rescued=$(bs_set_field bs bp0 rescued)
+	allocs=$(biostat_set_field bs bp0 allocs)
+	reserve=$(biostat_set_field bs bp0 reserve)
+	punted=$(biostat_set_field bs bp0 punted)
+	rescued=$(biostat_set_field bs bp0 rescued)
 	echo "# clones +$((c1 - c0)) allocs $allocs reserve $reserve" \
-		"punts $(bs_set_field bs bp0 punts) punted $punted rescued $rescued" >&3
+		"punts $(biostat_set_field bs bp0 punts) punted $punted rescued $rescued" >&3
 	[ $((c1 - c0)) -gt 0 ]
-	bs_count_is bs "$allocs" $((c1 - c0))
-	bs_count_is bs "$reserve" $((c1 - c0))
-	[ "$(bs_set_field bs bp0 punts)" -gt 0 ]
+	biostat_count_is bs "$allocs" $((c1 - c0))
+	biostat_count_is bs "$reserve" $((c1 - c0))
+	check_biostat bs bp0 punts -gt 0
 	[ "$punted" -eq "$rescued" ]
-	[ "$(bs_set_field bs bp0 fails)" -eq 0 ]
+	check_biostat bs bp0 fails -eq 0
 }

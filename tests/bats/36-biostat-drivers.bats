@@ -19,7 +19,7 @@ load ../lib/init
 
 setup() { common_setup; }
 teardown() {
-	bs_kill_all
+	biostat_kill_all
 	stack_cleanup
 	common_teardown
 }
@@ -46,9 +46,9 @@ PLUGGED_R1='mempool mempool of raid1_make_request \[raid1\]'
 # tracers_start: allocount, biostat -j and biostat check -j, all running
 tracers_start() {
 	ac_start ac
-	bs_start bs -j
-	bs_start ck check -j
-	bs_started bs ck
+	biostat_start bs -j
+	biostat_start ck check -j
+	biostat_started bs ck
 }
 
 # unsafe_start DEV: the deliberate bug (unsafe_alloc_order) on DEV, as bpu;
@@ -67,11 +67,11 @@ unsafe_io() {
 # counts compared, the check's findings shown and only bpu's violations
 # allowed, with KNOWN's sites and REGEX's ("TYPE SET")
 tracers_stop() {
-	bs_stop bs INT
-	bs_stop ac INT
-	bs_stop ck INT 3
-	bs_counts_match bs ac
-	show_violations "$(bs_out ck)"
+	biostat_stop bs INT
+	biostat_stop ac INT
+	biostat_stop ck INT 3
+	biostat_counts_match bs ac
+	show_violations "$(biostat_out ck)"
 	check_only_violations ck "violation bpu:biopool|$KNOWN${1:+|$1}"
 }
 
@@ -107,9 +107,9 @@ rw_check() {
 	same_names bs md5 md6
 	# the accounting set by its name, whether a read (6.1: an aligned
 	# read's clone, without md_account_bio) or a write came first
-	for m in md5 md6 md7; do bs_names_allocated bs | grep -qx "$m:raid5(acct)"; done
+	for m in md5 md6 md7; do biostat_names_allocated bs | grep -qx "$m:raid5(acct)"; done
 	# degraded: the reads of the missing member go through the stripe cache
-	bs_names_allocated bs | grep -q '^md7:raid5('
+	biostat_names_allocated bs | grep -q '^md7:raid5('
 }
 
 @test "dm-crypt and dm-thin made with dmsetup: sets named dm:target, counts exact, hand-offs are no violation" {
@@ -131,7 +131,7 @@ rw_check() {
 	assert_names_match bs "(cr0|cr1):(crypt|dm-core\((io|tio)\))|(thin0|thin1|pool):(thin-pool|dm-core\((io|tio)\))|pool:(kcopyd|dm-io|[a-z-]+\(dm-io\))|$OTHER"
 	same_names bs cr0 cr1
 	same_names bs thin0 thin1
-	bs_names_allocated bs | grep -qx 'cr0:crypt'
+	biostat_names_allocated bs | grep -qx 'cr0:crypt'
 }
 
 @test "bcache over RAM disks: sets named after the bcache device, rescuer shown, counts exact" {
@@ -149,7 +149,7 @@ rw_check() {
 	assert_names_match bs "($b0|$b1):(bcache(\((cache-set|detached)\))?|queue-split)|$OTHER"
 	same_names bs "$b0" "$b1"
 	# every bcache set has its rescuer (BIOSET_NEED_RESCUER)
-	bs_summary bs | jq -e '[.sets[] | select(.name | test(":bcache"))] |
+	biostat_summary bs | jq -e '[.sets[] | select(.name | test(":bcache"))] |
 		length > 0 and all(.rescuer)'
 }
 
@@ -169,11 +169,11 @@ rw_check() {
 	tracers_stop
 	bp_fail_alloc 0 bp1 bp2 bp3
 	assert_names_match bs "$b:(bcache(\((cache-set|detached)\))?|queue-split)|bp[123]:(biopool|dm-core(\((io|tio)\))?)|$OTHER"
-	bs_names_allocated bs | grep -qx "$b:bcache"
-	bs_summary bs | jq -e '[.sets[] | select(.name | test(":bcache"))] |
+	biostat_names_allocated bs | grep -qx "$b:bcache"
+	biostat_summary bs | jq -e '[.sets[] | select(.name | test(":bcache"))] |
 		length > 0 and all(.rescuer)'
 	# the stack below was exhausted: its pools punted to their rescuers
-	[ "$(bs_summary bs | jq '[.sets[] | select(.name | test("^bp[123]:biopool$")) | .punts] | add')" -gt 0 ]
+	[ "$(biostat_summary bs | jq '[.sets[] | select(.name | test("^bp[123]:biopool$")) | .punts] | add')" -gt 0 ]
 }
 
 @test "ext4 on dm-crypt on md raid1: names, counts, data, no violation" {
@@ -195,8 +195,8 @@ rw_check() {
 	wait_until 10 md_clean md0
 	tracers_stop
 	assert_names_match bs "md0:raid1\((clone|split|acct|sync)\)|md0:queue-split|cr0:(crypt|dm-core\((io|tio)\))|$OTHER"
-	bs_names_allocated bs | grep -qx 'cr0:crypt'
-	bs_names_allocated bs | grep -qx 'md0:raid1(clone)'
+	biostat_names_allocated bs | grep -qx 'cr0:crypt'
+	biostat_names_allocated bs | grep -qx 'md0:raid1(clone)'
 }
 
 @test "md raid1 and raid10 with an internal bitmap under plugged writes; discards through md raid0, raid10 and loop: only what CHECK MODE explains" {
@@ -228,8 +228,8 @@ rw_check() {
 	for m in md1 md10; do wait_until 10 md_clean "$m"; done
 	tracers_stop "$DISCARDS|$PLUGGED_R1"
 	# raid1's r1_bio mempool site, when seen, came with parked bios
-	jq -e -s 'all(.[]; .type != "mempool" or .plugged)' "$(bs_out ck)"
+	jq -e -s 'all(.[]; .type != "mempool" or .plugged)' "$(biostat_out ck)"
 	# the plugged mirror writes were hand-offs from the plug, no violation
 	jq -e -s '[.[] | select(.type == "handoff" and .plugged and
-		(.name | test("^md1?[01]?:raid(1|10)")))] | length >= 1' "$(bs_out ck)"
+		(.name | test("^md1?[01]?:raid(1|10)")))] | length >= 1' "$(biostat_out ck)"
 }

@@ -23,21 +23,21 @@ teardown() { common_teardown; }
 	dm_create bp1 "$(biopool_table "$loopdev" split_sectors:8)"
 	dm_create bp2 "$(biopool_table /dev/mapper/bp1 split_sectors:8)"
 	# options before the subcommand are its own
-	bs_start ck -j check
-	bs_started ck
+	biostat_start ck -j check
+	biostat_started ck
 	fio_verify /dev/mapper/bp2 0 16M /tmp/fio.log --randrepeat=0
 	# 0: nothing at all; 3: only the kernel's own code (listed below)
-	bs_stop ck INT 0 3
-	show_violations "$(bs_out ck)"
-	jq -e 'select(.type == "check_summary") | .allocs > 1000' "$(bs_out ck)"
-	jq -e -s --argjson v "$BIOSTAT_SCHEMA" 'length > 0 and all(.schema == $v and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(bs_out ck)"
-	run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+	biostat_stop ck INT 0 3
+	show_violations "$(biostat_out ck)"
+	jq -e 'select(.type == "check_summary") | .allocs > 1000' "$(biostat_out ck)"
+	jq -e -s --argjson v "$BIOSTAT_SCHEMA" 'length > 0 and all(.schema == $v and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(biostat_out ck)"
+	run -0 check_sites_sure "$(biostat_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	if grep -q 'biopool' <<<"$output"; then
 		echo "a biopool set was reported: $output" >&2
 		return 1
 	fi
-	if [ "$BS_RC" = 0 ]; then
-		[ "$(jq -r 'select(.type == "check_summary") | .violations' "$(bs_out ck)")" = 0 ]
+	if [ "$BIOSTAT_RC" = 0 ]; then
+		[ "$(jq -r 'select(.type == "check_summary") | .violations' "$(biostat_out ck)")" = 0 ]
 	fi
 }
 
@@ -45,17 +45,17 @@ teardown() { common_teardown; }
 	make_brd 32
 	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:256 split_sectors:8 unsafe_alloc_order)"
 	dmsetup table bp0 | grep -q unsafe_alloc_order
-	bs_start ck check -j
-	bs_start text check -d bp0
-	bs_started ck text
+	biostat_start ck check -j
+	biostat_start text check -d bp0
+	biostat_started ck text
 
 	fio_verify /dev/mapper/bp0 0 16M /tmp/fio.log --randrepeat=0
 	random_file /tmp/ck.data 16
 	write_direct /tmp/ck.data /dev/mapper/bp0 1M
 
-	bs_stop ck INT 3
-	bs_stop text INT 3
-	show_violations "$(bs_out ck)"
+	biostat_stop ck INT 3
+	biostat_stop text INT 3
+	show_violations "$(biostat_out ck)"
 
 	# the biopool set of bp0, named after the device, with both stacks
 	jq -e -s '[.[] | select(.type == "violation" and .name == "bp0:biopool")] |
@@ -65,14 +65,14 @@ teardown() { common_teardown; }
 		all(.in_submit_bio) and all(.rescuer) and
 		all(.gfp_second_name == "GFP_NOIO") and
 		all([.stack_first[]] | any(test("^biopool_map"))) and
-		all([.stack_second[]] | any(test("^biopool_map")))' "$(bs_out ck)"
+		all([.stack_second[]] | any(test("^biopool_map")))' "$(biostat_out ck)"
 
 	# the text report, filtered to the device
-	grep -q '^VIOLATION bio_set bp0:biopool ' "$(bs_out text)"
-	grep -q 'held bio allocated at:' "$(bs_out text)"
-	grep -q 'new bio allocated at:' "$(bs_out text)"
-	grep -q 'biopool_map' "$(bs_out text)"
-	run -0 grep '^VIOLATION' "$(bs_out text)"
+	grep -q '^VIOLATION bio_set bp0:biopool ' "$(biostat_out text)"
+	grep -q 'held bio allocated at:' "$(biostat_out text)"
+	grep -q 'new bio allocated at:' "$(biostat_out text)"
+	grep -q 'biopool_map' "$(biostat_out text)"
+	run -0 grep '^VIOLATION' "$(biostat_out text)"
 	if grep -v 'bp0' <<<"$output"; then
 		echo "-d bp0 let another device's violation through" >&2
 		return 1
@@ -97,8 +97,8 @@ teardown() { common_teardown; }
 	# alloc_multiple_bios() (GFP_NOWAIT first, then a mutex and GFP_NOIO);
 	# with 3 stripes the third clone is allocated while the second is held
 	dm_create str0 "0 $((3 * $(sectors "$l1"))) striped 3 8 $l1 0 $l2 0 $l3 0"
-	bs_start ck check -j
-	bs_started ck
+	biostat_start ck check -j
+	biostat_started ck
 	for d in /dev/mapper/lin0 /dev/mapper/dly0 /dev/ram0; do
 		fio --name=mix --filename="$d" --size=16M --direct=1 --ioengine=libaio \
 			--iodepth=16 --rw=randrw --bssplit=4k/30:64k/30:1m/40 \
@@ -114,28 +114,28 @@ teardown() { common_teardown; }
 	pids+=("fio:str0=$!")
 	blkdiscard -o 32M -l 16M /dev/mapper/str0 || echo "# (blkdiscard on str0: unsupported)" >&3
 	wait_pids "${pids[@]}"
-	bs_stop ck INT 0 3
+	biostat_stop ck INT 0 3
 	echo "# kernel $(uname -r): biostat check over dm-linear(loop), dm-delay(brd), brd, loop:" >&3
-	show_violations "$(bs_out ck)"
-	jq -e 'select(.type == "check_summary") | .allocs > 0' "$(bs_out ck)"
+	show_violations "$(biostat_out ck)"
+	jq -e 'select(.type == "check_summary") | .allocs > 0' "$(biostat_out ck)"
 }
 
 # check_variant NAME TYPE SETRE TABLE_OPTS...: biostat check over 4 MiB of
 # 64 KiB O_DIRECT writes, read back, to a biopool device NAME on ram0 made
 # with TABLE_OPTS; echoes the "TYPE SET" lines of its rule-breaking sites
-# (in $output) and keeps its exit status in BS_RC
+# (in $output) and keeps its exit status in BIOSTAT_RC
 check_variant() {
 	local name=$1
 	shift
 	dm_create "$name" "$(biopool_table /dev/ram0 "$@")"
-	bs_start ck check -j
-	bs_started ck
+	biostat_start ck check -j
+	biostat_started ck
 	random_file /tmp/v.data 4
 	write_direct /tmp/v.data "/dev/mapper/$name" 64k
 	[ "$(sha_dev "/dev/mapper/$name" 4)" = "$(sha_file /tmp/v.data)" ]
-	bs_stop ck INT 0 3
-	show_violations "$(bs_out ck)"
-	run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+	biostat_stop ck INT 0 3
+	show_violations "$(biostat_out ck)"
+	run -0 check_sites_sure "$(biostat_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	dmsetup remove "$name"
 }
 
@@ -153,10 +153,10 @@ no_site() {
 	make_brd 16
 	check_variant nr0 no_rescuer split_sectors:8
 	has_site no_rescuer 'nr0:biopool'
-	[ "$BS_RC" = 3 ]
+	[ "$BIOSTAT_RC" = 3 ]
 	jq -e -s '[.[] | select(.type == "no_rescuer" and .name == "nr0:biopool")] |
 		length >= 1 and all(.rule == 2 and .in_submit_bio and (.rescuer | not) and
-			(.fix | test("rescuer")) and ([.stack_second[]] | any(test("^biopool_map"))))' "$(bs_out ck)"
+			(.fix | test("rescuer")) and ([.stack_second[]] | any(test("^biopool_map"))))' "$(biostat_out ck)"
 	check_variant nr1 split_sectors:8
 	no_site 'nr1:biopool'
 }
@@ -165,9 +165,9 @@ no_site() {
 	make_brd 16
 	check_variant cp0 ctx_pool split_sectors:8
 	has_site mempool 'mempool of biopool_.*'
-	[ "$BS_RC" = 3 ]
+	[ "$BIOSTAT_RC" = 3 ]
 	jq -e -s '[.[] | select(.type == "mempool")] | length >= 1 and
-		all(.rule == 3 and (.fix | test("front_pad")))' "$(bs_out ck)"
+		all(.rule == 3 and (.fix | test("front_pad")))' "$(biostat_out ck)"
 	check_variant cp1 split_sectors:8
 	no_site 'mempool of biopool_.*'
 }
@@ -183,23 +183,23 @@ no_site() {
 			dm_create sl "$(biopool_table /dev/ram0)"
 			dm_create st "$(biopool_table /dev/mapper/sl)"
 		fi
-		bs_start ck check -j
-		bs_started ck
+		biostat_start ck check -j
+		biostat_started ck
 		write_direct /tmp/v.data /dev/mapper/st 64k
 		[ "$(sha_dev /dev/mapper/st 4)" = "$(sha_file /tmp/v.data)" ]
-		bs_stop ck INT 0 3
-		show_violations "$(bs_out ck)"
+		biostat_stop ck INT 0 3
+		show_violations "$(biostat_out ck)"
 		# recall on every site, precision (the twin) on the sure ones
 		if [ "$own" = shared ]; then
-			run -0 check_sites "$(bs_out ck)" shared_set
+			run -0 check_sites "$(biostat_out ck)" shared_set
 		else
-			run -0 check_sites_sure "$(bs_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
+			run -0 check_sites_sure "$(biostat_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 		fi
 		if [ "$own" = shared ]; then
 			has_site shared_set 's[lt]:biopool'
-			[ "$BS_RC" = 3 ]
+			[ "$BIOSTAT_RC" = 3 ]
 			jq -e -s '[.[] | select(.type == "shared_set")] | length >= 1 and
-				all(.rule == 4 and .rescuer and (.fix | test("own")))' "$(bs_out ck)"
+				all(.rule == 4 and .rescuer and (.fix | test("own")))' "$(biostat_out ck)"
 		else
 			no_site 's[lt]:biopool'
 		fi
@@ -210,8 +210,8 @@ no_site() {
 @test "check started before a stall shows the blocked allocation while it hangs, exit 3; released, data intact" {
 	make_brd 16
 	dm_create stall "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8 unsafe_alloc_order)"
-	bs_start ck check -j
-	bs_started ck
+	biostat_start ck check -j
+	biostat_started ck
 	dmsetup message stall 0 fail_alloc always
 	random_file /tmp/data 1
 	write_direct /tmp/data /dev/mapper/stall 8k 0 8k &
@@ -222,11 +222,11 @@ no_site() {
 	f=$(bp_stat stall alloc_failed)
 	wait_until 30 bp_stat_ge stall alloc_failed $((f + 1))
 	kill -0 "$writer"
-	bs_stop ck INT 3
-	show_violations "$(bs_out ck)"
+	biostat_stop ck INT 3
+	show_violations "$(biostat_out ck)"
 	jq -e -s '[.[] | select(.type == "blocked" and .name == "stall:biopool")] |
 		length == 1 and all(.rule == 1 and .blocked_seconds >= 1 and .held == 1 and
-			([.stack_second[]] | any(test("^biopool_map"))))' "$(bs_out ck)"
+			([.stack_second[]] | any(test("^biopool_map"))))' "$(biostat_out ck)"
 	dmsetup message stall 0 fail_alloc 0
 	wait "$writer"
 	assert_bp_idle stall

@@ -115,7 +115,7 @@ common_setup() {
 # device removed; then the kernel log must be clean
 common_teardown() {
 	touch "$BATS_TEST_TMPDIR/stop"
-	bs_kill_all
+	biostat_kill_all
 	hog_stop
 	bp_release_all
 	stop_jobs

@@ -590,8 +590,8 @@ memory_pressure() {
 	protect_ancestors
 	# biostat first: loading its programs takes memory the RAM disk would hold
 	if command -v biostat >/dev/null; then
-		bs_start mp -j 1
-		bs_started mp
+		biostat_start mp -j 1
+		biostat_started mp
 	fi
 	if [ "$size" = auto ]; then
 		# what is available but 32 MiB, in 16 MiB steps, 32..128 MiB
@@ -638,14 +638,14 @@ memory_pressure() {
 	hog_stop
 	ooms=$(($(vmstat_sum '^oom_kill$') - oom0))
 	local bsview="biostat not built"
-	if [ -n "${BS_PID[mp]:-}" ]; then
-		bs_stop mp
+	if [ -n "${BIOSTAT_PID[mp]:-}" ]; then
+		biostat_stop mp
 		# its view of the same pools: reserve elements used, waits
-		bsview="biostat: $(bs_summary mp | jq -r '[.sets[] | select(.name | test("^mp[12]:biopool$")) | "\(.name) reserve=\(.reserve) waits=\(.waits)"] | join(", ")')"
+		bsview="biostat: $(biostat_summary mp | jq -r '[.sets[] | select(.name | test("^mp[12]:biopool$")) | "\(.name) reserve=\(.reserve) waits=\(.waits)"] | join(", ")')"
 		# a reserve element is only taken after a slab allocation failed
 		local d r f
 		for d in mp1 mp2; do
-			r=$(bs_set_field mp "$d" reserve)
+			r=$(biostat_set_field mp "$d" reserve)
 			f=$(bp_stat "$d" alloc_failed)
 			[ "$r" -le "$f" ] || { echo "$d: biostat counts $r reserve allocations, the target only $f slab failures" >&2; return 1; }
 		done
@@ -672,27 +672,27 @@ biostat_robustness() {
 	base=$(bpf_objects)
 	make_brd $((mib > 32 ? mib : 32)) # the stack at full rate writes MIB
 	n=$(sectors /dev/ram0)
-	bs_start table -a -j 0.5
-	bs_start events -e -j
-	bs_start check check
-	bs_start plain 1
-	bs_started table events check plain
+	biostat_start table -a -j 0.5
+	biostat_start events -e -j
+	biostat_start check check
+	biostat_start plain 1
+	biostat_started table events check plain
 	phase "biostat started"
 	for r in $(seq "$rounds"); do
 		name=rb$r
 		dm_create "$name" "0 $n biopool /dev/ram0 0 2 pool_size:1 split_sectors:8"
 		bp_fail_alloc always "$name"
 		dd if=/dev/urandom of="/dev/mapper/$name" bs=64k count=16 oflag=direct status=none
-		wait_until 30 bs_names table "$name" || { echo "round $r: $name not named; last interval: $(bs_last_interval table | tr '\n' ' ')" >&2; return 1; }
-		wait_until 30 bs_event_for events "$name" || { echo "round $r: no event named $name:biopool" >&2; return 1; }
+		wait_until 30 biostat_names table "$name" || { echo "round $r: $name not named; last interval: $(biostat_last_interval table | tr '\n' ' ')" >&2; return 1; }
+		wait_until 30 biostat_event_for events "$name" || { echo "round $r: no event named $name:biopool" >&2; return 1; }
 		dmsetup remove "$name"
-		wait_until 30 bs_dropped table "$name" || { echo "round $r: $name still listed after its removal: $(bs_last_interval table | tr '\n' ' ')" >&2; return 1; }
+		wait_until 30 biostat_dropped table "$name" || { echo "round $r: $name still listed after its removal: $(biostat_last_interval table | tr '\n' ' ')" >&2; return 1; }
 		if [ $((r % 2)) = 0 ]; then
 			rmmod dm_biopool || { echo "rmmod dm_biopool failed while biostat runs" >&2; return 1; }
 			modprobe dm-biopool
 			reloads=$((reloads + 1))
 		fi
-		bs_alive
+		biostat_alive
 		phase "round $r"
 	done
 	# the exhausted stack at full rate
@@ -701,13 +701,13 @@ biostat_robustness() {
 	random_file "$BATS_TEST_TMPDIR/data" "$mib"
 	parallel_write "$BATS_TEST_TMPDIR/data" /dev/mapper/bs3 "$mib"
 	[ "$(sha_dev /dev/mapper/bs3 "$mib")" = "$(sha_file "$BATS_TEST_TMPDIR/data")" ]
-	for name in bs1 bs2 bs3; do wait_until 30 bs_names table "$name"; done
-	bs_alive
+	for name in bs1 bs2 bs3; do wait_until 30 biostat_names table "$name"; done
+	biostat_alive
 	phase "full rate done"
-	bs_stop_all
-	tail -n 1 "$(bs_out table)" | jq -e '.type == "summary"' >/dev/null
-	grep -q '^Summary: ' "$(bs_out plain)"
-	events=$(grep -c '"type":"event"' "$(bs_out events)" || true)
+	biostat_stop_all
+	tail -n 1 "$(biostat_out table)" | jq -e '.type == "summary"' >/dev/null
+	grep -q '^Summary: ' "$(biostat_out plain)"
+	events=$(grep -c '"type":"event"' "$(biostat_out events)" || true)
 	wait_until 20 bpf_objects_are "$base" || { echo "BPF programs and maps left: $(bpf_objects), before: $base" >&2; bpftool prog show >&2; return 1; }
 	bp_fail_alloc 0 bs3 bs2 bs1
 	dmsetup remove bs3 bs2 bs1
@@ -762,15 +762,15 @@ biostat_soak() {
 		rss_q rss_end sets_q sets_end allocs misses full t0
 	make_brd 4
 	dm_create live "0 $(sectors /dev/ram0) biopool /dev/ram0 0"
-	bs_start soak -j --prom "$prom" 0.5
-	bs_started soak
-	pid=${BS_PID[soak]}
+	biostat_start soak -j --prom "$prom" 0.5
+	biostat_started soak
+	pid=${BIOSTAT_PID[soak]}
 	c0=$(bp_stat live clones)
 	t0=$(date +%s)
 	for ((b = 0; b < ndev; b += batch)); do
 		soak_batch "$b" "$batch" || { echo "batch at sk$b failed" >&2; return 1; }
 		dd if=/dev/zero of=/dev/mapper/live bs=4k count=8 oflag=direct status=none
-		bs_alive || return 1
+		biostat_alive || return 1
 		if [ "$b" -lt $((ndev / 4)) ] && [ $((b + batch)) -ge $((ndev / 4)) ]; then
 			# a quarter in: every removed set has left the file
 			wait_until 30 soak_prom_sets_are "$prom" '^sk[0-9]+:' 0 ||
@@ -790,7 +790,7 @@ biostat_soak() {
 	allocs=$(soak_live_allocs "$prom")
 	misses=$(sed -n 's/^biostat_uncounted_total{reason="recursion_misses"} //p' "$prom")
 	full=$(sed -n 's/^biostat_uncounted_total{reason="set_map_full"} //p' "$prom")
-	bs_stop soak INT
+	biostat_stop soak INT
 	dmsetup remove live
 	figure "$ndev devices created, written and removed in $(($(date +%s) - t0)) s under biostat --prom: RSS $rss_q KiB at a quarter, $rss_end KiB at the end; sets map $sets_q then $sets_end entries; live:biopool allocs $allocs, its clones $((c1 - c0)), recursion misses $misses, set_map_full $full"
 	[ "$full" = 0 ] || { echo "set_map_full: $full (a removed set's slot was not given back)" >&2; return 1; }
