@@ -9,6 +9,7 @@
 
 bats_require_minimum_version 1.5.0
 load ../lib/vocabulary
+load ../lib/options
 
 setup_file() {
 	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -524,18 +525,39 @@ sig_caught() {
 	done
 }
 
-@test "man page: mandoc -Tlint clean; every option of --help and of check --help in it" {
+@test "man page: mandoc -Tlint clean; its lists of options and SYNOPSIS are --help's and check --help's" {
 	command -v mandoc >/dev/null || skip "no mandoc (make deps)"
-	local man=$BATS_TEST_DIRNAME/../../Documentation/biostat.8 o missing=
+	local man=$BATS_TEST_DIRNAME/../../Documentation/biostat.8 ok=0
 	run -0 mandoc -Tlint "$man"
 	[ -z "$output" ]
-	for o in $({ "$BIOSTAT" --help; "$BIOSTAT" check --help; } | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u); do
-		grep -qF -- "${o//-/\\-}" "$man" || missing="$missing $o"
-	done
-	[ -z "$missing" ] || { echo "not in the man page:$missing" >&2; return 1; }
+	# every option, short and long, with or without an argument, in the
+	# list of its mode, and nothing else
+	same_opts "OPTIONS of biostat.8" "$(help_opts "$BIOSTAT" --help)" \
+		"$(man_opts "$man" main)" || ok=1
+	same_opts "biostat.8's options of check mode" "$(help_opts "$BIOSTAT" check --help)" \
+		"$(man_opts "$man" check)" || ok=1
+	# the SYNOPSIS by short names: every option (check's -h is biostat -h)
+	same_opts "SYNOPSIS of biostat.8" "$(help_names "$BIOSTAT" --help)" \
+		"$(man_synopsis "$man" main)" || ok=1
+	same_opts "SYNOPSIS of biostat.8 after check" \
+		"$(help_names "$BIOSTAT" check --help | grep -vx -- '-h flag')" \
+		"$(man_synopsis "$man" check)" || ok=1
+	same_opts "SYNOPSIS of biostat.8 before check" "$(man_synopsis "$man" check)" \
+		"$(man_synopsis "$man" before)" || ok=1
+	[ "$ok" = 0 ]
 	# the exit statuses, in both
 	"$BIOSTAT" --help | grep -q '3 (check) a violation'
 	grep -q '^\.SH EXIT STATUS' "$man"
+}
+
+@test "the subcommand: the first word that is not an option or an option's argument, by the option tables" {
+	local c want got bad=
+	while IFS='|' read -r c want; do
+		# shellcheck disable=SC2086 # the words of the case
+		got=$(split_at "$BIOSTAT" $c)
+		[ "$got" = "$want" ] || bad="$bad"$'\n'"  biostat $c check: $got, want $want"
+	done < <(subcommand_cases)
+	[ -z "$bad" ] || { echo "where check stands:$bad" >&2; return 1; }
 }
 
 @test "biostat -h and -V exit 0" {

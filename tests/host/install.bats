@@ -12,6 +12,7 @@
 # install test installed there, and fail (not skip) when it is missing.
 
 bats_require_minimum_version 1.5.0
+load ../lib/options
 
 setup_file() {
 	export TOP
@@ -149,14 +150,16 @@ complete_words() {
 	' complete "$DEST" "$@"
 }
 
-# help_opts BIOSTAT ARGS...: each option argp lists in BIOSTAT ARGS (--help),
-# short and long, one per line as "OPT arg" or "OPT flag", sorted
-help_opts() {
-	"$@" | awk '/^ +-/ {
-		arg = ($0 ~ /^ +(-[A-Za-z], )?--[a-z-]+=/) ? "arg" : "flag"
-		if (match($0, /^ +-[A-Za-z],/)) print substr($0, RSTART + RLENGTH - 3, 2), arg
-		if (match($0, /--[a-z-]+/)) print substr($0, RSTART, RLENGTH), arg
-	}' | LC_ALL=C sort -u
+# comp_words WORD...: the words as bash hands them to the completion
+# (COMP_WORDBREAKS splits --device=bp0 into --device, = and bp0)
+comp_words() {
+	local w
+	for w; do
+		case $w in
+		*=*) printf '%s\n' "${w%%=*}" = "${w#*=}" ;;
+		*) printf '%s\n' "$w" ;;
+		esac
+	done
 }
 
 @test "bash completion: complete -p biostat, options, check and check's options" {
@@ -186,14 +189,51 @@ help_opts() {
 	run --separate-stderr complete_words biostat check ""
 	[ "$output" = " " ] || [ -z "$output" ]
 	# the lists are those of argp's option tables (--help), both modes,
-	# with the options that take an argument
-	local comp=$DEST/usr/local/share/bash-completion/completions/biostat
-	diff <(help_opts "$DEST/usr/local/sbin/biostat" --help | cut -d' ' -f1) \
-		<(bash -c '. "$1"; printf "%s\n" $_biostat_opts' _ "$comp" | LC_ALL=C sort)
-	diff <(help_opts "$DEST/usr/local/sbin/biostat" check --help | cut -d' ' -f1) \
-		<(bash -c '. "$1"; printf "%s\n" $_biostat_check_opts' _ "$comp" | LC_ALL=C sort)
-	diff <(help_opts "$DEST/usr/local/sbin/biostat" --help | awk '$2 == "arg" { print $1 }') \
-		<(bash -c '. "$1"; printf "%s\n" $_biostat_arg_opts' _ "$comp" | LC_ALL=C sort)
+	# with the options that take an argument in either (an option of both
+	# takes one in both or in neither)
+	local comp=$DEST/usr/local/share/bash-completion/completions/biostat ok=0
+	local bs=$DEST/usr/local/sbin/biostat main check
+	main=$(help_opts "$bs" --help)
+	check=$(help_opts "$bs" check --help)
+	comp_list() { bash -c '. "$1"; printf "%s\n" ${!2}' _ "$comp" "$1" | LC_ALL=C sort; }
+	same_opts "the completion's _biostat_opts" "$(cut -d' ' -f1 <<<"$main")" \
+		"$(comp_list _biostat_opts)" || ok=1
+	same_opts "the completion's _biostat_check_opts" "$(cut -d' ' -f1 <<<"$check")" \
+		"$(comp_list _biostat_check_opts)" || ok=1
+	same_opts "the completion's _biostat_arg_opts" \
+		"$(printf '%s\n' "$main" "$check" | awk '$2 == "arg" { print $1 }' | LC_ALL=C sort -u)" \
+		"$(comp_list _biostat_arg_opts)" || ok=1
+	same_opts "the arguments of options in both modes (check's)" \
+		"$(LC_ALL=C join -o 2.1,2.2 <(echo "$check") <(echo "$main"))" \
+		"$(LC_ALL=C join -o 1.1,1.2 <(echo "$check") <(echo "$main"))" || ok=1
+	# where check stands: as biostat finds it (what the completion offers
+	# for "-" after check: check's options, or biostat's)
+	local c want got bs_got
+	while IFS='|' read -r c want; do
+		# shellcheck disable=SC2086 # the words of the case
+		bs_got=$(split_at "$bs" $c)
+		# shellcheck disable=SC2046,SC2086
+		got=$(complete_words biostat $(comp_words $c) check - 2>/dev/null)
+		case $got in
+		"$(cut -d' ' -f1 <<<"$check" | tr '\n' ' ')") got=check ;;
+		"$(cut -d' ' -f1 <<<"$main" | tr '\n' ' ')") got=main ;;
+		esac
+		if [ "$got" != "$want" ] || [ "$bs_got" != "$want" ]; then
+			echo "biostat $c check: the completion reads '$got', biostat $bs_got, want $want" >&2
+			ok=1
+		fi
+	done < <(subcommand_cases)
+	[ "$ok" = 0 ]
+	# an option's argument, in every form, is completed as one (dm names
+	# for -d: none here), not as options or check
+	for c in -jd --dev --device= -jp --pi --prom= -jN -jc; do
+		# shellcheck disable=SC2046
+		run --separate-stderr complete_words biostat $(comp_words "$c") ""
+		[ "$output" != "check " ] || { echo "after $c: check offered" >&2; return 1; }
+		# shellcheck disable=SC2046
+		run --separate-stderr complete_words biostat $(comp_words "$c") -
+		[[ $output != *--all* ]] || { echo "after $c: options offered" >&2; return 1; }
+	done
 	# compgen over the same word list the function uses
 	run bash -c '. "$1"; compgen -W "$_biostat_check_opts" -- --j' _ \
 		"$DEST/usr/local/share/bash-completion/completions/biostat"

@@ -7,7 +7,7 @@
 int unit_check_failures;
 
 static const struct unit_test *const suites[] = {
-	hist_tests, json_tests, names_tests, common_tests,
+	hist_tests, json_tests, names_tests, common_tests, options_tests,
 };
 
 int main(int argc, char **argv)

@@ -60,5 +60,6 @@ extern const struct unit_test hist_tests[];
 extern const struct unit_test json_tests[];
 extern const struct unit_test common_tests[];
 extern const struct unit_test names_tests[];
+extern const struct unit_test options_tests[];
 
 #endif

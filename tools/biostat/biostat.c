@@ -193,14 +193,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		}
 		o->positional++;
 		break;
-	case ARGP_KEY_ERROR: {
-		static const char *const with_arg[] = { "-p", "--pid", "-d", "--device",
-							"-N", "--name", "--prom", "-c",
-							"--cgroup", "-m", "--min-wait",
-							NULL };
-
-		die_option(state, with_arg);
-	}
+	case ARGP_KEY_ERROR:
+		die_option(state);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -516,24 +510,26 @@ static void stop(struct biostat *b)
 /*
  * Where "check" stands on the command line, if it is the subcommand: the
  * first argument that is neither an option nor an option's value (so that
- * "biostat -j check 5" is "biostat check -j 5"); 0 if there is none.
+ * "biostat -j check 5" is "biostat check -j 5"); 0 if there is none.  An
+ * option takes the next word as its value as either mode's table says
+ * (-d DEV, -jd DEV, --device DEV, --dev DEV; not --device=DEV or -dDEV).
  */
 static int subcommand_at(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		size_t n = strlen(a);
 
 		if (!strcmp(a, "check"))
 			return i;
-		if (a[0] != '-' || !strcmp(a, "-") || !strcmp(a, "--"))
+		switch (option_word(options, a)) {
+		case OPTION_OPERAND:
+		case OPTION_END:
 			return 0;
-		/* -d DEV, -p PID, -N GLOB, --device DEV, ..., -jd DEV */
-		if (!strcmp(a, "--device") || !strcmp(a, "--pid") ||
-		    !strcmp(a, "--name") || !strcmp(a, "--prom") ||
-		    !strcmp(a, "--cgroup") || !strcmp(a, "--min-wait") ||
-		    (a[1] != '-' && strchr("dpNcm", a[n - 1])))
-			i++;
+		default:
+			if (option_takes_arg(options, a) ||
+			    option_takes_arg(check_options, a))
+				i++;
+		}
 	}
 	return 0;
 }

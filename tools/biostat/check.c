@@ -72,7 +72,7 @@ static const char ck_doc[] =
 "fentry), 2 bad command line, 3 at least one violation, blocked\n"
 "allocation or site of rules 2 to 4.";
 
-static const struct argp_option ck_opts[] = {
+const struct argp_option check_options[] = {
 	{ "device", 'd', "DEV", 0, "Only violations for DEV: dm name, /dev path or MAJ:MIN", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per line: each violation, then a summary", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf debug output and progress", 0 },
@@ -97,11 +97,8 @@ static error_t ck_parse(int key, char *arg, struct argp_state *state)
 		if (parse_interval(arg, &o->duration))
 			die_usage("invalid duration '%s': a positive number of seconds", arg);
 		break;
-	case ARGP_KEY_ERROR: {
-		static const char *const with_arg[] = { "-d", "--device", NULL };
-
-		die_option(state, with_arg);
-	}
+	case ARGP_KEY_ERROR:
+		die_option(state);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -414,7 +411,7 @@ static void check_stop(struct check *c)
 int check_main(int argc, char **argv)
 {
 	static const struct argp argp = {
-		.options = ck_opts,
+		.options = check_options,
 		.parser = ck_parse,
 		.args_doc = "[DURATION]",
 		.doc = ck_doc,

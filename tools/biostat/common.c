@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * common.c - messages, the privilege policy, clocks and signals for every
- * mode of biostat (see common.h).
+ * common.c - messages, the reading of option words against argp's option
+ * tables, the privilege policy, clocks and signals for every mode of
+ * biostat (see common.h).
  */
 #include "common.h"
 
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,15 +67,131 @@ void die_refused(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-void die_option(const struct argp_state *state, const char *const *with_arg)
+/* argp's end of an option table (its __option_is_end()) */
+static bool opt_is_end(const struct argp_option *o)
 {
-	const char *bad = state->next > 0 && state->next <= state->argc ?
-			  state->argv[state->next - 1] : "?";
+	return !o->key && !o->name && !o->doc && !o->group;
+}
 
-	for (; *with_arg; with_arg++)
-		if (!strcmp(bad, *with_arg))
-			die_usage("option '%s' needs an argument", bad);
-	die_usage("unknown option '%s'", bad);
+/* The option with short letter c, resolved to its real entry, or NULL. */
+static const struct argp_option *find_short(const struct argp_option *opts,
+					    int c)
+{
+	const struct argp_option *real = opts;
+
+	for (const struct argp_option *o = opts; !opt_is_end(o); o++) {
+		/* as argp_parse(): an alias has its real option's arg and flags */
+		if (!(o->flags & OPTION_ALIAS))
+			real = o;
+		if (real->flags & OPTION_DOC)
+			continue;
+		if (o->key == c && o->key > 0 && o->key <= UCHAR_MAX &&
+		    isprint(o->key))
+			return real;
+	}
+	return NULL;
+}
+
+/*
+ * The option whose long name is name's first len characters, or that
+ * they abbreviate (one option: getopt_long() takes an abbreviation of
+ * several names that are the same option, aliases), resolved to its real
+ * entry; NULL if none or ambiguous.
+ */
+static const struct argp_option *find_long(const struct argp_option *opts,
+					   const char *name, size_t len)
+{
+	const struct argp_option *real = opts, *found = NULL;
+	bool ambiguous = false;
+
+	for (const struct argp_option *o = opts; !opt_is_end(o); o++) {
+		if (!(o->flags & OPTION_ALIAS))
+			real = o;
+		if ((real->flags & OPTION_DOC) || !o->name ||
+		    strncmp(o->name, name, len))
+			continue;
+		if (!o->name[len])
+			return real;
+		if (!found)
+			found = real;
+		else if (found->key != real->key ||
+			 !found->arg != !real->arg ||
+			 (found->flags & OPTION_ARG_OPTIONAL) !=
+			 (real->flags & OPTION_ARG_OPTIONAL))
+			ambiguous = true;
+	}
+	return ambiguous ? NULL : found;
+}
+
+/* real takes an argument that must be given (not OPTION_ARG_OPTIONAL) */
+static bool arg_required(const struct argp_option *real)
+{
+	return real->arg && !(real->flags & OPTION_ARG_OPTIONAL);
+}
+
+enum option_word option_word(const struct argp_option *opts, const char *word)
+{
+	const struct argp_option *o;
+
+	if (word[0] != '-' || !word[1])
+		return OPTION_OPERAND;
+	if (word[1] == '-') {
+		const char *name = word + 2, *eq = strchr(name, '=');
+
+		if (!*name)
+			return OPTION_END;
+		o = find_long(opts, name, eq ? (size_t)(eq - name) : strlen(name));
+		if (!o || (eq && !o->arg))
+			return OPTION_BAD;
+		return !eq && arg_required(o) ? OPTION_NEEDS_NEXT : OPTION_DONE;
+	}
+	/* short options, bundled: the first that takes an argument ends it */
+	for (const char *c = word + 1; *c; c++) {
+		o = find_short(opts, (unsigned char)*c);
+		if (!o)
+			return OPTION_BAD;
+		if (o->arg)
+			return !c[1] && arg_required(o) ? OPTION_NEEDS_NEXT :
+							  OPTION_DONE;
+	}
+	return OPTION_DONE;
+}
+
+bool option_takes_arg(const struct argp_option *opts, const char *word)
+{
+	return option_word(opts, word) == OPTION_NEEDS_NEXT;
+}
+
+void die_option(const struct argp_state *state)
+{
+	const struct argp_option *opts = state->root_argp->options;
+
+	/*
+	 * getopt stopped at the first word it refused; argv keeps the order
+	 * of the options (getopt moves only operands), each with its argument
+	 */
+	for (int i = 1; opts && i < state->argc; i++) {
+		const char *w = state->argv[i];
+
+		switch (option_word(opts, w)) {
+		case OPTION_END:
+			i = state->argc;
+			break;
+		case OPTION_OPERAND:
+		case OPTION_DONE:
+			break;
+		case OPTION_NEEDS_NEXT:
+			if (++i < state->argc)
+				break;
+			die_usage("option '%s' needs an argument", w);
+		case OPTION_BAD:
+			die_usage("unknown option '%s'", w);
+		}
+	}
+	/* not found again (cannot happen): the word getopt stopped after */
+	die_usage("unknown option '%s'",
+		  state->next > 0 && state->next <= state->argc ?
+		  state->argv[state->next - 1] : "?");
 }
 
 void warn(const char *fmt, ...)

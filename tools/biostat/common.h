@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * common.h - plumbing every mode of biostat shares: exit codes, the one
- * way to print a message or give up, libbpf's messages, the privilege
- * policy, clocks and the signals that end a run.
+ * way to print a message or give up, the reading of option words against
+ * argp's option tables, libbpf's messages, the privilege policy, clocks
+ * and the signals that end a run.
  */
 #ifndef BIOSTAT_COMMON_H
 #define BIOSTAT_COMMON_H
@@ -29,13 +30,37 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* "PROG: ... (see PROG --help)" and exit 2. */
 void die_usage(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+
 /*
- * argp's ARGP_KEY_ERROR: the option that was wrong, as a usage message;
- * with_arg (NULL terminated) lists the options that take an argument.
+ * One word of a command line as argp_parse()'s getopt_long() reads it
+ * against an argp option table: what is known of the options is that
+ * table (->key the short letter, ->name the long name, ->arg non-NULL for
+ * an argument, OPTION_ALIAS, OPTION_DOC, OPTION_ARG_OPTIONAL), and no other
+ * list of options is written in C (the completion and the man page are
+ * checked against --help: tests/host).
+ */
+struct argp_option;
+enum option_word {
+	OPTION_OPERAND,		/* not an option: an operand, or "-" */
+	OPTION_END,		/* "--": the words after it are operands */
+	OPTION_DONE,		/* complete in itself: -j, -jv, -dDEV, -jdDEV,
+				 * --device=DEV, --json, --js */
+	OPTION_NEEDS_NEXT,	/* the next word is its argument: -d, -jd,
+				 * --device, --dev (a unique abbreviation) */
+	OPTION_BAD,		/* refused: unknown (-z, -jz, --nosuch), an
+				 * ambiguous abbreviation (--ver), an argument
+				 * to an option without one (--json=1) */
+};
+enum option_word option_word(const struct argp_option *opts, const char *word);
+/* word is an option whose argument is the next word (OPTION_NEEDS_NEXT) */
+bool option_takes_arg(const struct argp_option *opts, const char *word);
+/*
+ * argp's ARGP_KEY_ERROR: the option that was wrong, read again against the
+ * table argp parsed with (state->root_argp, without children), as a usage
+ * message: "option '-d' needs an argument" or "unknown option '-z'".
  */
 struct argp_state;
-void die_option(const struct argp_state *state, const char *const *with_arg)
-	__attribute__((noreturn));
+void die_option(const struct argp_state *state) __attribute__((noreturn));
 /* "PROG: ..." and exit 2: an option this kernel cannot serve. */
 void die_refused(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
