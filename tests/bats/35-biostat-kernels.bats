@@ -58,9 +58,15 @@ teardown() { common_teardown; }
 	w=$!
 	wait_until 60 bp_stat_ge bp1 clones 1
 	# the pools are empty as tracing begins: a set's first sighting is
-	# often a punt, from inside the allocation that punts
+	# often a punt, from inside the allocation that punts.  The device
+	# below is suspended meanwhile: the writers wait on the empty pools,
+	# and no rescuer runs while biostat patches its hooks in (under TCG,
+	# a CPU running a function as its first bytes are patched can meet
+	# the patch's int3: tests/check, patch_oops)
+	dmsetup suspend dly0
 	biostat_start bs -j
 	biostat_started bs
+	dmsetup resume dly0
 	c=$(bp_stat bp1 clones)
 	wait_until 120 bp_stat_ge bp1 clones $((c + 1024))
 	rm /tmp/writing
