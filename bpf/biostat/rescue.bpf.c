@@ -119,18 +119,22 @@ int BPF_KPROBE(kp_punt, struct bio_set *bs)
  * The punt ends by queueing the set's rescue work, once per punt, from
  * the allocating task.  The bios it moved are counted as the rescuer
  * resubmits them (submit_enter()).
+ *
+ * The program runs on every queue_work_on() in the system: the work's
+ * function (func, a plain load in the fentry program) is compared before
+ * any helper is called.
  */
-static __always_inline int queue_enter(void *ctx, struct work_struct *work)
+static __always_inline int queue_enter(void *ctx, struct work_struct *work,
+				       __u64 func)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct biostat_counters *c;
 	struct task_state *st;
 	struct frame *f;
 	__u64 bs;
 	__u32 dev;
 
-	if (!enabled || !rescue_fn || !task_ok(id) ||
-	    (__u64)BPF_CORE_READ(work, func) != rescue_fn)
+	if (func != rescue_fn || !rescue_fn || !enabled ||
+	    !task_ok(bpf_get_current_pid_tgid()))
 		return 0;
 	bs = (__u64)work - bpf_core_field_offset(struct bio_set, rescue_work);
 	st = task_get(false);
@@ -150,14 +154,14 @@ SEC("fentry/queue_work_on")
 int BPF_PROG(fe_queue, int cpu, struct workqueue_struct *wq,
 	     struct work_struct *work)
 {
-	return queue_enter(ctx, work);
+	return queue_enter(ctx, work, (__u64)work->func);
 }
 
 SEC("kprobe/queue_work_on")
 int BPF_KPROBE(kp_queue, int cpu, struct workqueue_struct *wq,
 	       struct work_struct *work)
 {
-	return queue_enter(ctx, work);
+	return queue_enter(ctx, work, (__u64)BPF_CORE_READ(work, func));
 }
 
 /* ---- bio_alloc_rescue(work) ---- */
