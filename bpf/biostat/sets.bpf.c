@@ -37,33 +37,25 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Filters, set by the tool before load. */
-const volatile __u32 targ_tgid = 0;	/* 0: every process */
-/* kernel dev_ts of -d (targ_ndevs of them), none: every device */
+/* Each declared, with what it holds, in state.h. */
+const volatile __u32 targ_tgid = 0;
 const volatile __u32 targ_devs[BIOSTAT_MAX_DEVS] = {};
 const volatile __u32 targ_ndevs = 0;
-const volatile bool targ_cgroup = false;	/* -c: the "cgroup" map's */
-const volatile __u64 min_wait_ns = 0;	/* -m: waits shown from this long */
+const volatile bool targ_cgroup = false;
+const volatile __u64 min_wait_ns = 0;
 const volatile bool want_stacks = false;
-const volatile bool want_events = false;	/* -e: stream events */
-const volatile __u32 nr_cpus = 1;	/* possible CPUs, for bioset_exit */
+const volatile bool want_events = false;
+const volatile __u32 nr_cpus = 1;
 
-/* Written by the tool after load. */
-bool enabled = false;		/* set once every hook is attached */
-__u32 calib_tid = 0;		/* tools/biostat/calibrate.c */
+bool enabled = false;
+__u32 calib_tid = 0;
 __u64 calib_bs = 0;
-__s64 rescue_active = 0;	/* bio_alloc_rescue() runs in progress */
-__u64 ivl_gen = 0;		/* interval number, see biostat_counters */
-__u32 nsets = 0;		/* indexes handed out to sets */
-__u64 sets_gen = 0;		/* bioset_exit() calls: per-task caches expire */
-/* From kallsyms: [lo, hi) of mempool_alloc_slab and of
- * mempool_alloc{,_noprof}, for telling a mempool sleep apart. */
+__s64 rescue_active = 0;
+__u64 ivl_gen = 0;
+__u32 nsets = 0;
+__u64 sets_gen = 0;
 __u64 slab_lo = 0, slab_hi = 0, mp_lo = 0, mp_hi = 0;
-/* From kallsyms: bio_alloc_rescue, the work function of rescue work. */
 __u64 rescue_fn = 0;
-/* Set by the tool where punt_bios_to_rescuer() is inlined (7.x): punts
- * are seen as rescue work queued, the bios they moved as the rescuer
- * takes them. */
 bool punt_inline = false;
 
 counters_map_t counters SEC(".maps");

@@ -27,6 +27,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Each declared, with what it holds, in state.h. */
 bool enabled = false;
 __u64 fs_bio_set_addr = 0;
 __u64 elems_live = 0;
