@@ -59,7 +59,10 @@ io_dir() {
 
 # Start biostat in the background; wait until it says it is tracing.
 start_biostat() {
-	"$BIOSTAT" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	# SIGHUP as a terminal session has it, whatever this shell inherited
+	# (biostat keeps an ignored SIGHUP ignored, as nohup asks: a harness
+	# that ignores it would make the SIGHUP test wait for ever)
+	env --default-signal=HUP "$BIOSTAT" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	bspid=$!
 	local _
 	for _ in $(seq 300); do
@@ -96,8 +99,17 @@ wait_intervals_file() {
 }
 
 stop_biostat() {
+	local rc=0 _
 	kill -"${1:-INT}" "$bspid"
-	local rc=0
+	# 30 s at most: a signal that biostat does not act on fails the test
+	for _ in $(seq 300); do
+		kill -0 "$bspid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$bspid" 2>/dev/null; then
+		echo "biostat still runs 30 s after SIG${1:-INT}" >&2
+		kill -9 "$bspid"
+	fi
 	wait "$bspid" || rc=$?
 	bspid=
 	return "$rc"
