@@ -46,218 +46,80 @@ static const char kallsyms[] =
 	"ffffffffc0600000 t last_fn\t[lastmod]\n"
 	"ffffffffc0600000 U undefined_sym\n";	/* no newline at the end */
 
-static struct ksyms *load(void)
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Ask for every address of a[n]. */
+static void add_all(struct ksyms_batch *b, const uint64_t *a, size_t n)
 {
-	return ksyms_parse(kallsyms, sizeof(kallsyms) - 1);
+	for (size_t i = 0; i < n; i++)
+		CHECK(ksyms_add(b, a[i]) == 0);
 }
 
-static void test_ksyms_parse(void)
+/* A batch of a[n] answered from the test's kallsyms and modules text. */
+static struct ksyms_batch resolved(const char *text, const uint64_t *a, size_t n,
+				   const char *modules)
 {
-	struct ksyms *ks = load();
-	const struct ksym *s;
+	struct ksyms_batch b = { 0 };
 
-	CHECK(ks != NULL);
-	if (!ks)
-		return;
-	/* 30 lines: the A and U symbols dropped, 3 garbage lines ignored */
-	CHECK_U64(ks->n, 25);
-	CHECK_U64(ks->ndata, 7);
-	CHECK(!ks->zero_addrs);
-	for (size_t i = 1; i < ks->n; i++)
-		CHECK(ks->syms[i - 1].addr <= ks->syms[i].addr);
-
-	s = ksyms_by_name(ks, "biopool_map");
-	CHECK(s && s->addr == 0xffffffffc0100000ULL && s->type == 't');
-	CHECK_STR(s ? s->mod : NULL, "dm_biopool");
-	s = ksyms_by_name(ks, "fs_bio_set");
-	CHECK(s && ksym_is_data(s) && !ksym_is_text(s) && !s->mod);
-	s = ksyms_by_name(ks, "punt_bios_to_rescuer");
-	CHECK(s && ksym_is_text(s));
-	CHECK(ksyms_by_name(ks, "fixed_percpu_data") == NULL);
-	CHECK(ksyms_by_name(ks, "undefined_sym") == NULL);
-	CHECK(ksyms_by_name(ks, "bad_addr") == NULL);
-	CHECK(ksyms_by_name(ks, "nosuch") == NULL);
-	ksyms_free(ks);
+	add_all(&b, a, n);
+	CHECK(ksyms_resolve_text(&b, text, strlen(text), modules) == 0);
+	return b;
 }
 
-static void test_ksyms_zero(void)
+/* One name asked of text. */
+static struct ksym_name named(const char *text, const char *name)
 {
-	static const char z[] =
-		"0000000000000000 T _stext\n"
-		"0000000000000000 T bio_alloc_bioset\n";
-	struct ksyms *ks = ksyms_parse(z, sizeof(z) - 1);
+	struct ksym_name n = { .name = name };
+	struct ksyms_batch b = { .names = &n, .nnames = 1 };
 
-	CHECK(ks && ks->zero_addrs);
-	CHECK(ksyms_lookup(ks, 0x1234) == NULL);
-	CHECK(ksyms_by_name(ks, "bio_alloc_bioset") == NULL);
-	ksyms_free(ks);
-
-	ks = ksyms_parse("", 0);
-	CHECK(ks && ks->n == 0 && !ks->zero_addrs);
-	CHECK(ksyms_lookup(ks, 0xffffffff81000000ULL) == NULL);
-	ksyms_free(ks);
-	ksyms_free(NULL);
+	CHECK(ksyms_resolve_text(&b, text, strlen(text), NULL) == 0);
+	return n;
 }
 
-/* ksyms_load() reads a file in pieces and keeps the same symbols. */
-static void test_ksyms_load(void)
+static void test_ksyms_names(void)
 {
-	char path[] = "/tmp/biostat-unit-ksyms-XXXXXX";
-	struct ksyms *a, *b;
-	FILE *f;
-	int fd = mkstemp(path);
-
-	CHECK(fd >= 0);
-	if (fd < 0)
-		return;
-	f = fdopen(fd, "w");
-	/* enough copies to cross the read buffer many times */
-	for (int i = 0; f && i < 200; i++)
-		fwrite(kallsyms, 1, sizeof(kallsyms) - 1, f);
-	if (f)
-		fclose(f);
-	a = ksyms_load(path);
-	unlink(path);
-	b = load();
-	CHECK(a && b);
-	if (a && b) {
-		/* each copy's last line ends where the next copy's first begins */
-		CHECK_U64(a->ndata, 200 * b->ndata);
-		CHECK(!a->zero_addrs);
-		for (size_t i = 1; i < a->n; i++)
-			CHECK(a->syms[i - 1].addr <= a->syms[i].addr);
-		CHECK(ksyms_by_name(a, "fs_bio_set") && ksym_is_data(ksyms_by_name(a, "fs_bio_set")));
-		CHECK_STR(ksyms_by_name(a, "biopool_map")->mod, "dm_biopool");
-		CHECK_STR(ksyms_by_name(a, "last_fn")->mod, "lastmod");
-	}
-	ksyms_free(a);
-	ksyms_free(b);
-	CHECK(ksyms_load("/nonexistent/kallsyms") == NULL);
-}
-
-/* write text to a new temporary file; its path in path */
-static int write_tmp(char *path, const char *text, size_t len)
-{
-	int fd = mkstemp(path);
-	ssize_t w;
-
-	if (fd < 0)
-		return -1;
-	w = write(fd, text, len);
-	close(fd);
-	return w == (ssize_t)len ? 0 : -1;
-}
-
-/* A partial table answers what it was asked exactly as the full one. */
-static void same_answers(const struct ksyms *full, const struct ksyms *part,
-			 const uint64_t *addrs, size_t n)
-{
-	char a[256], b[256];
-
-	for (size_t i = 0; i < n; i++) {
-		ksym_format(full, addrs[i], a, sizeof(a));
-		ksym_format(part, addrs[i], b, sizeof(b));
-		CHECK_STR(b, a);
-		CHECK(ksym_is_trace_artifact(full, addrs[i]) ==
-		      ksym_is_trace_artifact(part, addrs[i]));
-		CHECK(ksym_is_data(ksyms_lookup(full, addrs[i])) ==
-		      ksym_is_data(ksyms_lookup(part, addrs[i])));
-	}
-}
-
-static void test_ksyms_partial(void)
-{
-	static const char *const names[] = {
-		"mempool_alloc_noprof", "fs_bio_set", "biopool_map", "no_such_fn",
+	struct ksym_name n[] = {
+		{ .name = "biopool_map" }, { .name = "fs_bio_set" },
+		{ .name = "punt_bios_to_rescuer" }, { .name = "fixed_percpu_data" },
+		{ .name = "undefined_sym" }, { .name = "bad_addr" }, { .name = "nosuch" },
+		{ .name = "bio_alloc_bioset" }, { .name = "mempool_alloc_noprof" },
+		{ .name = "last_fn" }, { .name = "_stext" }, { .name = "startup_64" },
 	};
-	uint64_t addrs[] = {
-		0xffffffff81000000ULL, 0xffffffff81400010ULL, 0xffffffff81400505ULL,
-		0xffffffff82100180ULL, 0xffffffffc0100404ULL, 0xffffffffc0200300ULL,
-		0xffffffffc0600010ULL, 0x1000ULL, 0xffffffff81603000ULL,
-		0xffffffffc0100404ULL,	/* twice */
-	};
-	uint64_t rnd[300], x = 0x9e3779b97f4a7c15ULL, more;
-	char path[] = "/tmp/biostat-unit-partial-XXXXXX";
-	struct ksyms *full = load(), *part;
-	size_t n0;
+	struct ksyms_batch b = { .names = n, .nnames = N(n) };
 
-	CHECK(full != NULL);
-	CHECK(write_tmp(path, kallsyms, sizeof(kallsyms) - 1) == 0);
-	part = ksyms_partial(path);
-	CHECK(part != NULL);
-	if (!full || !part)
-		goto out;
-	CHECK_U64(part->n, 0);
-	CHECK(ksyms_lookup(part, addrs[1]) == NULL);
+	CHECK(ksyms_resolve_text(&b, kallsyms, sizeof(kallsyms) - 1, NULL) == 0);
+	CHECK(!b.zero_addrs);
+	CHECK(n[0].type == 't' && n[0].addr == 0xffffffffc0100000ULL);
+	CHECK_U64(n[0].end, 0xffffffffc0100400ULL);
+	CHECK(ksym_is_data(n[1].type) && !ksym_is_text(n[1].type));
+	CHECK_U64(n[1].addr, 0xffffffff82100000ULL);
+	CHECK(ksym_is_text(n[2].type) && !ksym_is_data(n[2].type));
+	/* absolute, undefined, malformed, absent */
+	for (int i = 3; i < 7; i++)
+		CHECK(n[i].type == 0);
+	/* where a function ends: the next symbol above it */
+	CHECK_U64(n[7].end, 0xffffffff81400400ULL);
+	CHECK_U64(n[8].end, 0xffffffff82000000ULL);
+	CHECK(n[9].type && n[9].end == 0);	/* the last one */
+	/* two at one address: both end at the next above */
+	CHECK(n[10].addr == n[11].addr && n[10].end == 0xffffffff81400000ULL &&
+	      n[11].end == n[10].end);
+	/* one at a time answers the same */
+	for (size_t i = 0; i < N(n); i++) {
+		struct ksym_name one = named(kallsyms, n[i].name);
 
-	CHECK(ksyms_need(part, addrs, sizeof(addrs) / sizeof(addrs[0]), names, 4) == 0);
-	CHECK(part->n > 0 && part->n < full->n);
-	CHECK(!part->zero_addrs);
-	same_answers(full, part, addrs, sizeof(addrs) / sizeof(addrs[0]));
-	for (int i = 0; i < 3; i++) {
-		const struct ksym *f = ksyms_by_name(full, names[i]);
-		const struct ksym *p = ksyms_by_name(part, names[i]);
-
-		CHECK(f && p && f->addr == p->addr && !strcmp(f->name, p->name));
-		/* and the symbol after it (where a function ends) */
-		if (f && p) {
-			const struct ksym *fn = f + 1, *pn = p + 1;
-
-			while (fn < full->syms + full->n && fn->addr == f->addr)
-				fn++;
-			while (pn < part->syms + part->n && pn->addr == p->addr)
-				pn++;
-			CHECK(fn < full->syms + full->n && pn < part->syms + part->n &&
-			      fn->addr == pn->addr);
-		}
+		CHECK(one.type == n[i].type && one.addr == n[i].addr &&
+		      one.end == n[i].end);
 	}
-	CHECK(ksyms_by_name(part, "no_such_fn") == NULL);
-
-	/* random addresses over the whole range, in one go */
-	for (size_t i = 0; i < sizeof(rnd) / sizeof(rnd[0]); i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		rnd[i] = 0xffffffff80000000ULL + x % 0x40800000ULL;
-	}
-	CHECK(ksyms_need(part, rnd, sizeof(rnd) / sizeof(rnd[0]), NULL, 0) == 0);
-	same_answers(full, part, rnd, sizeof(rnd) / sizeof(rnd[0]));
-	same_answers(full, part, addrs, sizeof(addrs) / sizeof(addrs[0]));
-
-	/* what was asked before is not read again: the file may be gone */
-	unlink(path);
-	n0 = part->n;
-	CHECK(ksyms_need(part, addrs, 3, names, 2) == 0);
-	CHECK_U64(part->n, n0);
-	/* something new is, and fails without changing the table */
-	more = 0xffffffffc0300010ULL;
-	errno = 0;
-	CHECK(ksyms_need(part, &more, 1, NULL, 0) == -1 && errno == ENOENT);
-	CHECK_U64(part->n, n0);
-	/* a full table needs nothing */
-	CHECK(ksyms_need(full, &more, 1, names, 1) == 0);
-out:
-	unlink(path);
-	ksyms_free(full);
-	ksyms_free(part);
 }
 
 /*
- * A name's end (the symbols at its address and the first above it) comes
- * with the name: from the same read when no earlier line lies above it,
- * else from a second one.  beta has alpha, above it, on an earlier line;
- * gamma is found twice, the lower one last; delta ties with an alias.
+ * A name's end from the lines after it, or, when a line before it lies
+ * above it, from a second read: beta has alpha, above it, on an earlier
+ * line; gamma is found twice, the lower one last; delta ties with an
+ * alias.  Asked together, one by one, and with addresses.
  */
-/* The address of the first symbol above s (0: none). */
-static uint64_t next_above(const struct ksyms *ks, const struct ksym *s)
-{
-	for (const struct ksym *n = s + 1; n < ks->syms + ks->n; n++)
-		if (n->addr > s->addr)
-			return n->addr;
-	return 0;
-}
-
-static void test_ksyms_partial_name_end(void)
+static void test_ksyms_name_end(void)
 {
 	static const char text[] =
 		"ffffffff81000000 T _stext\n"
@@ -270,130 +132,232 @@ static void test_ksyms_partial_name_end(void)
 		"ffffffff81000080 t beta\n"
 		"ffffffff81000400 t gamma\n"
 		"ffffffff81000480 t eta\n";
-	static const char *const names[] = { "alpha", "beta", "gamma", "delta", "eta" };
-	struct ksyms *full = ksyms_parse(text, sizeof(text) - 1);
+	static const uint64_t want[][2] = {
+		{ 0xffffffff81000100ULL, 0xffffffff81000200ULL },
+		{ 0xffffffff81000080ULL, 0xffffffff81000100ULL },
+		{ 0xffffffff81000400ULL, 0xffffffff81000480ULL },
+		{ 0xffffffff81000200ULL, 0xffffffff81000300ULL },
+		{ 0xffffffff81000480ULL, 0xffffffffc0000000ULL },
+	};
+	struct ksym_name n[] = {
+		{ .name = "alpha" }, { .name = "beta" }, { .name = "gamma" },
+		{ .name = "delta" }, { .name = "eta" },
+	};
+	const uint64_t a[] = { 0xffffffff81000090ULL, 0xffffffff81000410ULL };
+	struct ksyms_batch b = { .names = n, .nnames = N(n) };
 
-	CHECK(full != NULL);
-	for (size_t i = 0; full && i < sizeof(names) / sizeof(names[0]); i++) {
-		char path[] = "/tmp/biostat-unit-partial-XXXXXX";
-		const struct ksym *f = ksyms_by_name(full, names[i]), *p;
-		struct ksyms *part;
-		uint64_t a[3];
+	add_all(&b, a, N(a));
+	CHECK(ksyms_resolve_text(&b, text, sizeof(text) - 1, NULL) == 0);
+	for (size_t i = 0; i < N(n); i++) {
+		struct ksym_name one = named(text, n[i].name);
 
-		CHECK(f != NULL && write_tmp(path, text, sizeof(text) - 1) == 0);
-		part = ksyms_partial(path);
-		CHECK(part && ksyms_need(part, NULL, 0, &names[i], 1) == 0);
-		unlink(path);
-		if (!f || !part) {
-			ksyms_free(part);
-			continue;
-		}
-		p = ksyms_by_name(part, names[i]);
-		CHECK(p && p->addr == f->addr);
-		/* its address and inside it, and where it ends: no read needed */
-		a[0] = f->addr;
-		a[1] = f->addr + 1;
-		a[2] = next_above(full, f);
-		CHECK(ksyms_need(part, a, 1, NULL, 0) == 0);
-		same_answers(full, part, a, 2);
-		CHECK(p && next_above(part, p) == a[2]);
-		ksyms_free(part);
+		CHECK_U64(n[i].addr, want[i][0]);
+		CHECK_U64(n[i].end, want[i][1]);
+		CHECK(one.addr == want[i][0] && one.end == want[i][1]);
 	}
-	ksyms_free(full);
+	CHECK_STR(ksyms_at(&b, a[0])->name, "beta");
+	CHECK_STR(ksyms_at(&b, a[1])->name, "gamma");
+	CHECK_STR(ksyms_at(&b, a[1])->mod, "");
+	ksyms_batch_free(&b);
 }
 
-/* kptr_restrict: a partial table sees every address 0 too. */
-static void test_ksyms_partial_zero(void)
+static void test_ksyms_zero(void)
 {
-	static const char text[] = "0000000000000000 T _stext\n0000000000000000 t foo\n";
-	static const char *const name = "foo";
-	char path[] = "/tmp/biostat-unit-partial-XXXXXX";
-	struct ksyms *part;
+	static const char z[] =
+		"0000000000000000 T _stext\n"
+		"0000000000000000 T bio_alloc_bioset\n";
+	const uint64_t a[] = { 0x1234 };
+	struct ksyms_batch b = resolved(z, a, 1, NULL);
 
-	CHECK(write_tmp(path, text, sizeof(text) - 1) == 0);
-	part = ksyms_partial(path);
-	CHECK(part && ksyms_need(part, NULL, 0, &name, 1) == 0 && part->zero_addrs);
-	CHECK(ksyms_by_name(part, "foo") == NULL);
+	CHECK(b.zero_addrs);
+	CHECK(ksyms_at(&b, 0x1234) == NULL);
+	ksyms_batch_free(&b);
+	b = (struct ksyms_batch){ 0 };
+	CHECK(ksyms_resolve_text(&b, z, sizeof(z) - 1, NULL) == 0 && b.zero_addrs);
+	CHECK(named(z, "bio_alloc_bioset").type == 0);
+	/* nothing listed: nothing resolves, and it is not kptr_restrict */
+	b = resolved("", a, 1, NULL);
+	CHECK(!b.zero_addrs && ksyms_at(&b, 0x1234) == NULL);
+	ksyms_batch_free(&b);
+	ksyms_batch_free(&b);	/* twice is fine */
+}
+
+/* write text to a new temporary file; its path in path */
+static int write_tmp(char *path, const char *text, size_t len, int copies)
+{
+	int fd = mkstemp(path), ok = fd >= 0;
+
+	for (int i = 0; ok && i < copies; i++)
+		ok = write(fd, text, len) == (ssize_t)len;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Two batches answered alike: addresses, offsets, names, modules. */
+static void same_answers(const struct ksyms_batch *x, const struct ksyms_batch *y,
+			 const uint64_t *a, size_t n)
+{
+	char f[256], g[256];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ksym_at *p = ksyms_at(x, a[i]), *q = ksyms_at(y, a[i]);
+
+		ksym_format(x, a[i], f, sizeof(f));
+		ksym_format(y, a[i], g, sizeof(g));
+		CHECK_STR(g, f);
+		CHECK(!p == !q);
+		CHECK(!p || !q || p->type == q->type);
+		CHECK(ksym_is_trace_artifact(x, a[i]) == ksym_is_trace_artifact(y, a[i]));
+	}
+}
+
+/* The file is read in pieces; it answers as its text does. */
+static void test_ksyms_file(void)
+{
+	static const char modules[] = "dm_biopool 4096 0 - Live 0xffffffffc0100000\n";
+	const uint64_t a[] = {
+		0xffffffff81400010ULL, 0xffffffff82100180ULL, 0xffffffffc0100404ULL,
+		0xffffffffc0101404ULL, 0xffffffffc0600010ULL, 0x1000ULL,
+	};
+	char path[] = "/tmp/biostat-unit-ksyms-XXXXXX";
+	struct ksym_name n[] = { { .name = "fs_bio_set" }, { .name = "last_fn" } };
+	struct ksyms_batch f = { .names = n, .nnames = N(n) }, t;
+
+	/* copies enough to cross the read buffer many times: each copy's
+	 * last line ends where the next one's first begins, and later copies
+	 * of a symbol answer as the first */
+	CHECK(write_tmp(path, kallsyms, sizeof(kallsyms) - 1, 200) == 0);
+	add_all(&f, a, N(a));
+	CHECK(ksyms_resolve(&f, path, modules) == 0);
 	unlink(path);
-	ksyms_free(part);
+	t = resolved(kallsyms, a, N(a), modules);
+	same_answers(&f, &t, a, N(a));
+	CHECK(!f.zero_addrs && n[0].addr == 0xffffffff82100000ULL && n[1].type == 't');
+	CHECK_STR(ksyms_at(&f, a[4])->mod, "lastmod");
+	errno = 0;
+	CHECK(ksyms_resolve(&f, "/nonexistent/kallsyms", NULL) == -1 && errno == ENOENT);
+	ksyms_batch_free(&f);
+	ksyms_batch_free(&t);
 }
 
-static void test_ksyms_lookup(void)
+static void test_ksyms_resolve(void)
 {
-	struct ksyms *ks = load();
-	const struct ksym *s;
-	uint64_t off = 0;
-
-	CHECK(ksyms_lookup(ks, 0xffffffff80000000ULL) == NULL);
-	s = ksyms_lookup(ks, 0xffffffff81400000ULL);
-	CHECK_STR(s ? s->name : NULL, "bio_alloc_bioset");
-	s = ksyms_lookup(ks, 0xffffffff814003ffULL);
-	CHECK_STR(s ? s->name : NULL, "bio_alloc_bioset");
-	s = ksyms_lookup(ks, 0xffffffff81400400ULL);
-	CHECK_STR(s ? s->name : NULL, "bio_alloc_clone");
-	s = ksyms_lookup(ks, 0xffffffffffffffffULL);
-	CHECK_STR(s ? s->name : NULL, "last_fn");
-
-	/* resolve: 1 MiB past a vmlinux symbol, 64 KiB past a module one */
-	s = ksyms_resolve(ks, 0xffffffff814030f0ULL, &off);
-	CHECK_STR(s ? s->name : NULL, "mempool_alloc_noprof");
-	CHECK_U64(off, 0xf0);
-	CHECK(ksyms_resolve(ks, 0xffffffff81503000ULL, NULL) == NULL);
-	CHECK(ksyms_resolve(ks, 0xffffffffc0610000ULL, NULL) == NULL);
-	CHECK(ksyms_resolve(ks, 0xffffffffc060ffffULL, NULL) != NULL);
-	/* with /proc/modules: a function only within its module's extent */
-	CHECK(ksyms_set_modules(ks,
+	static const char modules[] =
 		"dm_biopool 4096 0 - Live 0xffffffffc0100000\n"
 		"dm_mod 4096 1 dm_biopool, Live 0xffffffffc0200000 (E)\n"
 		"hidden 4096 0 - Live 0x0000000000000000\n"
-		"garbage\n") == 0);
-	CHECK(ks->nmods == 2);
-	s = ksyms_resolve(ks, 0xffffffffc0100fffULL, NULL);
-	CHECK_STR(s ? s->name : NULL, "biopool_ctr");
+		"garbage\n";
+	/* unsorted, one twice */
+	const uint64_t a[] = {
+		0xffffffff81400400ULL, 0xffffffff80000000ULL, 0xffffffff81400000ULL,
+		0xffffffff814003ffULL, 0xffffffff81000000ULL, 0xffffffff814030f0ULL,
+		0xffffffff81503000ULL, 0xffffffffc0610000ULL, 0xffffffffc060ffffULL,
+		0xffffffffc0100fffULL, 0xffffffffc0101000ULL, 0xffffffffc0201000ULL,
+		0xffffffffc0200fffULL, 0xffffffffc0500010ULL, 0xffffffffc030ffffULL,
+		0xffffffff81400000ULL, 0, 0xffffffffffffffffULL,
+	};
+	struct ksyms_batch b = resolved(kallsyms, a, N(a), NULL), m;
+	const struct ksym_at *s;
+
+	CHECK_U64(b.n, N(a) - 2);	/* 0 is not asked, nor twice */
+	CHECK(ksyms_at(&b, 0xffffffff80000000ULL) == NULL);
+	CHECK_STR(ksyms_at(&b, 0xffffffff81400000ULL)->name, "bio_alloc_bioset");
+	CHECK_STR(ksyms_at(&b, 0xffffffff814003ffULL)->name, "bio_alloc_bioset");
+	CHECK_STR(ksyms_at(&b, 0xffffffff81400400ULL)->name, "bio_alloc_clone");
+	/* of two at one address, the last listed */
+	CHECK_STR(ksyms_at(&b, 0xffffffff81000000ULL)->name, "startup_64");
+	/* 1 MiB past a vmlinux symbol, 64 KiB past a module one */
+	s = ksyms_at(&b, 0xffffffff814030f0ULL);
+	CHECK(s && !strcmp(s->name, "mempool_alloc_noprof") &&
+	      s->addr - s->sym == 0xf0 && s->type == 'T' && !s->mod[0]);
+	CHECK(ksyms_at(&b, 0xffffffff81503000ULL) == NULL);
+	CHECK(ksyms_at(&b, 0xffffffffc0610000ULL) == NULL);
+	CHECK(ksyms_at(&b, 0xffffffffffffffffULL) == NULL);
+	CHECK_STR(ksyms_at(&b, 0xffffffffc060ffffULL)->mod, "lastmod");
+	CHECK(ksyms_at(&b, 0xffffffffc0101000ULL) != NULL);
+	/* not asked */
+	CHECK(ksyms_at(&b, 0xffffffff81400001ULL) == NULL);
+	/* with /proc/modules: a function only within its module's extent */
+	m = resolved(kallsyms, a, N(a), modules);
+	CHECK_STR(ksyms_at(&m, 0xffffffffc0100fffULL)->name, "biopool_ctr");
 	/* past dm_biopool's 4 KiB: JIT-ed code, not biopool_ctr */
-	CHECK(ksyms_resolve(ks, 0xffffffffc0101000ULL, NULL) == NULL);
-	CHECK(ksym_is_trace_artifact(ks, 0xffffffffc0101000ULL));
-	CHECK(ksyms_resolve(ks, 0xffffffffc0201000ULL, NULL) == NULL);
-	s = ksyms_resolve(ks, 0xffffffffc0200fffULL, NULL);
-	CHECK_STR(s ? s->name : NULL, "__map_bio");
+	CHECK(ksyms_at(&m, 0xffffffffc0101000ULL) == NULL);
+	CHECK(ksym_is_trace_artifact(&m, 0xffffffffc0101000ULL));
+	CHECK(ksyms_at(&m, 0xffffffffc0201000ULL) == NULL);
+	CHECK_STR(ksyms_at(&m, 0xffffffffc0200fffULL)->name, "__map_bio");
 	/* a module data symbol, apart from the text (6.4+), still resolves */
-	s = ksyms_resolve(ks, 0xffffffffc0500010ULL, NULL);
-	CHECK_STR(s ? s->name : NULL, "static_set");
+	CHECK_STR(ksyms_at(&m, 0xffffffffc0500010ULL)->name, "static_set");
 	/* modules not listed keep the 64 KiB rule */
-	CHECK(ksyms_resolve(ks, 0xffffffffc030ffffULL, NULL) != NULL);
-	ksyms_free(ks);
+	CHECK(ksyms_at(&m, 0xffffffffc030ffffULL) != NULL);
+	ksyms_batch_free(&b);
+	ksyms_batch_free(&m);
+}
+
+/* Random addresses over the whole range: a batch answers each as a
+ * batch of its own would. */
+static void test_ksyms_batch(void)
+{
+	uint64_t rnd[300], x = 0x9e3779b97f4a7c15ULL;
+	struct ksyms_batch all;
+
+	for (size_t i = 0; i < N(rnd); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		rnd[i] = 0xffffffff80000000ULL + x % 0x40800000ULL;
+	}
+	all = resolved(kallsyms, rnd, N(rnd), NULL);
+	for (size_t i = 0; i < N(rnd); i++) {
+		struct ksyms_batch one = resolved(kallsyms, &rnd[i], 1, NULL);
+
+		same_answers(&all, &one, &rnd[i], 1);
+		ksyms_batch_free(&one);
+	}
+	ksyms_batch_free(&all);
+	/* the same few addresses over and over take the room of a few */
+	for (size_t i = 0; i < 100 * N(rnd); i++)
+		CHECK(ksyms_add(&all, rnd[i % 10]) == 0);
+	CHECK(all.cap <= 64);
+	CHECK(ksyms_resolve_text(&all, kallsyms, sizeof(kallsyms) - 1, NULL) == 0);
+	CHECK_U64(all.n, 10);
+	ksyms_batch_free(&all);
 }
 
 static void test_ksym_format(void)
 {
-	struct ksyms *ks = load();
+	const uint64_t a[] = { 0xffffffff81400021ULL, 0xffffffffc0100122ULL,
+			       0xffffffffc0650000ULL, 0x10ULL };
+	struct ksyms_batch b = resolved(kallsyms, a, N(a), NULL);
 	char buf[128];
 
-	ksym_format(ks, 0xffffffff81400021ULL, buf, sizeof(buf));
+	ksym_format(&b, a[0], buf, sizeof(buf));
 	CHECK_STR(buf, "bio_alloc_bioset+0x21");
-	ksym_format(ks, 0xffffffffc0100122ULL, buf, sizeof(buf));
+	ksym_format(&b, a[1], buf, sizeof(buf));
 	CHECK_STR(buf, "biopool_map+0x122 [dm_biopool]");
-	ksym_format(ks, 0xffffffffc0650000ULL, buf, sizeof(buf));
+	ksym_format(&b, a[2], buf, sizeof(buf));
 	CHECK_STR(buf, "0xffffffffc0650000");
-	ksym_format(ks, 0x10ULL, buf, sizeof(buf));
+	ksym_format(&b, a[3], buf, sizeof(buf));
 	CHECK_STR(buf, "0x10");
-	ksym_format(ks, 0xffffffffc0100122ULL, buf, 8);	/* truncated, terminated */
+	ksym_format(&b, a[1], buf, 8);	/* truncated, terminated */
 	CHECK_STR(buf, "biopool");
-	ksyms_free(ks);
+	ksyms_batch_free(&b);
 }
 
 static void test_trace_artifact(void)
 {
-	struct ksyms *ks = load();
+	const uint64_t a[] = { 0xffffffff81400009ULL, 0xffffffff81400000ULL,
+			       0xffffffff814000d1ULL, 0xffffffffc0650000ULL };
+	struct ksyms_batch b = resolved(kallsyms, a, N(a), NULL);
 
 	/* just after the fentry call of a traced function */
-	CHECK(ksym_is_trace_artifact(ks, 0xffffffff81400009ULL));
-	CHECK(ksym_is_trace_artifact(ks, 0xffffffff81400000ULL));
+	CHECK(ksym_is_trace_artifact(&b, a[0]));
+	CHECK(ksym_is_trace_artifact(&b, a[1]));
 	/* a real return address */
-	CHECK(!ksym_is_trace_artifact(ks, 0xffffffff814000d1ULL));
+	CHECK(!ksym_is_trace_artifact(&b, a[2]));
 	/* JIT-ed code between modules */
-	CHECK(ksym_is_trace_artifact(ks, 0xffffffffc0650000ULL));
-	ksyms_free(ks);
+	CHECK(ksym_is_trace_artifact(&b, a[3]));
+	ksyms_batch_free(&b);
 }
 
 static void test_parse_majmin(void)
@@ -538,7 +502,7 @@ static void test_resolve_device_arg(void)
 
 #define KDEV(ma, mi) (((uint32_t)(ma) << 20) | (mi))
 
-static const char *name_of(const struct ksyms *ks, uint64_t bs, uint32_t kdev,
+static const char *name_of(const struct ksyms_batch *ks, uint64_t bs, uint32_t kdev,
 			   const uint64_t *caller, unsigned int n, uint64_t fsbs,
 			   int *rule)
 {
@@ -557,7 +521,12 @@ static const char *name_of(const struct ksyms *ks, uint64_t bs, uint32_t kdev,
 
 static void test_describe_set(void)
 {
-	struct ksyms *ks = load();
+	const uint64_t sets[] = {
+		0xffff888001234500ULL, 0xffffffff82100000ULL, 0xffffffff82100100ULL,
+		0xffffffff82100340ULL, 0xffffffffc0500020ULL, 0xffff888003000000ULL,
+		0xffffffff82300000ULL,
+	};
+	struct ksyms_batch b = { 0 }, *ks = &b;
 	/* fexit stack: trampoline, fentry site, plumbing, the caller */
 	const uint64_t biopool[] = {
 		0xffffffffc0650000ULL,		/* BPF trampoline */
@@ -584,6 +553,19 @@ static void test_describe_set(void)
 	const uint64_t other[] = { 0xffffffff814000d1ULL, 0xffffffffc0600010ULL };
 	const uint64_t plumbing_only[] = { 0xffffffff814000d1ULL, 0xffffffffc0650000ULL };
 	int rule;
+
+	/* every address the names below look up, in one batch */
+	add_all(ks, sets, N(sets));
+	add_all(ks, biopool, N(biopool));
+	add_all(ks, stray, N(stray));
+	add_all(ks, dmio, N(dmio));
+	add_all(ks, dmtio, N(dmtio));
+	add_all(ks, crypt, N(crypt));
+	add_all(ks, split, N(split));
+	add_all(ks, bcache, N(bcache));
+	add_all(ks, other, N(other));
+	add_all(ks, plumbing_only, N(plumbing_only));
+	CHECK(ksyms_resolve_text(ks, kallsyms, sizeof(kallsyms) - 1, NULL) == 0);
 
 	/* 1: the address of fs_bio_set as learnt at run time */
 	CHECK_STR(name_of(ks, 0xffff888001234500ULL, KDEV(254, 0), NULL, 0,
@@ -650,7 +632,7 @@ static void test_describe_set(void)
 	CHECK(!func_name_is("bio_spli", "bio_split"));
 	CHECK(first_caller_frame(ks, plumbing_only, 2) == -1);
 	CHECK(first_caller_frame(ks, biopool, 0) == -1);
-	ksyms_free(ks);
+	ksyms_batch_free(ks);
 }
 
 /* Symbols and devices of md, dm-crypt, dm-io, bcache and queue splits. */
@@ -698,7 +680,7 @@ static const char own_holders[] =
 	"ram1 bcache0\nram2 dm-2\n";
 static const char own_md[] = "md0 raid1\n";
 
-static const char *owner_name_pad(const struct ksyms *ks, uint32_t kdev,
+static const char *owner_name_pad(const struct ksyms_batch *ks, uint32_t kdev,
 				  bool clone, uint32_t front_pad,
 				  const uint64_t *ips, unsigned int n)
 {
@@ -716,7 +698,7 @@ static const char *owner_name_pad(const struct ksyms *ks, uint32_t kdev,
 	return buf;
 }
 
-static const char *owner_name_of(const struct ksyms *ks, uint32_t kdev,
+static const char *owner_name_of(const struct ksyms_batch *ks, uint32_t kdev,
 				 bool clone, const uint64_t *ips, unsigned int n)
 {
 	return owner_name_pad(ks, kdev, clone, 0, ips, n);
@@ -729,7 +711,7 @@ static const char *owner_name_of(const struct ksyms *ks, uint32_t kdev,
 
 static void test_describe_owner(void)
 {
-	struct ksyms *ks = ksyms_parse(owner_syms, sizeof(owner_syms) - 1);
+	struct ksyms_batch b = { 0 }, *ks = &b;
 	const uint64_t crypt_read[] = { TRAMP, ALLOC, CLONE, 0xffffffffc0300010ULL, 0 };
 	const uint64_t crypt_write[] = { TRAMP, ALLOC, 0xffffffffc0300210ULL,
 					 0xffffffffc0300410ULL, 0xffffffff81401010ULL, 0 };
@@ -764,10 +746,18 @@ static void test_describe_owner(void)
 	const uint64_t bufio[] = { TRAMP, ALLOC, 0xffffffffc0200410ULL, 0xffffffffc0200610ULL,
 				   0xffffffffc0200810ULL, 0xffffffffc0800010ULL, 0 };
 	const uint64_t dmio[] = { TRAMP, ALLOC, 0xffffffffc0200410ULL, 0xffffffffc0200810ULL, 0 };
+	const uint64_t *const all[] = {
+		crypt_read, crypt_write, dm_tio, dm_io61, dm_tio61, dm_other, r1_clone,
+		r1_wclone, r1_split, r1_split72, md_acct, md_sync, md_sync72, r5_split,
+		r5_clone, qsplit, qsplit72, bc_insert, bc_write, kcopyd, bufio, dmio,
+	};
 
-	CHECK(ks != NULL);
-	if (!ks)
-		return;
+	/* every frame below, and the set, in one batch */
+	CHECK(ksyms_add(ks, 0xffff888004000000ULL) == 0);
+	for (size_t i = 0; i < N(all); i++)
+		for (size_t k = 0; all[i][k]; k++)
+			CHECK(ksyms_add(ks, all[i][k]) == 0);
+	CHECK(ksyms_resolve_text(ks, owner_syms, sizeof(owner_syms) - 1, NULL) == 0);
 	/* dm-crypt: the same name whether a read (a clone of the bio sent to
 	 * cr0) or a write (a new bio for md0, below) came first */
 	CHECK_STR(owner_name_of(ks, KDEV(253, 0), true, crypt_read, 5), "cr0:crypt");
@@ -807,17 +797,16 @@ static void test_describe_owner(void)
 	CHECK_STR(owner_name_of(ks, KDEV(254, 16), false, crypt_write, 6), "?:crypt");
 	CHECK_STR(owner_name_of(ks, KDEV(1, 0), false, bc_write, 5), "?:bcache");
 	CHECK_STR(owner_name_of(ks, 0, false, crypt_write, 6), "?:crypt");
-	ksyms_free(ks);
+	ksyms_batch_free(ks);
 }
 
 const struct unit_test names_tests[] = {
-	UNIT_TEST(test_ksyms_parse),
+	UNIT_TEST(test_ksyms_names),
+	UNIT_TEST(test_ksyms_name_end),
 	UNIT_TEST(test_ksyms_zero),
-	UNIT_TEST(test_ksyms_load),
-	UNIT_TEST(test_ksyms_partial),
-	UNIT_TEST(test_ksyms_partial_name_end),
-	UNIT_TEST(test_ksyms_partial_zero),
-	UNIT_TEST(test_ksyms_lookup),
+	UNIT_TEST(test_ksyms_file),
+	UNIT_TEST(test_ksyms_resolve),
+	UNIT_TEST(test_ksyms_batch),
 	UNIT_TEST(test_ksym_format),
 	UNIT_TEST(test_trace_artifact),
 	UNIT_TEST(test_parse_majmin),

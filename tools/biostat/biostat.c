@@ -234,12 +234,12 @@ static void parse_options(struct opts *o, int argc, char **argv)
 static void set_function_addresses(struct biostat *b)
 {
 	struct biostat_bpf__bss *bss = b->tr.skel->bss;
-	const struct ksym *rescue = symtab_named(&b->syms, "bio_alloc_rescue");
+	struct ksym_name rescue = symtab_named(&b->syms, "bio_alloc_rescue");
 	uint64_t lo, hi;
 
 	/* queue_work_on(): the rescue work of a set, where punts are inlined */
-	if (ksym_is_text(rescue))
-		bss->rescue_fn = rescue->addr;
+	if (ksym_is_text(rescue.type))
+		bss->rescue_fn = rescue.addr;
 	bss->punt_inline = tracer_uses(&b->tr, "queue_work_on");
 	/* sleep_in_mempool() */
 	if (symtab_func_range(&b->syms, "mempool_alloc_slab", &lo, &hi))
@@ -256,11 +256,11 @@ static void set_function_addresses(struct biostat *b)
 
 static __u64 fs_bio_set_address(struct biostat *b)
 {
-	const struct ksym *s = symtab_named(&b->syms, "fs_bio_set");
+	struct ksym_name s = symtab_named(&b->syms, "fs_bio_set");
 	__u64 addr;
 
-	if (ksym_is_data(s))
-		return s->addr;
+	if (ksym_is_data(s.type))
+		return s.addr;
 	/* a monitor does no I/O on the machine it watches unless asked */
 	if (!b->o.calibrate) {
 		inform("fs_bio_set has no symbol here: --calibrate names it");
@@ -301,12 +301,12 @@ static void refuse_unmeasured(const struct opts *o)
 			    "so waits, punts and rescues cannot be traced", opt);
 }
 
-/* The symbols every run needs (see symtab.h for when). */
+/* The symbols every run needs, before the load (see symtab.h). */
 static void read_symbols(struct biostat *b)
 {
 	double t0 = mono_now();
 
-	symtab_ksyms(&b->syms);
+	symtab_read(&b->syms);
 	verbose("kernel symbols read in %.2f s", mono_now() - t0);
 }
 
@@ -335,11 +335,9 @@ static void start(struct biostat *b)
 	cfg.ncpus = libbpf_num_possible_cpus();
 	if (cfg.ncpus <= 0)
 		die("cannot count CPUs: %s", strerror(-cfg.ncpus));
-	symtab_init(&b->syms, b->o.stacks || b->o.events);
-	settab_init(&b->sets, &b->syms, &b->dl, cfg.ncpus);
+	settab_init(&b->sets, &b->dl, cfg.ncpus);
 
-	if (!b->syms.full)
-		read_symbols(b);
+	read_symbols(b);
 	t0 = mono_now();
 	tracer_start(&b->tr, &cfg, &b->syms);
 	verbose("BPF programs loaded and attached in %.2f s", mono_now() - t0);
@@ -349,9 +347,6 @@ static void start(struct biostat *b)
 	}
 	skel = b->tr.skel;
 	malloc_trim(0);		/* what libbpf freed after the load (its BTF) */
-	if (b->syms.full)
-		read_symbols(b);
-	malloc_trim(0);		/* what growing the symbol table left behind */
 	set_function_addresses(b);
 	tracer_describe(&b->tr);
 
@@ -416,8 +411,9 @@ static void write_report(struct biostat *b, const struct report *r,
 /*
  * One report, a pipeline in five steps: snapshot the BPF side (end its
  * interval, read every set's counters and the losses), name the sets new
- * since the last report in one batch, build the record, write it, close
- * the interval.  Only the first two steps read anything.
+ * since the last report in one batch (and, in the summary of -s, the
+ * waits' stacks in another), build the record, write it, close the
+ * interval.  Only the first two steps read anything.
  */
 static void report(struct biostat *b, bool summary, double now)
 {
@@ -440,12 +436,12 @@ static void report(struct biostat *b, bool summary, double now)
 	else
 		settab_read(&b->sets, true, tracer_next_interval(&b->tr));
 	tracer_losses(&b->tr, &lost);
+	/* 2. name, and the stacks */
+	settab_name_new(&b->sets);
 	if (summary && b->o.stacks)
 		report_add_stacks(&r, &b->sets,
 				  bpf_map__fd(b->tr.skel->maps.wait_stacks),
 				  bpf_map__fd(b->tr.skel->maps.stacks));
-	/* 2. name */
-	settab_name_new(&b->sets);
 	/* 3. build */
 	report_build(&r, &b->sets, &lost, &b->lost_last, summary, b->o.all);
 	/* 4. write */
@@ -501,7 +497,6 @@ static void stop(struct biostat *b)
 {
 	ring_buffer__free(b->rb);
 	tracer_stop(&b->tr);
-	symtab_free(&b->syms);
 	json_free(&b->j);
 	settab_free(&b->sets);
 	devlists_free(&b->dl);

@@ -186,8 +186,7 @@ static void check_attach(struct check *c)
 static void choose_pool_progs(struct check *c)
 {
 	struct biostat_check_bpf *skel = c->skel;
-	const struct ksyms *ks = symtab_ksyms(&c->syms);
-	bool noprof = ksyms_by_name(ks, "mempool_alloc_noprof") != NULL;
+	bool noprof = symtab_named(&c->syms, "mempool_alloc_noprof").type != 0;
 	size_t n = 0;
 
 	bpf_program__set_autoload(skel->progs.ck_pool_enter, noprof);
@@ -209,8 +208,7 @@ static void check_start(struct check *c)
 		c->kdev = device_arg_kdev(&c->dl, c->o.device);
 	libbpf_set_print(libbpf_print_fn);
 	require_tracing();
-	symtab_init(&c->syms, true);
-	symtab_ksyms(&c->syms);
+	symtab_read(&c->syms);
 	setrlimit(RLIMIT_MEMLOCK, &rl);	/* pre-5.11 kernels only */
 	c->skel = biostat_check_bpf__open();
 	if (!c->skel)
@@ -231,9 +229,9 @@ static void check_wait(struct check *c)
 {
 	double end;
 
-	const struct ksym *fsb = ksyms_by_name(symtab_ksyms(&c->syms), "fs_bio_set");
+	struct ksym_name fsb = symtab_named(&c->syms, "fs_bio_set");
 
-	c->skel->bss->fs_bio_set_addr = fsb && ksym_is_data(fsb) ? fsb->addr : 0;
+	c->skel->bss->fs_bio_set_addr = ksym_is_data(fsb.type) ? fsb.addr : 0;
 	c->skel->bss->enabled = true;
 	c->start = mono_now();
 	end = c->o.duration > 0 ? c->start + c->o.duration : 0;
@@ -404,7 +402,6 @@ static void check_stop(struct check *c)
 	free(c->undec.v);
 	free(c->blocked.v);
 	free(c->haz.v);
-	symtab_free(&c->syms);
 	devlists_free(&c->dl);
 }
 

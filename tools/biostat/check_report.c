@@ -116,22 +116,17 @@ static const char *gfp_name(__u32 gfp)
  * the stacks start at the first allocation function (alloc_frames_start())
  * and a frame that resolves to anything but text is dropped too.
  */
-static bool skip_frame(const struct ksyms *ks, __u64 addr)
+static bool skip_frame(const struct ksyms_batch *ks, __u64 addr)
 {
-	const struct ksym *s;
-	uint64_t off;
+	const struct ksym_at *s = ksyms_at(ks, addr);
 
-	if (ksym_is_trace_artifact(ks, addr))
+	if (!s || !ksym_is_text(s->type) || ksym_is_trace_artifact(ks, addr))
 		return true;
-	s = ksyms_resolve(ks, addr, &off);
-	if (!s || !ksym_is_text(s))
-		return true;
-	return s->mod && (!strcmp(s->mod, "__builtin__ftrace") ||
-			  !strcmp(s->mod, "bpf"));
+	return !strcmp(s->mod, "__builtin__ftrace") || !strcmp(s->mod, "bpf");
 }
 
 /* Where a recorded stack starts for the reader: see alloc_frames_start(). */
-static int stack_start(const struct ksyms *ks, const __u64 *ips)
+static int stack_start(const struct ksyms_batch *ks, const __u64 *ips)
 {
 	uint64_t v[BIOSTAT_CHECK_STACK_DEPTH];
 
@@ -151,24 +146,21 @@ static int get_stack(int fd, __s64 id, __u64 *ips)
 }
 
 /* A mempool is named after the function that allocates from it. */
-static void pool_name(const struct ksyms *ks, const __u64 *ips, bool ok,
+static void pool_name(const struct ksyms_batch *ks, const __u64 *ips, bool ok,
 		      char *buf, size_t n)
 {
 	if (ok) {
 		for (int i = stack_start(ks, ips); i < BIOSTAT_CHECK_STACK_DEPTH &&
 		     ips[i]; i++) {
-			const struct ksym *sym;
-			uint64_t off;
+			const struct ksym_at *sym = ksyms_at(ks, ips[i]);
 
-			if (skip_frame(ks, ips[i]))
+			if (skip_frame(ks, ips[i]) || !strncmp(sym->name, "mempool_", 8))
 				continue;
-			sym = ksyms_resolve(ks, ips[i], &off);
-			if (!sym || !strncmp(sym->name, "mempool_", 8))
-				continue;
-			snprintf(buf, n, "mempool of %s%s%s%s", sym->name,
-				 sym->mod ? " [" : "", sym->mod ? sym->mod : "",
-				 sym->mod ? "]" : "");
-			return;
+			/* cut to fit (its result looked at: no truncation warning) */
+			if (snprintf(buf, n, "mempool of %s%s%s%s", sym->name,
+				     sym->mod[0] ? " [" : "", sym->mod,
+				     sym->mod[0] ? "]" : "") >= 0)
+				return;
 		}
 	}
 	snprintf(buf, n, "mempool");
@@ -177,8 +169,8 @@ static void pool_name(const struct ksyms *ks, const __u64 *ips, bool ok,
 static void set_name(struct check *c, const struct site *s,
 		     const __u64 *second, bool have2, char *buf, size_t n)
 {
-	const struct ksyms *ks = symtab_ksyms(&c->syms);
-	const struct ksym *fsb = ksyms_by_name(ks, "fs_bio_set");
+	const struct ksyms_batch *ks = &c->frames;
+	struct ksym_name fsb = symtab_named(&c->syms, "fs_bio_set");
 	uint64_t caller[BIOSTAT_CHECK_STACK_DEPTH];
 	struct set_desc d = {
 		.bs = s->k.bs,
@@ -186,7 +178,7 @@ static void set_name(struct check *c, const struct site *s,
 		.clone = s->v.flags & BIOSTAT_CHECK_CLONE,
 		.caller = NULL,
 		.ncaller = 0,
-		.fs_bio_set = fsb && ksym_is_data(fsb) ? fsb->addr : 0,
+		.fs_bio_set = ksym_is_data(fsb.type) ? fsb.addr : 0,
 	};
 	unsigned int i, j = 0;
 
@@ -219,7 +211,7 @@ static void dev_name(const struct check *c, __u32 kdev, char *buf, size_t n)
 		snprintf(buf, n, "%s", label);
 }
 
-static void print_stack_text(const struct ksyms *ks, const char *title,
+static void print_stack_text(const struct ksyms_batch *ks, const char *title,
 			     const __u64 *ips, bool ok)
 {
 	char sym[256];
@@ -239,7 +231,7 @@ static void print_stack_text(const struct ksyms *ks, const char *title,
 	}
 }
 
-static void json_stack(const struct ksyms *ks, struct json *j, const char *key,
+static void json_stack(const struct ksyms_batch *ks, struct json *j, const char *key,
 		       const __u64 *ips, bool ok)
 {
 	char sym[256];
@@ -296,7 +288,7 @@ static void site_json(struct check *c, struct json *j, enum kind kind,
 		      const struct site *s, const char *name,
 		      const __u64 *ips1, bool ok1, const __u64 *ips2, bool ok2)
 {
-	const struct ksyms *ks = symtab_ksyms(&c->syms);
+	const struct ksyms_batch *ks = &c->frames;
 	struct dev_names dev;
 	char hex[32];
 
@@ -347,7 +339,7 @@ static void site_text(struct check *c, enum kind kind, const struct site *s,
 		      const char *name, const char *dev, const __u64 *ips1,
 		      bool ok1, const __u64 *ips2, bool ok2)
 {
-	const struct ksyms *ks = symtab_ksyms(&c->syms);
+	const struct ksyms_batch *ks = &c->frames;
 	bool hold = kinds[kind].number == 1;
 
 	printf("%s %s %s (0x%llx) dev %s\n", kinds[kind].head,
@@ -506,6 +498,27 @@ static void report_list(struct check *c, struct json *j, int list_kind,
 	}
 }
 
+/* The addresses a list's report resolves, into c->frames. */
+static void add_frames(struct check *c, const struct sitelist *l)
+{
+	__u64 ips[BIOSTAT_CHECK_STACK_DEPTH];
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct site *s = &l->v[i];
+		const __s64 ids[] = { s->k.stack_first, s->k.stack_second };
+		int oom = ksyms_add(&c->frames, s->k.bs);
+
+		for (int n = 0; n < 2; n++) {
+			if (get_stack(c->stacks_fd, ids[n], ips))
+				continue;
+			for (int f = 0; f < BIOSTAT_CHECK_STACK_DEPTH; f++)
+				oom |= ksyms_add(&c->frames, ips[f]);
+		}
+		if (oom)
+			die("out of memory");
+	}
+}
+
 /*
  * Violations, blocked allocations, the other rules' sites, hand-offs,
  * undecided candidates, then the summary; returns the sites shown that
@@ -513,10 +526,17 @@ static void report_list(struct check *c, struct json *j, int list_kind,
  */
 size_t check_report(struct check *c)
 {
+	const struct sitelist *lists[] = { &c->viol, &c->blocked, &c->haz,
+					   &c->hand, &c->undec };
 	struct shown sh = { 0 };
 	size_t bad = 0;
 	struct json j;
 
+	/* one read of the symbols for every site */
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		add_frames(c, lists[i]);
+	if (c->frames.n)
+		symtab_resolve(&c->frames);
 	json_init(&j);
 	report_list(c, &j, K_VIOLATION, &c->viol, &sh);
 	report_list(c, &j, K_BLOCKED, &c->blocked, &sh);
@@ -526,6 +546,7 @@ size_t check_report(struct check *c)
 	summary(c, &j, &sh);
 	stdout_check();
 	json_free(&j);
+	ksyms_batch_free(&c->frames);
 	for (int k = 0; k < K_NR; k++)
 		if (kinds[k].counts)
 			bad += sh.sites[k];

@@ -45,6 +45,7 @@ struct check {
 	__u32 kdev;		/* of -d, 0: every device */
 	struct devlists dl;
 	struct symtab syms;
+	struct ksyms_batch frames;	/* the sites' addresses, for the report */
 	struct biostat_check_bpf *skel;
 	struct bpf_link *links[24];
 	int nlinks;

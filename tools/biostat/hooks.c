@@ -233,8 +233,6 @@ static bool find_missing(struct tracer *t, struct symtab *syms)
  */
 static void skip_absent(struct tracer *t, struct symtab *syms)
 {
-	if (syms->full)		/* not read before the load: see symtab.h */
-		return;
 	for (size_t h = 0; h < NR_HOOKS; h++)
 		if (!t->off[h] && has_fallback(h) &&
 		    !symtab_has_func(syms, hooks[h].func))

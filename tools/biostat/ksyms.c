@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ksyms.c - the symbol table of /proc/kallsyms: parsing its text, the
- * whole table read from the file a piece at a time, and the lookups every
- * view uses (by address, by name, formatting).  Partial tables, which
- * keep only what was asked, are in ksyms_partial.c.
+ * ksyms.c - a batch of addresses and names answered from /proc/kallsyms
+ * (see ksyms.h).  The sorted addresses cut the address space into gaps,
+ * (at[k-1], at[k]] for at[k]; a line costs one binary search and is kept,
+ * copied into at[k], only while it is the highest symbol of its gap.  An
+ * address whose gap holds no symbol then takes the answer of the one
+ * below it.
  */
 #include "ksyms.h"
-#include "ksyms_parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,405 +18,354 @@
 #include <string.h>
 #include <unistd.h>
 
-int ksym_cmp(const void *a, const void *b)
+bool ksym_is_data(char type)
 {
-	const struct ksym *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+	return type && strchr("dDbBrRgGsSvV", type) != NULL;
 }
 
-bool ksym_is_data(const struct ksym *s)
+bool ksym_is_text(char type)
 {
-	return s && strchr("dDbBrRgGsSvV", s->type) != NULL;
+	return type == 't' || type == 'T' || type == 'w' || type == 'W';
 }
 
-bool ksym_is_text(const struct ksym *s)
-{
-	return s && (s->type == 't' || s->type == 'T' || s->type == 'w' ||
-		     s->type == 'W');
-}
-
-/*
- * Names live in blocks that never move (pointers into them are handed
- * out); only what is kept is stored, not the text it was parsed from.
- */
-#define KSYMS_BLOCK (256u << 10)
-
-struct ksyms_block {
-	struct ksyms_block *next;
-	size_t used, cap;
-	char data[];
+/* One symbol line of /proc/kallsyms, pointing into the line. */
+struct kline {
+	uint64_t addr;
+	const char *name, *mod;		/* mod: NULL in vmlinux */
+	size_t nlen, mlen;
+	char type;
 };
 
-/* Copy [p, p+n) into the name storage, NUL terminated. */
-static const char *strs_put(struct ksyms *ks, const char *p, size_t n)
+/*
+ * Parse one line, without its newline: 1 for a symbol, 0 for one to drop
+ * (absolute, undefined) or a malformed line.  *nonzero is set when the
+ * line shows an address other than 0.
+ */
+static int parse_line(const char *p, const char *eol, struct kline *l,
+		      bool *nonzero)
 {
-	struct ksyms_block *b = ks->blocks;
-	char *r;
-
-	if (!b || b->cap - b->used < n + 1) {
-		size_t cap = n + 1 > KSYMS_BLOCK ? n + 1 : KSYMS_BLOCK;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->next = ks->blocks;
-		b->used = 0;
-		b->cap = cap;
-		ks->blocks = b;
-	}
-	r = b->data + b->used;
-	memcpy(r, p, n);
-	r[n] = '\0';
-	b->used += n + 1;
-	return r;
-}
-
-int ksym_line_parse(const char *p, const char *eol, struct kline *l,
-		       bool *nonzero)
-{
-	const char *q = p;
+	const char *q = p, *end;
 	uint64_t addr = 0;
 	int digits = 0;
 
 	while (q < eol && isxdigit((unsigned char)*q)) {
-		int c = tolower((unsigned char)*q);
+		int c = tolower((unsigned char)*q++);
 
 		addr = addr * 16 + (uint64_t)(isdigit(c) ? c - '0' : c - 'a' + 10);
-		q++;
 		digits++;
 	}
-	if (!digits || digits > 16 || q >= eol || *q != ' ')
+	if (!digits || digits > 16 || eol - q < 4 || q[0] != ' ' ||
+	    isspace((unsigned char)q[1]) || q[2] != ' ')
 		return 0;
-	q++;
-	if (q >= eol || isspace((unsigned char)*q))
-		return 0;
-	l->type = *q++;
-	if (q >= eol || *q != ' ')
-		return 0;
-	q++;
+	l->type = q[1];
+	q += 3;
 	l->name = q;
 	while (q < eol && !isspace((unsigned char)*q))
 		q++;
-	l->name_end = q;
-	if (l->name_end == l->name)
+	l->nlen = (size_t)(q - l->name);
+	if (!l->nlen)
 		return 0;
 	while (q < eol && isspace((unsigned char)*q))
 		q++;
-	l->mod = l->mod_end = NULL;
-	if (q < eol && *q == '[') {
+	l->mod = NULL;
+	if (q < eol && *q == '[' &&
+	    (end = memchr(q + 1, ']', (size_t)(eol - q - 1))) != NULL && end > q + 1) {
 		l->mod = q + 1;
-		l->mod_end = memchr(l->mod, ']', (size_t)(eol - l->mod));
-		if (!l->mod_end || l->mod_end == l->mod)
-			l->mod = l->mod_end = NULL;
+		l->mlen = (size_t)(end - l->mod);
 	}
 	l->addr = addr;
 	if (addr)
 		*nonzero = true;
-	if (l->type == 'A' || l->type == 'a' || l->type == 'U')
-		return 0;	/* absolute (per-cpu offsets), undefined */
-	return 1;
+	/* absolute (per-cpu offsets), undefined */
+	return l->type != 'A' && l->type != 'a' && l->type != 'U';
 }
 
+typedef void (*line_fn)(void *arg, const char *p, const char *eol);
 
-void ksyms_add(struct ksyms_parser *ps, const struct kline *l, uint32_t idx)
+/* Where the lines come from: a file, or text (path NULL). */
+struct src {
+	const char *path, *text;
+	size_t len;
+};
+
+/*
+ * Call fn on each line, without its newline, reading a file a piece at a
+ * time.  0, or -1 with errno set.
+ */
+static int each_line(const struct src *s, line_fn fn, void *arg)
 {
-	struct ksyms *ks = ps->ks;
-	struct ksym *s;
-
-	if (ks->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : ks->partial ? 64 : 4096;
-		struct ksym *n = realloc(ks->syms, cap * sizeof(*n));
-
-		if (!n) {
-			ps->oom = true;
-			return;
-		}
-		ks->syms = n;
-		ps->cap = cap;
-	}
-	s = &ks->syms[ks->n];
-	s->addr = l->addr;
-	s->type = l->type;
-	s->idx = idx;
-	s->name = strs_put(ks, l->name, (size_t)(l->name_end - l->name));
-	s->mod = NULL;
-	if (l->mod) {
-		size_t ml = (size_t)(l->mod_end - l->mod);
-
-		if (ps->last_mod && strlen(ps->last_mod) == ml &&
-		    !memcmp(ps->last_mod, l->mod, ml))
-			s->mod = ps->last_mod;
-		else
-			s->mod = ps->last_mod = strs_put(ks, l->mod, ml);
-		if (!s->mod) {
-			ps->oom = true;
-			return;
-		}
-	}
-	if (!s->name) {
-		ps->oom = true;
-		return;
-	}
-	if (ksym_is_data(s))
-		ks->ndata++;
-	ks->n++;
-}
-
-/* One line of /proc/kallsyms, without its newline. */
-static void parse_line(struct ksyms_parser *ps, const char *p, const char *eol)
-{
-	struct kline l;
-
-	if (ksym_line_parse(p, eol, &l, &ps->nonzero))
-		ksyms_add(ps, &l, (uint32_t)ps->ks->n);
-}
-
-static struct ksyms *parse_finish(struct ksyms_parser *ps)
-{
-	struct ksyms *ks = ps->ks;
-
-	if (ps->oom) {
-		ksyms_free(ks);
-		return NULL;
-	}
-	if (!ks->syms) {
-		ks->syms = calloc(1, sizeof(*ks->syms));
-		if (!ks->syms) {
-			ksyms_free(ks);
-			return NULL;
-		}
-	} else if (ks->n < ps->cap) {
-		struct ksym *n = realloc(ks->syms, ks->n * sizeof(*n));
-
-		if (n)
-			ks->syms = n;
-	}
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), ksym_cmp);
-	ks->zero_addrs = ks->n > 0 && !ps->nonzero;
-	return ks;
-}
-
-struct ksyms *ksyms_parse(const char *text, size_t len)
-{
-	struct ksyms_parser ps = { .ks = calloc(1, sizeof(struct ksyms)) };
-	const char *p = text, *end = text + len;
-
-	if (!ps.ks)
-		return NULL;
-	while (p < end && !ps.oom) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-
-		if (!eol)
-			eol = end;
-		parse_line(&ps, p, eol);
-		p = eol + 1;
-	}
-	return parse_finish(&ps);
-}
-
-int ksyms_each_line(const char *path,
-		     int (*fn)(void *arg, const char *p, const char *eol),
-		     void *arg)
-{
+	const char *p, *end, *eol;
 	char buf[16384];
 	size_t have = 0;
 	int fd, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!s->path) {
+		for (p = s->text, end = p + s->len; p < end; p = eol + 1) {
+			eol = memchr(p, '\n', (size_t)(end - p));
+			if (!eol)
+				eol = end;
+			fn(arg, p, eol);
+		}
+		return 0;
+	}
+	fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	for (;;) {
 		ssize_t r = read(fd, buf + have, sizeof(buf) - have);
-		const char *p = buf, *end, *eol;
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			goto err;
-		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
 		end = buf + have + r;
-		while ((eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-			if (fn(arg, p, eol))
-				goto out;
-			p = eol + 1;
-		}
+		for (p = buf; (eol = memchr(p, '\n', (size_t)(end - p))) != NULL; p = eol + 1)
+			fn(arg, p, eol);
 		have = (size_t)(end - p);
 		if (r == 0) {
 			if (have)
 				fn(arg, p, end);
-			break;
+			close(fd);
+			return 0;
 		}
 		if (have == sizeof(buf))
 			have = 0;	/* a line longer than buf: not kallsyms */
 		else
 			memmove(buf, p, have);
 	}
-out:
-	close(fd);
-	return 0;
-err:
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return -1;
 }
 
-static int load_line(void *arg, const char *p, const char *eol)
-{
-	struct ksyms_parser *ps = arg;
+/* One read of the file for a batch. */
+struct scan {
+	struct ksyms_batch *b;
+	bool again;		/* a name came after a line above it */
+	bool second;		/* the read again, for the names' ends alone */
+	bool nonzero, any;
+	uint64_t max_addr;	/* of the symbols read so far */
+};
 
-	parse_line(ps, p, eol);
-	return ps->oom;
+static void put(struct ksym_at *a, const struct kline *l)
+{
+	size_t n = l->nlen < KSYM_NAME_MAX ? l->nlen : KSYM_NAME_MAX - 1;
+
+	a->sym = l->addr;
+	a->type = l->type;
+	memcpy(a->name, l->name, n);
+	a->name[n] = '\0';
+	n = !l->mod ? 0 : l->mlen < KSYM_MOD_MAX ? l->mlen : KSYM_MOD_MAX - 1;
+	if (n)
+		memcpy(a->mod, l->mod, n);
+	a->mod[n] = '\0';
 }
 
-struct ksyms *ksyms_load(const char *path)
+static void scan_line(void *arg, const char *p, const char *eol)
 {
-	struct ksyms_parser ps = { .ks = calloc(1, sizeof(struct ksyms)) };
+	struct scan *sc = arg;
+	struct ksyms_batch *b = sc->b;
+	size_t lo = 0, hi = b->n;
+	struct kline l;
 
-	if (!ps.ks)
-		return NULL;
-	if (ksyms_each_line(path, load_line, &ps)) {
-		int saved = errno;
-
-		ksyms_free(ps.ks);
-		errno = saved;
-		return NULL;
-	}
-	return parse_finish(&ps);
-}
-
-void ksyms_free(struct ksyms *ks)
-{
-	if (!ks)
+	if (!parse_line(p, eol, &l, &sc->nonzero))
 		return;
-	while (ks->blocks) {
-		struct ksyms_block *b = ks->blocks;
-
-		ks->blocks = b->next;
-		free(b);
-	}
-	free(ks->syms);
-	free(ks->mods);
-	free(ks->path);
-	free(ks->asked);
-	for (size_t i = 0; i < ks->nnames_asked; i++)
-		free(ks->names_asked[i]);
-	free(ks->names_asked);
-	free(ks);
-}
-
-const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
-{
-	size_t lo = 0, hi;
-
-	if (!ks || !ks->n || ks->zero_addrs || addr < ks->syms[0].addr)
-		return NULL;
-	hi = ks->n;	/* invariant: syms[lo].addr <= addr, answer in [lo, hi) */
-	while (hi - lo > 1) {
+	/* its gap: the first address at or above it */
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ks->syms[mid].addr <= addr)
-			lo = mid;
+		if (b->at[mid].addr < l.addr)
+			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return &ks->syms[lo];
-}
+	if (!sc->second && lo < b->n && (!b->at[lo].type || l.addr >= b->at[lo].sym))
+		put(&b->at[lo], &l);
+	for (size_t i = 0; i < b->nnames; i++) {
+		struct ksym_name *nm = &b->names[i];
 
-int ksyms_set_modules(struct ksyms *ks, const char *text)
-{
-	const char *p = text;
-
-	free(ks->mods);
-	ks->mods = NULL;
-	ks->nmods = 0;
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		char name[64], line[512];
-		unsigned long long size, addr;
-		struct kmod *m;
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		snprintf(line, sizeof(line), "%.*s", (int)len, p);
-		p = eol ? eol + 1 : NULL;
-		if (sscanf(line, "%63s %llu %*s %*s %*s %llx", name, &size, &addr) != 3 ||
-		    !addr || !size)
-			continue;
-		m = realloc(ks->mods, (ks->nmods + 1) * sizeof(*m));
-		if (!m)
-			return -1;
-		ks->mods = m;
-		m = &ks->mods[ks->nmods++];
-		snprintf(m->name, sizeof(m->name), "%s", name);
-		m->lo = addr;
-		m->hi = addr + size;
+		if (!sc->second && l.name[0] == nm->name[0] &&
+		    strlen(nm->name) == l.nlen && !memcmp(l.name, nm->name, l.nlen) &&
+		    (!nm->type || l.addr < nm->addr)) {
+			nm->type = l.type;
+			nm->addr = l.addr;
+			nm->end = 0;
+			sc->again |= sc->any && sc->max_addr > l.addr;
+		} else if (nm->type && l.addr > nm->addr &&
+			   (!nm->end || l.addr < nm->end)) {
+			nm->end = l.addr;
+		}
 	}
-	return 0;
+	if (!sc->any || l.addr > sc->max_addr)
+		sc->max_addr = l.addr;
+	sc->any = true;
 }
 
-/* Is addr outside the known extent of module mod? */
-static bool outside_module(const struct ksyms *ks, const char *mod,
-			   uint64_t addr)
+/* [lo, hi) of module mod in /proc/modules text; false if not known. */
+static bool module_extent(const char *modules, const char *mod, uint64_t *lo,
+			  uint64_t *hi)
 {
-	for (size_t i = 0; i < ks->nmods; i++)
-		if (!strcmp(ks->mods[i].name, mod))
-			return addr < ks->mods[i].lo || addr >= ks->mods[i].hi;
+	size_t n = strlen(mod);
+
+	for (const char *p = modules, *eol; p && *p; p = eol ? eol + 1 : NULL) {
+		unsigned long long size, addr;
+		char line[512];
+
+		eol = strchr(p, '\n');
+		if (strncmp(p, mod, n) || p[n] != ' ')
+			continue;
+		snprintf(line, sizeof(line), "%.*s",
+			 (int)(eol ? (size_t)(eol - p) : strlen(p)), p);
+		if (sscanf(line + n, "%llu %*s %*s %*s %llx", &size, &addr) == 2 &&
+		    addr && size) {
+			*lo = addr;
+			*hi = addr + size;
+			return true;
+		}
+	}
 	return false;
 }
 
-const struct ksym *ksyms_resolve(const struct ksyms *ks, uint64_t addr,
-				 uint64_t *off)
+/* Does the nearest symbol at or below a->addr contain it? */
+static bool contains(const struct ksym_at *a, const char *modules)
 {
-	const struct ksym *s = ksyms_lookup(ks, addr);
-	uint64_t limit;
+	uint64_t lo, hi;
 
-	if (!s)
-		return NULL;
-	limit = s->mod ? (UINT64_C(1) << 16) : (UINT64_C(1) << 20);
-	if (addr - s->addr >= limit)
-		return NULL;
+	if (a->addr - a->sym >= (a->mod[0] ? UINT64_C(1) << 16 : UINT64_C(1) << 20))
+		return false;
 	/* text only: a module's data may be allocated apart (6.4+) */
-	if (s->mod && ksym_is_text(s) && outside_module(ks, s->mod, addr))
-		return NULL;
-	if (off)
-		*off = addr - s->addr;
-	return s;
+	if (a->mod[0] && ksym_is_text(a->type) &&
+	    module_extent(modules, a->mod, &lo, &hi))
+		return a->addr >= lo && a->addr < hi;
+	return true;
 }
 
-bool ksym_is_trace_artifact(const struct ksyms *ks, uint64_t addr)
+static int cmp_at(const void *x, const void *y)
 {
-	uint64_t off;
-	const struct ksym *s = ksyms_resolve(ks, addr, &off);
+	const struct ksym_at *a = x, *b = y;
 
-	return !s || (ksym_is_text(s) && off < 10) || !strncmp(s->name, "bpf_", 4);
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
-const struct ksym *ksyms_by_name(const struct ksyms *ks, const char *name)
+/* Sort the addresses asked and drop those asked twice: how many are left. */
+static size_t sort_unique(struct ksyms_batch *b)
 {
+	size_t o = 0;
+
+	if (b->n)
+		qsort(b->at, b->n, sizeof(*b->at), cmp_at);
+	for (size_t i = 0; i < b->n; i++)
+		if (!o || b->at[o - 1].addr != b->at[i].addr)
+			b->at[o++] = b->at[i];
+	return b->n = o;
+}
+
+static int resolve(struct ksyms_batch *b, const struct src *src,
+		   const char *modules)
+{
+	struct scan sc = { .b = b };
 	size_t i;
 
-	if (!ks || ks->zero_addrs)
-		return NULL;
-	for (i = 0; i < ks->n; i++)
-		if (!strcmp(ks->syms[i].name, name))
-			return &ks->syms[i];
-	return NULL;
+	sort_unique(b);
+	for (i = 0; i < b->n; i++)
+		b->at[i].type = 0;
+	for (i = 0; i < b->nnames; i++)
+		b->names[i].type = 0;
+	if (each_line(src, scan_line, &sc))
+		return -1;
+	/* the lines before a name were not looked at for its end */
+	for (i = 0; sc.again && i < b->nnames; i++)
+		b->names[i].end = 0;
+	sc.second = sc.again;
+	if (sc.again && each_line(src, scan_line, &sc))
+		return -1;
+	b->zero_addrs = sc.any && !sc.nonzero;
+	for (i = 0; i < b->n; i++) {
+		struct ksym_at *a = &b->at[i];
+
+		if (!a->type && i && a[-1].type) {	/* an empty gap */
+			uint64_t addr = a->addr;
+
+			*a = a[-1];
+			a->addr = addr;
+		}
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->at[i].type && (b->zero_addrs || !contains(&b->at[i], modules)))
+			b->at[i].type = 0;
+	for (i = 0; b->zero_addrs && i < b->nnames; i++)
+		b->names[i].type = 0;
+	return 0;
 }
 
-void ksym_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t n)
+int ksyms_resolve(struct ksyms_batch *b, const char *path, const char *modules)
 {
-	uint64_t off = 0;
-	const struct ksym *s = ksyms_resolve(ks, addr, &off);
+	struct src s = { .path = path };
 
-	if (!s) {
-		snprintf(buf, n, "0x%" PRIx64, addr);
-		return;
+	return resolve(b, &s, modules);
+}
+
+int ksyms_resolve_text(struct ksyms_batch *b, const char *text, size_t len,
+		       const char *modules)
+{
+	struct src s = { .text = text, .len = len };
+
+	return resolve(b, &s, modules);
+}
+
+int ksyms_add(struct ksyms_batch *b, uint64_t addr)
+{
+	if (!addr)
+		return 0;
+	/* full: first drop what was asked twice (stacks share most frames) */
+	if (b->n == b->cap && sort_unique(b) * 2 >= b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct ksym_at *n = realloc(b->at, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		b->at = n;
+		b->cap = cap;
 	}
-	if (s->mod)
-		snprintf(buf, n, "%s+0x%" PRIx64 " [%s]", s->name, off, s->mod);
+	b->at[b->n].addr = addr;
+	b->at[b->n++].type = 0;
+	return 0;
+}
+
+const struct ksym_at *ksyms_at(const struct ksyms_batch *b, uint64_t addr)
+{
+	struct ksym_at key = { .addr = addr };
+	const struct ksym_at *a = b && b->n ?
+		bsearch(&key, b->at, b->n, sizeof(key), cmp_at) : NULL;
+
+	return a && a->type ? a : NULL;
+}
+
+void ksyms_batch_free(struct ksyms_batch *b)
+{
+	free(b->at);
+	b->at = NULL;
+	b->n = b->cap = 0;
+}
+
+bool ksym_is_trace_artifact(const struct ksyms_batch *b, uint64_t addr)
+{
+	const struct ksym_at *s = ksyms_at(b, addr);
+
+	return !s || (ksym_is_text(s->type) && addr - s->sym < 10) ||
+	       !strncmp(s->name, "bpf_", 4);
+}
+
+void ksym_format(const struct ksyms_batch *b, uint64_t addr, char *buf,
+		 size_t n)
+{
+	const struct ksym_at *s = ksyms_at(b, addr);
+
+	if (!s)
+		snprintf(buf, n, "0x%" PRIx64, addr);
+	else if (s->mod[0])
+		snprintf(buf, n, "%s+0x%" PRIx64 " [%s]", s->name, addr - s->sym, s->mod);
 	else
-		snprintf(buf, n, "%s+0x%" PRIx64, s->name, off);
+		snprintf(buf, n, "%s+0x%" PRIx64, s->name, addr - s->sym);
 }

@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "hist.h"
+#include "symtab.h"
 
 const char *const biostat_err_names[BIOSTAT_ERR_NR] = {
 	[BIOSTAT_ERR_RINGBUF] = "dropped_events",
@@ -183,27 +184,23 @@ void report_build(struct report *r, const struct settab *t,
 	r->misses = summary ? now->misses : counter_delta(now->misses, last->misses);
 }
 
-/* The frames of one stack worth showing, formatted. */
-static void stack_frames(struct settab *t, const __u64 *ips,
+/* The frames of one stack worth showing, formatted from the batch. */
+static void stack_frames(const struct ksyms_batch *b, const __u64 *ips,
 			 struct report_stack *st)
 {
-	uint64_t a[BIOSTAT_MAX_STACK_DEPTH];
 	char sym[256];
 	size_t n = 0;
 
-	while (n < BIOSTAT_MAX_STACK_DEPTH && ips[n]) {
-		a[n] = ips[n];
+	while (n < BIOSTAT_MAX_STACK_DEPTH && ips[n])
 		n++;
-	}
-	symtab_need(t->syms, a, n);
 	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
 	if (!st->frames)
 		die("out of memory");
 	for (size_t i = 0; i < n; i++) {
 		/* BPF trampolines, fentry sites */
-		if (ksym_is_trace_artifact(t->syms->ks, a[i]))
+		if (ksym_is_trace_artifact(b, ips[i]))
 			continue;
-		ksym_format(t->syms->ks, a[i], sym, sizeof(sym));
+		ksym_format(b, ips[i], sym, sizeof(sym));
 		st->frames[st->nframes] = strdup(sym);
 		if (!st->frames[st->nframes++])
 			die("out of memory");
@@ -214,7 +211,9 @@ void report_add_stacks(struct report *r, struct settab *t, int wait_fd,
 		       int stacks_fd)
 {
 	struct biostat_stack_key key, next, *pkey = NULL;
-	__u64 ips[BIOSTAT_MAX_STACK_DEPTH], count;
+	__u64 (*ips)[BIOSTAT_MAX_STACK_DEPTH] = NULL;	/* of each stack */
+	__u64 count;
+	struct ksyms_batch b = { 0 };
 	size_t cap = 0;
 
 	r->stacks_asked = true;
@@ -227,28 +226,40 @@ void report_add_stacks(struct report *r, struct settab *t, int wait_fd,
 		pkey = &key;
 		if (bpf_map_lookup_elem(wait_fd, &key, &count))
 			continue;
-		s = settab_get(t, key.bs);
-		id = (__u32)key.stackid;
-		memset(ips, 0, sizeof(ips));
-		if (bpf_map_lookup_elem(stacks_fd, &id, ips))
-			continue;
-		if (s && !globs_match(r->names, s->name))
-			continue;
 		if (r->nstacks == cap) {
 			cap = cap ? cap * 2 : 16;
 			st = realloc(r->stacks, cap * sizeof(*st));
 			if (!st)
 				die("out of memory");
 			r->stacks = st;
+			ips = realloc(ips, cap * sizeof(*ips));
+			if (!ips)
+				die("out of memory");
 		}
+		s = settab_get(t, key.bs);
+		id = (__u32)key.stackid;
+		memset(ips[r->nstacks], 0, sizeof(ips[0]));
+		if (bpf_map_lookup_elem(stacks_fd, &id, ips[r->nstacks]))
+			continue;
+		if (s && !globs_match(r->names, s->name))
+			continue;
+		for (size_t k = 0; k < BIOSTAT_MAX_STACK_DEPTH; k++)
+			if (ksyms_add(&b, ips[r->nstacks][k]))
+				die("out of memory");
 		st = &r->stacks[r->nstacks++];
 		memset(st, 0, sizeof(*st));
 		st->count = count;
 		st->have_set = s != NULL;
 		if (s)
 			set_ident_of(s, t->dl, &st->id);
-		stack_frames(t, ips, st);
 	}
+	/* one read of the symbols for every stack */
+	if (r->nstacks)
+		symtab_resolve(&b);
+	for (size_t i = 0; i < r->nstacks; i++)
+		stack_frames(&b, ips[i], &r->stacks[i]);
+	ksyms_batch_free(&b);
+	free(ips);
 }
 
 void report_free(struct report *r)

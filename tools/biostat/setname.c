@@ -56,14 +56,14 @@ static bool has_prefix(const char *s, const char *const *l)
 	return false;
 }
 
-static bool is_plumbing(const struct ksyms *ks, uint64_t addr)
+static bool is_plumbing(const struct ksyms_batch *ks, uint64_t addr)
 {
-	const struct ksym *s = ksyms_resolve(ks, addr, NULL);
+	const struct ksym_at *s = ksyms_at(ks, addr);
 
-	return s && ksym_is_text(s) && in_list(s->name, plumbing);
+	return s && ksym_is_text(s->type) && in_list(s->name, plumbing);
 }
 
-int alloc_frames_start(const struct ksyms *ks, const uint64_t *ips,
+int alloc_frames_start(const struct ksyms_batch *ks, const uint64_t *ips,
 		       unsigned int n)
 {
 	unsigned int i;
@@ -74,16 +74,16 @@ int alloc_frames_start(const struct ksyms *ks, const uint64_t *ips,
 	return 0;
 }
 
-int first_caller_frame(const struct ksyms *ks, const uint64_t *caller,
+int first_caller_frame(const struct ksyms_batch *ks, const uint64_t *caller,
 		       unsigned int ncaller)
 {
 	unsigned int i;
 
 	for (i = (unsigned int)alloc_frames_start(ks, caller, ncaller);
 	     i < ncaller && caller[i]; i++) {
-		const struct ksym *s = ksyms_resolve(ks, caller[i], NULL);
+		const struct ksym_at *s = ksyms_at(ks, caller[i]);
 
-		if (!s || !ksym_is_text(s) || ksym_is_trace_artifact(ks, caller[i]))
+		if (!s || !ksym_is_text(s->type) || ksym_is_trace_artifact(ks, caller[i]))
 			continue;
 		if (in_list(s->name, plumbing) || has_prefix(s->name, plumbing_prefix))
 			continue;
@@ -134,14 +134,14 @@ static const char *const md_mods[] = {
 	"md_mod", "raid0", "raid1", "raid10", "raid456", "linear", NULL,
 };
 
-static bool mod_is(const struct ksym *s, const char *mod)
+static bool mod_is(const struct ksym_at *s, const char *mod)
 {
-	return s && s->mod && !strcmp(s->mod, mod);
+	return s && !strcmp(s->mod, mod);
 }
 
-static bool mod_in(const struct ksym *s, const char *const *l)
+static bool mod_in(const struct ksym_at *s, const char *const *l)
 {
-	for (; s && s->mod && *l; l++)
+	for (; s && *l; l++)
 		if (!strcmp(s->mod, *l))
 			return true;
 	return false;
@@ -153,11 +153,11 @@ struct owner {
 	char label[64];		/* "crypt", "dm-core(io)", "(split)", ... */
 };
 
-static const struct ksym *frame_sym(const struct ksyms *ks, uint64_t ip)
+static const struct ksym_at *frame_sym(const struct ksyms_batch *ks, uint64_t ip)
 {
-	const struct ksym *s = ksyms_resolve(ks, ip, NULL);
+	const struct ksym_at *s = ksyms_at(ks, ip);
 
-	return s && ksym_is_text(s) && !ksym_is_trace_artifact(ks, ip) ? s : NULL;
+	return s && ksym_is_text(s->type) && !ksym_is_trace_artifact(ks, ip) ? s : NULL;
 }
 
 /* "dm_thin_pool" -> "thin-pool" */
@@ -172,11 +172,11 @@ static void target_of_mod(const char *mod, char *buf, size_t n)
 }
 
 /* Any frame from i on in one of the functions of l? */
-static bool stack_has(const struct ksyms *ks, const uint64_t *ips,
+static bool stack_has(const struct ksyms_batch *ks, const uint64_t *ips,
 		      unsigned int i, unsigned int n, const char *const *l)
 {
 	for (; i < n && ips[i]; i++) {
-		const struct ksym *s = frame_sym(ks, ips[i]);
+		const struct ksym_at *s = frame_sym(ks, ips[i]);
 
 		if (s && in_list(s->name, l))
 			return true;
@@ -185,13 +185,13 @@ static bool stack_has(const struct ksyms *ks, const uint64_t *ips,
 }
 
 /* A set used through dm-io: whose client it is, from the frames above. */
-static void dmio_label(const struct ksyms *ks, const uint64_t *ips,
+static void dmio_label(const struct ksyms_batch *ks, const uint64_t *ips,
 		       unsigned int i, unsigned int n, char *buf, size_t bn)
 {
 	char t[48];
 
 	for (; i < n && ips[i]; i++) {
-		const struct ksym *s = frame_sym(ks, ips[i]);
+		const struct ksym_at *s = frame_sym(ks, ips[i]);
 
 		if (!s)
 			continue;
@@ -199,7 +199,7 @@ static void dmio_label(const struct ksyms *ks, const uint64_t *ips,
 			snprintf(buf, bn, "kcopyd");
 			return;
 		}
-		if (s->mod && strcmp(s->mod, "dm_mod")) {
+		if (s->mod[0] && strcmp(s->mod, "dm_mod")) {
 			target_of_mod(s->mod, t, sizeof(t));
 			snprintf(buf, bn, "%s(dm-io)", t);
 			return;
@@ -208,7 +208,7 @@ static void dmio_label(const struct ksyms *ks, const uint64_t *ips,
 	snprintf(buf, bn, "dm-io");
 }
 
-static void owner_of(const struct ksyms *ks, const uint64_t *ips,
+static void owner_of(const struct ksyms_batch *ks, const uint64_t *ips,
 		     unsigned int n, uint32_t front_pad, struct owner *o)
 {
 	static const char *const md_acct[] = { "md_account_bio", "md_clone_bio", NULL };
@@ -218,17 +218,17 @@ static void owner_of(const struct ksyms *ks, const uint64_t *ips,
 	static const char *const drv_split[] = { "bio_split", "bio_submit_split_bioset", NULL };
 	unsigned int start = (unsigned int)alloc_frames_start(ks, ips, n);
 	int fi = first_caller_frame(ks, ips, n);
-	const struct ksym *c;
+	const struct ksym_at *c;
 	bool split;
 
 	memset(o, 0, sizeof(*o));
 	if (fi < 0)
 		return;
-	c = ksyms_resolve(ks, ips[fi], NULL);
+	c = ksyms_at(ks, ips[fi]);
 	/* a bio_split() below the caller: the caller's own split set */
 	split = false;
 	for (unsigned int i = start; i < (unsigned int)fi; i++) {
-		const struct ksym *s = frame_sym(ks, ips[i]);
+		const struct ksym_at *s = frame_sym(ks, ips[i]);
 
 		if (s && in_list(s->name, drv_split))
 			split = true;
@@ -245,7 +245,7 @@ static void owner_of(const struct ksyms *ks, const uint64_t *ips,
 		snprintf(o->label, sizeof(o->label), "dm-core%s",
 			 in_list(c->name, dm_io_callers) ? "(io)" :
 			 in_list(c->name, dm_tio_callers) ? "(tio)" : "");
-	} else if (c->mod && !strncmp(c->mod, "dm_", 3)) {
+	} else if (!strncmp(c->mod, "dm_", 3)) {
 		o->kind = OWN_DM;
 		target_of_mod(c->mod, o->label, sizeof(o->label));
 	} else if (mod_in(c, md_mods)) {
@@ -333,10 +333,10 @@ static void owner_name(const struct devlists *dl, const struct owner *o,
 	snprintf(name, n, "%s:%s", own, o->label);
 }
 
-int describe_set(const struct ksyms *ks, const struct devlists *dl,
+int describe_set(const struct ksyms_batch *ks, const struct devlists *dl,
 		 const struct set_desc *d, char *name, size_t n)
 {
-	const struct ksym *s, *c = NULL;
+	const struct ksym_at *s, *c = NULL;
 	unsigned int maj = BIOSTAT_KDEV_MAJOR(d->kdev), min = BIOSTAT_KDEV_MINOR(d->kdev);
 	char kname[64], own[64];
 	struct owner o = { .kind = OWN_NONE };
@@ -346,13 +346,13 @@ int describe_set(const struct ksyms *ks, const struct devlists *dl,
 		snprintf(name, n, "fs_bio_set");
 		return 1;
 	}
-	s = ksyms_lookup(ks, d->bs);
-	if (s && ksym_is_data(s) && d->bs - s->addr < 65536) {
+	s = ksyms_at(ks, d->bs);
+	if (s && ksym_is_data(s->type) && d->bs - s->sym < 65536) {
 		char off[32] = "";
 
-		if (d->bs != s->addr)
-			snprintf(off, sizeof(off), "+0x%" PRIx64, d->bs - s->addr);
-		if (s->mod)
+		if (d->bs != s->sym)
+			snprintf(off, sizeof(off), "+0x%" PRIx64, d->bs - s->sym);
+		if (s->mod[0])
 			snprintf(name, n, "%s%s[%s]", s->name, off, s->mod);
 		else
 			snprintf(name, n, "%s%s", s->name, off);
@@ -360,7 +360,7 @@ int describe_set(const struct ksyms *ks, const struct devlists *dl,
 	}
 	fi = d->caller ? first_caller_frame(ks, d->caller, d->ncaller) : -1;
 	if (fi >= 0) {
-		c = ksyms_resolve(ks, d->caller[fi], NULL);
+		c = ksyms_at(ks, d->caller[fi]);
 		owner_of(ks, d->caller, d->ncaller, d->front_pad, &o);
 	}
 	kname[0] = '\0';
@@ -383,7 +383,7 @@ int describe_set(const struct ksyms *ks, const struct devlists *dl,
 		return 3;
 	}
 	if (c) {
-		if (c->mod)
+		if (c->mod[0])
 			snprintf(name, n, "%s[%s]", c->name, c->mod);
 		else
 			snprintf(name, n, "%s", c->name);
@@ -393,10 +393,10 @@ int describe_set(const struct ksyms *ks, const struct devlists *dl,
 	return 6;
 }
 
-const char *set_caller_name(const struct ksyms *ks, const struct set_desc *d)
+const char *set_caller_name(const struct ksyms_batch *ks, const struct set_desc *d)
 {
 	int fi = d->caller ? first_caller_frame(ks, d->caller, d->ncaller) : -1;
-	const struct ksym *c = fi >= 0 ? ksyms_resolve(ks, d->caller[fi], NULL) : NULL;
+	const struct ksym_at *c = fi >= 0 ? ksyms_at(ks, d->caller[fi]) : NULL;
 
 	return c ? c->name : NULL;
 }

@@ -3,8 +3,9 @@
  * setname.h - the name a user recognises for a bio_set: from its symbol,
  * its owner (dm target or core, dm-io client, md array, bcache) and the
  * device that owner serves, the queue it splits for, or the function that
- * allocated first.  Pure: works on a symbol table and device listings
- * handed in (unit tested).
+ * allocated first.  Pure: works on device listings and a batch of
+ * resolved symbols (ksyms.h) holding the set's addresses, handed in (unit
+ * tested).
  */
 #ifndef BIOSTAT_SETNAME_H
 #define BIOSTAT_SETNAME_H
@@ -61,11 +62,11 @@ struct set_desc {
  *  6. the raw address "0xffff...".
  * Returns the rule number used (1..6).
  */
-int describe_set(const struct ksyms *ks, const struct devlists *dl,
+int describe_set(const struct ksyms_batch *ks, const struct devlists *dl,
 		 const struct set_desc *d, char *name, size_t n);
 
 /* The first allocating function of d's stack (first_caller_frame()), or NULL. */
-const char *set_caller_name(const struct ksyms *ks, const struct set_desc *d);
+const char *set_caller_name(const struct ksyms_batch *ks, const struct set_desc *d);
 
 /*
  * Is sym the function name, or a copy of it the compiler made
@@ -80,7 +81,7 @@ bool func_name_is(const char *sym, const char *name);
  * which are not always in kallsyms (on 6.1 a trampoline's address can
  * resolve to whatever module symbol lies below it).
  */
-int alloc_frames_start(const struct ksyms *ks, const uint64_t *ips,
+int alloc_frames_start(const struct ksyms_batch *ks, const uint64_t *ips,
 		       unsigned int n);
 
 /*
@@ -88,7 +89,7 @@ int alloc_frames_start(const struct ksyms *ks, const uint64_t *ips,
  * that is not block-layer allocation plumbing or BPF/tracing machinery,
  * or -1.
  */
-int first_caller_frame(const struct ksyms *ks, const uint64_t *caller,
+int first_caller_frame(const struct ksyms_batch *ks, const uint64_t *caller,
 		       unsigned int ncaller);
 
 #endif

@@ -15,12 +15,11 @@
 
 #include "common.h"
 #include "setname.h"
+#include "symtab.h"
 
-void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
-		 int ncpus)
+void settab_init(struct settab *t, struct devlists *dl, int ncpus)
 {
 	memset(t, 0, sizeof(*t));
-	t->syms = syms;
 	t->dl = dl;
 	t->ncpus = ncpus;
 	t->sets_fd = t->counters_fd = -1;
@@ -77,9 +76,10 @@ static void distinct_name(struct settab *t, struct uset *s, const char *func)
 			 (unsigned long long)s->bs);
 }
 
-static void name_set(struct settab *t, struct uset *s)
+/* Name a set from the batch holding its addresses. */
+static void name_set(struct settab *t, struct uset *s, const struct ksyms_batch *b)
 {
-	uint64_t caller[BIOSTAT_CALLER_DEPTH], addrs[BIOSTAT_CALLER_DEPTH + 1];
+	uint64_t caller[BIOSTAT_CALLER_DEPTH];
 	struct set_desc d = {
 		.bs = s->bs,
 		.kdev = s->have_info ? s->info.dev : 0,
@@ -88,7 +88,6 @@ static void name_set(struct settab *t, struct uset *s)
 		.fs_bio_set = t->fs_bio_set,
 		.front_pad = s->have_info ? s->info.front_pad : 0,
 	};
-	size_t n = 0;
 
 	if (s->have_info && (s->info.flags & BIOSTAT_SET_HAVE_CALLER)) {
 		for (int i = 0; i < BIOSTAT_CALLER_DEPTH; i++)
@@ -112,22 +111,19 @@ static void name_set(struct settab *t, struct uset *s)
 	      mono_now() - t->dl->read_at > 1.0) ||
 	     (s->have_info && (double)s->info.first_ns / 1e9 >= t->dl->read_at)))
 		devlists_read(t->dl);
-	addrs[n++] = d.bs;
-	for (int i = 0; d.caller && i < BIOSTAT_CALLER_DEPTH; i++)
-		addrs[n++] = d.caller[i];
-	symtab_need(t->syms, addrs, n);
-	describe_set(t->syms->ks, t->dl, &d, s->name, sizeof(s->name));
-	distinct_name(t, s, set_caller_name(t->syms->ks, &d));
+	describe_set(b, t->dl, &d, s->name, sizeof(s->name));
+	distinct_name(t, s, set_caller_name(b, &d));
 	/* named for good once the allocating stack is known (or never will be) */
 	s->named_with_info = s->have_info &&
 			     (t->submissions || (s->info.flags & BIOSTAT_SET_HAVE_CALLER));
 }
 
 /*
- * The set's info, and its name from it; read again until the allocating
- * stack is there (a set first seen at a punt gets it at its allocation).
+ * The set's info, read again until the allocating stack is there (a set
+ * first seen at a punt gets it at its allocation): is there a name to
+ * give it, none yet or a better one?
  */
-static void refresh_info(struct settab *t, struct uset *s)
+static bool refresh_info(struct settab *t, struct uset *s)
 {
 	struct biostat_set_info info;
 
@@ -137,16 +133,13 @@ static void refresh_info(struct settab *t, struct uset *s)
 		    info.first_ns == s->info.first_ns &&
 		    (info.flags & BIOSTAT_SET_HAVE_CALLER)) {
 			s->info = info;
-			name_set(t, s);
-		} else if (!s->name[0]) {
-			name_set(t, s);
+			return true;
 		}
-		return;
+		return !s->name[0];
 	}
 	if (!bpf_map_lookup_elem(t->sets_fd, &s->bs, &s->info))
 		s->have_info = true;
-	if (s->have_info || !s->name[0])
-		name_set(t, s);
+	return s->have_info || !s->name[0];
 }
 
 /* The live set at bs, or NULL. */
@@ -188,16 +181,19 @@ struct uset *settab_get(struct settab *t, __u64 bs)
 {
 	struct uset *s = find_live(t, bs);
 
-	if (s && !s->name[0])
-		refresh_info(t, s);	/* read, not named yet */
-	if (s)
-		return s;
-	if (t->n == t->cap && grow(t))
-		return NULL;
-	s = &t->v[t->n++];
-	memset(s, 0, sizeof(*s));
-	s->bs = bs;
-	refresh_info(t, s);
+	if (!s) {
+		settab_read(t, false, 0);
+		s = find_live(t, bs);
+	}
+	if (!s) {	/* not in the map (any more) */
+		if (t->n == t->cap && grow(t))
+			return NULL;
+		s = &t->v[t->n++];
+		memset(s, 0, sizeof(*s));
+		s->bs = bs;
+	}
+	if (!s->name[0])
+		settab_name_new(t);
 	return s;
 }
 
@@ -208,48 +204,32 @@ static bool unnamed(const struct uset *s)
 	       (!s->gone && (!s->have_info || !s->named_with_info));
 }
 
-/*
- * The addresses that naming the unnamed sets will look up (each set's and
- * its allocating stack's), asked of the symbol table at once: one read of
- * /proc/kallsyms for the batch rather than one per set.
- */
-static void prefetch_symbols(struct settab *t)
-{
-	const size_t per = 1 + BIOSTAT_CALLER_DEPTH;
-	struct biostat_set_info info;
-	uint64_t *a;
-	size_t n = 0, k = 0;
-
-	if (t->syms->full)
-		return;
-	for (size_t i = 0; i < t->n; i++)
-		k += unnamed(&t->v[i]);
-	if (!k)
-		return;
-	a = calloc(k * per, sizeof(*a));
-	if (!a)
-		return;		/* each set will ask on its own */
-	for (size_t i = 0; i < t->n; i++) {
-		const struct uset *s = &t->v[i];
-
-		if (!unnamed(s) || bpf_map_lookup_elem(t->sets_fd, &s->bs, &info))
-			continue;
-		a[n++] = s->bs;
-		for (int c = 0; (info.flags & BIOSTAT_SET_HAVE_CALLER) &&
-				c < BIOSTAT_CALLER_DEPTH; c++)
-			a[n++] = info.caller[c];
-	}
-	if (n)
-		symtab_need(t->syms, a, n);
-	free(a);
-}
-
 void settab_name_new(struct settab *t)
 {
-	prefetch_symbols(t);
+	struct ksyms_batch b = { 0 };
+	bool any = false;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct uset *s = &t->v[i];
+
+		s->rename = unnamed(s) && refresh_info(t, s);
+		if (!s->rename)
+			continue;
+		any = true;
+		if (ksyms_add(&b, s->bs))
+			die("out of memory");
+		for (int c = 0; (s->info.flags & BIOSTAT_SET_HAVE_CALLER) &&
+				c < BIOSTAT_CALLER_DEPTH; c++)
+			if (ksyms_add(&b, s->info.caller[c]))
+				die("out of memory");
+	}
+	if (!any)
+		return;
+	symtab_resolve(&b);
 	for (size_t i = 0; i < t->n; i++)
-		if (unnamed(&t->v[i]))
-			refresh_info(t, &t->v[i]);
+		if (t->v[i].rename)
+			name_set(t, &t->v[i], &b);
+	ksyms_batch_free(&b);
 }
 
 static void sum_cpus(const struct settab *t, struct biostat_counters *sum)
@@ -361,13 +341,14 @@ void settab_gone(struct settab *t, const struct biostat_gone_event *e)
 		s = add_unnamed(t, e->bs, &info);
 		if (!s)
 			return;
-		name_set(t, s);
+		settab_name_new(t);	/* now, while its device may be listed */
 	} else if (!s->have_info) {	/* its entry vanished before a read */
 		s->info.first_ns = e->first_ns;
 		s->info.dev = e->dev;
 		s->info.pool_min = -1;
 		s->have_info = true;
-		name_set(t, s);
+		s->name[0] = '\0';	/* named again, with them */
+		settab_name_new(t);
 	}
 	/* the final totals; the interval fields stay as they were */
 	memcpy(&s->cur, &e->c, offsetof(struct biostat_counters, ivl_max_ns));

@@ -21,7 +21,6 @@
 
 #include "biostat.h"
 #include "devices.h"
-#include "symtab.h"
 
 struct uset {
 	__u64 bs;
@@ -31,6 +30,7 @@ struct uset {
 	bool gone;		/* bioset_exit() ran, or its entry vanished */
 	bool seen;		/* found in the sets map in this pass */
 	bool final;		/* its bioset_exit() record came: counts final */
+	bool rename;		/* in the naming batch under way */
 	unsigned int gone_ivls;	/* intervals since it went */
 	char name[128];
 	char caller[64];	/* first allocating function, "" unknown */
@@ -41,7 +41,6 @@ struct uset {
 struct settab {
 	struct uset *v;
 	size_t n, cap;
-	struct symtab *syms;
 	struct devlists *dl;
 	__u64 fs_bio_set;	/* its address if known, else 0 */
 	bool submissions;	/* fallback mode: only submissions are counted */
@@ -55,14 +54,18 @@ struct settab {
 #define SETTAB_GONE_KEPT 256
 
 /* Dies without memory. */
-void settab_init(struct settab *t, struct symtab *syms, struct devlists *dl,
-		 int ncpus);
+void settab_init(struct settab *t, struct devlists *dl, int ncpus);
 /* The maps to read, once the BPF object is loaded. */
 void settab_bind(struct settab *t, int sets_fd, int counters_fd,
 		 bool submissions);
 void settab_free(struct settab *t);
 
-/* The live set at bs, made if new; NULL only without memory. */
+/*
+ * The live set at bs, named: a set new to the table comes with the others
+ * new in the map (settab_read()), named in one batch with them (with -e,
+ * the one read of /proc/kallsyms a new set's first event waits for).
+ * NULL only without memory.
+ */
 struct uset *settab_get(struct settab *t, __u64 bs);
 
 /*
@@ -78,8 +81,9 @@ void settab_gone(struct settab *t, const struct biostat_gone_event *e);
 
 /*
  * Name the sets that have no name yet, or were named before their
- * allocating stack was known, in one batch: one read of the symbols for
- * all of them (and of the device lists if a device is new).
+ * allocating stack was known and now have it, in one batch: one read of
+ * /proc/kallsyms for all of them (and of the device lists if a device is
+ * new).
  */
 void settab_name_new(struct settab *t);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* symtab.c - biostat's symbol table, read when first needed (symtab.h). */
+/* symtab.c - biostat's questions to /proc/kallsyms (symtab.h). */
 #include "symtab.h"
 
 #include <errno.h>
@@ -10,108 +10,77 @@
 #include "common.h"
 
 #define KALLSYMS "/proc/kallsyms"
-#define MODULES "/proc/modules"
 
-/*
- * Where the modules lie now (ksyms_set_modules()), with the symbols: a
- * few KiB, read again whenever the symbols are.  Unknown if unreadable.
- */
-static void read_modules(struct ksyms *ks)
+/* hooks.c's functions, then biostat.c's and check.c's other names */
+static const char *const known[] = {
+	"bio_alloc_bioset", "bio_alloc_clone", "mempool_alloc_slab",
+	"io_schedule_timeout", "punt_bios_to_rescuer", "queue_work_on",
+	"bio_alloc_rescue", "submit_bio_noacct", "bioset_exit",
+	"mempool_alloc_noprof", "mempool_alloc", "fs_bio_set",
+};
+_Static_assert(ARRAY_SIZE(known) == SYMTAB_NAMES, "one answer per name");
+
+void symtab_resolve(struct ksyms_batch *b)
 {
-	char *text = NULL;
+	char *mods = NULL;
 	size_t len = 0;
-	FILE *f = fopen(MODULES, "re");
-	int err;
+	FILE *f = b->n ? fopen("/proc/modules", "re") : NULL;
+	int err = 0;
 
-	if (!f)
-		return;
-	err = getdelim(&text, &len, '\0', f) < 0;
-	fclose(f);
-	if (!err && ksyms_set_modules(ks, text))
-		die("out of memory");
-	free(text);
-}
-
-void symtab_init(struct symtab *st, bool full)
-{
-	st->ks = NULL;
-	st->full = full;
-}
-
-void symtab_free(struct symtab *st)
-{
-	ksyms_free(st->ks);
-	st->ks = NULL;
-}
-
-static void need(struct symtab *st, const uint64_t *addrs, size_t naddrs,
-		 const char *const *names, size_t nnames)
-{
-	size_t asked = st->ks->nasked + st->ks->nnames_asked;
-
-	if (ksyms_need(st->ks, addrs, naddrs, names, nnames))
-		die("cannot read " KALLSYMS ": %s", strerror(errno));
-	/* the file was read again (a whole table is read once, with them) */
-	if (st->ks->nasked + st->ks->nnames_asked != asked)
-		read_modules(st->ks);
-}
-
-const struct ksyms *symtab_ksyms(struct symtab *st)
-{
-	/* asked together with the first read: what every run needs */
-	static const char *const names[] = {
-		"mempool_alloc_slab", "mempool_alloc_noprof", "mempool_alloc",
-		"fs_bio_set", "bio_alloc_rescue",
-		"punt_bios_to_rescuer",	/* inlined on 7.x: hooks.c */
-	};
-
-	if (st->ks)
-		return st->ks;
-	st->ks = st->full ? ksyms_load(KALLSYMS) : ksyms_partial(KALLSYMS);
-	if (!st->ks)
-		die("cannot read " KALLSYMS ": %s", strerror(errno));
-	if (st->full)
-		read_modules(st->ks);
-	need(st, NULL, 0, names, ARRAY_SIZE(names));
-	if (st->ks->zero_addrs)
+	/* where the modules lie now: unknown if unreadable */
+	if (f && getdelim(&mods, &len, '\0', f) < 0) {
+		free(mods);
+		mods = NULL;
+	}
+	if (f)
+		fclose(f);
+	if (ksyms_resolve(b, KALLSYMS, mods))
+		err = errno;
+	free(mods);
+	if (err)
+		die("cannot read " KALLSYMS ": %s", strerror(err));
+	if (b->zero_addrs)
 		die(KALLSYMS " shows no addresses (kptr_restrict); run as root");
-	return st->ks;
 }
 
-void symtab_need(struct symtab *st, const uint64_t *addrs, size_t n)
+void symtab_read(struct symtab *st)
 {
-	symtab_ksyms(st);
-	need(st, addrs, n, NULL, 0);
+	struct ksyms_batch b = { .names = st->v, .nnames = SYMTAB_NAMES };
+
+	if (st->read)
+		return;
+	for (size_t i = 0; i < SYMTAB_NAMES; i++)
+		st->v[i].name = known[i];
+	symtab_resolve(&b);
+	st->read = true;
 }
 
-const struct ksym *symtab_named(struct symtab *st, const char *name)
+struct ksym_name symtab_named(struct symtab *st, const char *name)
 {
-	symtab_ksyms(st);
-	need(st, NULL, 0, &name, 1);
-	return ksyms_by_name(st->ks, name);
+	struct ksym_name n = { .name = name };
+	struct ksyms_batch b = { .names = &n, .nnames = 1 };
+
+	symtab_read(st);
+	for (size_t i = 0; i < SYMTAB_NAMES; i++)
+		if (!strcmp(st->v[i].name, name))
+			return st->v[i];
+	symtab_resolve(&b);	/* not one of those: a read of its own */
+	return n;
 }
 
 bool symtab_has_func(struct symtab *st, const char *name)
 {
-	return ksym_is_text(symtab_named(st, name));
+	return ksym_is_text(symtab_named(st, name).type);
 }
 
 int symtab_func_range(struct symtab *st, const char *name, uint64_t *lo,
 		      uint64_t *hi)
 {
-	const struct ksym *s = symtab_named(st, name);
-	const struct ksyms *ks = st->ks;
-	size_t i;
+	struct ksym_name n = symtab_named(st, name);
 
-	if (!ksym_is_text(s))
+	if (!ksym_is_text(n.type) || !n.end)
 		return -1;
-	/* a partial table keeps the next symbol above each one asked */
-	for (i = (size_t)(s - ks->syms) + 1; i < ks->n; i++)
-		if (ks->syms[i].addr > s->addr)
-			break;
-	if (i >= ks->n)
-		return -1;
-	*lo = s->addr;
-	*hi = ks->syms[i].addr;
+	*lo = n.addr;
+	*hi = n.end;
 	return 0;
 }
