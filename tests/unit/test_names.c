@@ -208,7 +208,7 @@ static void same_answers(const struct ksyms_batch *x, const struct ksyms_batch *
 		CHECK_STR(g, f);
 		CHECK(!p == !q);
 		CHECK(!p || !q || p->type == q->type);
-		CHECK(ksym_is_trace_artifact(x, a[i]) == ksym_is_trace_artifact(y, a[i]));
+		CHECK(ksym_tracer_frame(x, a[i]) == ksym_tracer_frame(y, a[i]));
 	}
 }
 
@@ -283,7 +283,7 @@ static void test_ksyms_resolve(void)
 	CHECK_STR(ksyms_at(&m, 0xffffffffc0100fffULL)->name, "biopool_ctr");
 	/* past dm_biopool's 4 KiB: JIT-ed code, not biopool_ctr */
 	CHECK(ksyms_at(&m, 0xffffffffc0101000ULL) == NULL);
-	CHECK(ksym_is_trace_artifact(&m, 0xffffffffc0101000ULL));
+	CHECK(ksym_tracer_frame(&m, 0xffffffffc0101000ULL));
 	CHECK(ksyms_at(&m, 0xffffffffc0201000ULL) == NULL);
 	CHECK_STR(ksyms_at(&m, 0xffffffffc0200fffULL)->name, "__map_bio");
 	/* a module data symbol, apart from the text (6.4+), still resolves */
@@ -344,20 +344,38 @@ static void test_ksym_format(void)
 	ksyms_batch_free(&b);
 }
 
-static void test_trace_artifact(void)
+static void test_tracer_frame(void)
 {
+	static const char text[] =
+		"ffffffff81400000 T bio_alloc_bioset\n"
+		"ffffffff81401000 T bpf_trampoline_6442\n"
+		"ffffffff82100000 B fs_bio_set\n"
+		"ffffffffc0100000 t biopool_map\t[dm_biopool]\n"
+		"ffffffffc0700000 t ftrace_trampoline\t[__builtin__ftrace]\n"
+		"ffffffffc0800000 t bpf_prog_1234_fx_alloc\t[bpf]\n";
 	const uint64_t a[] = { 0xffffffff81400009ULL, 0xffffffff81400000ULL,
-			       0xffffffff814000d1ULL, 0xffffffffc0650000ULL };
-	struct ksyms_batch b = resolved(kallsyms, a, N(a), NULL);
+			       0xffffffff814000d1ULL, 0xffffffffc0650000ULL,
+			       0xffffffff81401040ULL, 0xffffffff82100010ULL,
+			       0xffffffffc0100040ULL, 0xffffffffc0700040ULL,
+			       0xffffffffc0800040ULL };
+	struct ksyms_batch b = resolved(kallsyms, a, 4, NULL), c;
 
 	/* just after the fentry call of a traced function */
-	CHECK(ksym_is_trace_artifact(&b, a[0]));
-	CHECK(ksym_is_trace_artifact(&b, a[1]));
+	CHECK(ksym_tracer_frame(&b, a[0]));
+	CHECK(ksym_tracer_frame(&b, a[1]));
 	/* a real return address */
-	CHECK(!ksym_is_trace_artifact(&b, a[2]));
+	CHECK(!ksym_tracer_frame(&b, a[2]));
 	/* JIT-ed code between modules */
-	CHECK(ksym_is_trace_artifact(&b, a[3]));
+	CHECK(ksym_tracer_frame(&b, a[3]));
 	ksyms_batch_free(&b);
+	/* the one definition that -s, set names and check share */
+	c = resolved(text, a + 4, N(a) - 4, NULL);
+	CHECK(ksym_tracer_frame(&c, a[4]));	/* bpf_* */
+	CHECK(ksym_tracer_frame(&c, a[5]));	/* not text (6.1's trampoline) */
+	CHECK(!ksym_tracer_frame(&c, a[6]));	/* a module's function */
+	CHECK(ksym_tracer_frame(&c, a[7]));	/* ftrace's pseudo-module */
+	CHECK(ksym_tracer_frame(&c, a[8]));	/* BPF's */
+	ksyms_batch_free(&c);
 }
 
 static void test_parse_majmin(void)
@@ -808,7 +826,7 @@ const struct unit_test names_tests[] = {
 	UNIT_TEST(test_ksyms_resolve),
 	UNIT_TEST(test_ksyms_batch),
 	UNIT_TEST(test_ksym_format),
-	UNIT_TEST(test_trace_artifact),
+	UNIT_TEST(test_tracer_frame),
 	UNIT_TEST(test_parse_majmin),
 	UNIT_TEST(test_parse_interval_count),
 	UNIT_TEST(test_devlists),

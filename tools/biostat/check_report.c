@@ -109,21 +109,6 @@ static const char *gfp_name(__u32 gfp)
 	return high ? "__GFP_HIGH" : "no reclaim";
 }
 
-/*
- * A frame that is no caller: BPF trampolines and programs.  On 6.1 the
- * fexit trampoline's address can fall inside a module's symbols (the
- * trampoline image lives among the modules, and is not in kallsyms), so
- * the stacks start at the first allocation function (alloc_frames_start())
- * and a frame that resolves to anything but text is dropped too.
- */
-static bool skip_frame(const struct ksyms_batch *ks, __u64 addr)
-{
-	const struct ksym_at *s = ksyms_at(ks, addr);
-
-	if (!s || !ksym_is_text(s->type) || ksym_is_trace_artifact(ks, addr))
-		return true;
-	return !strcmp(s->mod, "__builtin__ftrace") || !strcmp(s->mod, "bpf");
-}
 
 /* Where a recorded stack starts for the reader: see alloc_frames_start(). */
 static int stack_start(const struct ksyms_batch *ks, const __u64 *ips)
@@ -154,7 +139,7 @@ static void pool_name(const struct ksyms_batch *ks, const __u64 *ips, bool ok,
 		     ips[i]; i++) {
 			const struct ksym_at *sym = ksyms_at(ks, ips[i]);
 
-			if (skip_frame(ks, ips[i]) || !strncmp(sym->name, "mempool_", 8))
+			if (ksym_tracer_frame(ks, ips[i]) || !strncmp(sym->name, "mempool_", 8))
 				continue;
 			/* cut to fit (its result looked at: no truncation warning) */
 			if (snprintf(buf, n, "mempool of %s%s%s%s", sym->name,
@@ -190,7 +175,7 @@ static void set_name(struct check *c, const struct site *s,
 		/* drop trampoline frames so the allocator comes first */
 		for (i = (unsigned int)stack_start(ks, second);
 		     i < BIOSTAT_CHECK_STACK_DEPTH && second[i]; i++)
-			if (!skip_frame(ks, second[i]))
+			if (!ksym_tracer_frame(ks, second[i]))
 				caller[j++] = second[i];
 		d.caller = caller;
 		d.ncaller = j;
@@ -224,7 +209,7 @@ static void print_stack_text(const struct ksyms_batch *ks, const char *title,
 	}
 	for (i = stack_start(ks, ips); i < BIOSTAT_CHECK_STACK_DEPTH && ips[i];
 	     i++) {
-		if (skip_frame(ks, ips[i]))
+		if (ksym_tracer_frame(ks, ips[i]))
 			continue;
 		ksym_format(ks, ips[i], sym, sizeof(sym));
 		printf("    %s\n", sym);
@@ -245,7 +230,7 @@ static void json_stack(const struct ksyms_batch *ks, struct json *j, const char 
 	json_arr_begin(j);
 	for (i = stack_start(ks, ips); i < BIOSTAT_CHECK_STACK_DEPTH && ips[i];
 	     i++) {
-		if (skip_frame(ks, ips[i]))
+		if (ksym_tracer_frame(ks, ips[i]))
 			continue;
 		ksym_format(ks, ips[i], sym, sizeof(sym));
 		json_str(j, sym);

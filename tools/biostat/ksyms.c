@@ -349,12 +349,13 @@ void ksyms_batch_free(struct ksyms_batch *b)
 	b->n = b->cap = 0;
 }
 
-bool ksym_is_trace_artifact(const struct ksyms_batch *b, uint64_t addr)
+bool ksym_tracer_frame(const struct ksyms_batch *b, uint64_t addr)
 {
 	const struct ksym_at *s = ksyms_at(b, addr);
 
-	return !s || (ksym_is_text(s->type) && addr - s->sym < 10) ||
-	       !strncmp(s->name, "bpf_", 4);
+	return !s || !ksym_is_text(s->type) || addr - s->sym < 10 ||
+	       !strncmp(s->name, "bpf_", 4) ||
+	       !strcmp(s->mod, "__builtin__ftrace") || !strcmp(s->mod, "bpf");
 }
 
 void ksym_format(const struct ksyms_batch *b, uint64_t addr, char *buf,

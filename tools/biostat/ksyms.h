@@ -72,11 +72,15 @@ bool ksym_is_data(char type);
 bool ksym_is_text(char type);
 
 /*
- * A return address that is an artefact of tracing rather than a caller:
- * unresolvable (BPF programs and trampolines) or within the first 10 bytes
- * of a function, i.e. just after its fentry call site (endbr64 + call).
+ * A stack frame that is the tracer's, not a caller: the one definition
+ * for -s stacks, set names and check's stacks.  Unresolvable (BPF programs
+ * and trampolines), anything but text (on 6.1 an fexit trampoline's
+ * address can fall among a module's symbols: its image lives among the
+ * modules and is not in kallsyms), within the first 10 bytes of a
+ * function (just after its fentry call site: endbr64 + call), a bpf_*
+ * function, or ftrace's and BPF's own pseudo-modules.
  */
-bool ksym_is_trace_artifact(const struct ksyms_batch *b, uint64_t addr);
+bool ksym_tracer_frame(const struct ksyms_batch *b, uint64_t addr);
 
 /* "func+0x1a [mod]" or "0xffffffff..." when it does not resolve */
 void ksym_format(const struct ksyms_batch *b, uint64_t addr, char *buf,

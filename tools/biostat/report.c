@@ -197,8 +197,7 @@ static void stack_frames(const struct ksyms_batch *b, const __u64 *ips,
 	if (!st->frames)
 		die("out of memory");
 	for (size_t i = 0; i < n; i++) {
-		/* BPF trampolines, fentry sites */
-		if (ksym_is_trace_artifact(b, ips[i]))
+		if (ksym_tracer_frame(b, ips[i]))
 			continue;
 		ksym_format(b, ips[i], sym, sizeof(sym));
 		st->frames[st->nframes] = strdup(sym);

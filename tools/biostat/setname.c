@@ -83,7 +83,7 @@ int first_caller_frame(const struct ksyms_batch *ks, const uint64_t *caller,
 	     i < ncaller && caller[i]; i++) {
 		const struct ksym_at *s = ksyms_at(ks, caller[i]);
 
-		if (!s || !ksym_is_text(s->type) || ksym_is_trace_artifact(ks, caller[i]))
+		if (!s || ksym_tracer_frame(ks, caller[i]))
 			continue;
 		if (in_list(s->name, plumbing) || has_prefix(s->name, plumbing_prefix))
 			continue;
@@ -157,7 +157,7 @@ static const struct ksym_at *frame_sym(const struct ksyms_batch *ks, uint64_t ip
 {
 	const struct ksym_at *s = ksyms_at(ks, ip);
 
-	return s && ksym_is_text(s->type) && !ksym_is_trace_artifact(ks, ip) ? s : NULL;
+	return s && !ksym_tracer_frame(ks, ip) ? s : NULL;
 }
 
 /* "dm_thin_pool" -> "thin-pool" */
