@@ -416,12 +416,7 @@ _biostat_count_intervals() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ];
 		"-p 4194304" "-p" "-d" "-m 0" "-m x" "-c /tmp" "-c" "--folded" "-s --folded -j" \
 		"-N" "--prom" "--prom /nonexistent-dir/x.prom 1 1"; do
 		# shellcheck disable=SC2086
-		run --separate-stderr biostat $args
-		echo "biostat $args -> $status: $stderr"
-		[ "$status" -eq 2 ]
-		[ "${#stderr_lines[@]}" -eq 1 ]
-		[[ $stderr == biostat:* ]]
-		[ -z "$output" ]
+		refused_in_one_line biostat $args
 	done
 	# the good spellings of the same device are accepted
 	run timeout 60 biostat -d bpx 0.1 1

@@ -538,12 +538,7 @@ sig_caught() {
 	for args in "-z" "--nosuch" "0" "-1" "abc" "1 0" "1 x" "1 2 3" \
 		"-d nosuch-device" "-d 4095:1048575" "-p abc" "-p 0" "-p" "-d"; do
 		# shellcheck disable=SC2086
-		run --separate-stderr "$BIOSTAT" $args
-		echo "biostat $args -> $status: $stderr"
-		[ "$status" -eq 2 ]
-		[ "${#stderr_lines[@]}" -eq 1 ]
-		[[ $stderr == biostat:* ]]
-		[ -z "$output" ]
+		refused_in_one_line "$BIOSTAT" $args
 	done
 }
 

@@ -6,6 +6,7 @@
 #   biostat.bash  biostat in the background and its output
 #   kmem.bash     the kernel log and memory accounting
 #   vocabulary.bash  one vocabulary across biostat's views (also host tests)
+#   options.bash  biostat's options and bad input refused (also host tests)
 # and owns what belongs to no role: polling with a bound, waiting on
 # background jobs, the seed of a seeded file, TAP figures, and the set-up
 # and tear-down that the hooks of each .bats file call (the hooks
@@ -27,6 +28,8 @@ BP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BP_LIB/kmem.bash"
 # shellcheck source=tests/lib/vocabulary.bash
 . "$BP_LIB/vocabulary.bash"
+# shellcheck source=tests/lib/options.bash
+. "$BP_LIB/options.bash"
 
 # ---- polling and background jobs ----------------------------------------------
 

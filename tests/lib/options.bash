@@ -5,8 +5,23 @@
 # page's lists of options and its SYNOPSIS (tests/host/biostat-host.bats),
 # the bash completion's lists (tests/host/install.bats).  And where the
 # check subcommand stands: the cases, and biostat's reading of them, which
-# both files compare with (biostat, and the completion).
+# both files compare with (biostat, and the completion).  And bad input
+# refused as biostat(8) promises, for the host and the guest tests
+# (init.bash loads this file too).
 # shellcheck shell=bash
+
+# refused_in_one_line CMD ARGS...: CMD ARGS exits 2 with one line on
+# stderr, "biostat: ...", and nothing on stdout; else what it did
+# shellcheck disable=SC2154 # status, stderr, stderr_lines and output: set by run
+refused_in_one_line() {
+	run --separate-stderr "$@"
+	echo "$* -> $status: $stderr"
+	[ "$status" -eq 2 ] && [ "${#stderr_lines[@]}" -eq 1 ] &&
+		[[ $stderr == biostat:* ]] && [ -z "$output" ] && return 0
+	echo "$*: exit $status with ${#stderr_lines[@]} line(s) on stderr and '$output' on stdout," \
+		"expected exit 2, one line 'biostat: ...' and nothing" >&2
+	return 1
+}
 
 # same_opts WHAT EXPECTED ACTUAL: two "OPTION arg|flag" lists are the same,
 # else both, and what differs, on stderr
