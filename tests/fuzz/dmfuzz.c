@@ -835,29 +835,48 @@ static uint64_t parse_u64(const char *opt, const char *s)
 	return v;
 }
 
+/* One "--name VALUE" option of a generator: a number, or a --dev spec. */
+struct gen_opt {
+	const char *name;
+	uint64_t *num;		/* parse_u64()ed into, or NULL: */
+	void (*fn)(const char *value);
+};
+
+/* The options of command cmd; every one takes a value.  The seed is
+ * required: returns whether --seed was given. */
+static bool gen_opts(const char *cmd, int argc, char **argv,
+		     const struct gen_opt *opts)
+{
+	bool have_seed = false;
+
+	for (int i = 1; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const struct gen_opt *o = opts;
+
+		while (o->name && !(v && !strcmp(a, o->name)))
+			o++;
+		if (!o->name)
+			die(2, "%s: unknown argument '%s' (see the header of dmfuzz.c)", cmd, a);
+		if (o->num)
+			*o->num = parse_u64(a, v);
+		else
+			o->fn(v);
+		have_seed |= !strcmp(a, "--seed");
+	}
+	return have_seed;
+}
+
 static int cmd_gen_tables(int argc, char **argv)
 {
 	uint64_t seed = 0, count = 500, valid_pct = 40;
-	bool have_seed = false;
+	const struct gen_opt opts[] = {
+		{ "--seed", &seed, NULL }, { "--count", &count, NULL },
+		{ "--valid-percent", &valid_pct, NULL }, { "--dev", NULL, parse_dev },
+		{ NULL, NULL, NULL },
+	};
+	bool have_seed = gen_opts("gen-tables", argc, argv, opts);
 	struct sb line = { 0 };
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "--seed") && v) {
-			seed = parse_u64(a, v);
-			have_seed = true;
-		} else if (!strcmp(a, "--count") && v) {
-			count = parse_u64(a, v);
-		} else if (!strcmp(a, "--valid-percent") && v) {
-			valid_pct = parse_u64(a, v);
-		} else if (!strcmp(a, "--dev") && v) {
-			parse_dev(v);
-		} else {
-			die(2, "gen-tables: unknown argument '%s' (see the header of dmfuzz.c)", a);
-		}
-		i++;
-	}
 	if (!have_seed || !ngdevs || valid_pct > 100)
 		die(2, "usage: gen-tables --seed S [--count N] [--valid-percent P] --dev PATH:SECTORS:LBS:MAJOR:MINOR...");
 	rng_state = seed;
@@ -949,26 +968,14 @@ static const char *model_message(const char *m, char *effect, size_t len)
 static int cmd_gen_messages(int argc, char **argv)
 {
 	uint64_t seed = 0, count = 300, sectors = 0, devs = 1;
-	bool have_seed = false;
+	const struct gen_opt opts[] = {
+		{ "--seed", &seed, NULL }, { "--count", &count, NULL },
+		{ "--sectors", &sectors, NULL }, { "--devs", &devs, NULL },
+		{ NULL, NULL, NULL },
+	};
+	bool have_seed = gen_opts("gen-messages", argc, argv, opts);
 	struct sb m = { 0 };
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "--seed") && v) {
-			seed = parse_u64(a, v);
-			have_seed = true;
-		} else if (!strcmp(a, "--count") && v) {
-			count = parse_u64(a, v);
-		} else if (!strcmp(a, "--sectors") && v) {
-			sectors = parse_u64(a, v);
-		} else if (!strcmp(a, "--devs") && v) {
-			devs = parse_u64(a, v);
-		} else {
-			die(2, "gen-messages: unknown argument '%s' (see the header of dmfuzz.c)", a);
-		}
-		i++;
-	}
 	if (!have_seed || !sectors || !devs)
 		die(2, "usage: gen-messages --seed S [--count N] --sectors N [--devs K]");
 	rng_state = seed;
