@@ -108,11 +108,8 @@ static __always_inline void release(struct bio *bio)
 SEC("fentry/submit_bio_noacct")
 int BPF_PROG(ck_submit, struct bio *bio)
 {
-	if (!enabled)
-		return 0;
-	if (!in_submit())
-		new_generation();
-	release(bio);
+	if (enabled)
+		release(bio);
 	return 0;
 }
 
