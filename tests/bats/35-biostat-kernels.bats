@@ -39,7 +39,7 @@ teardown() { common_teardown; }
 }
 
 @test "biostat attached to a stack already exhausted names each layer's set after its own device" {
-	local w sets d
+	local w sets d c
 	make_brd 16
 	# dm-delay below: each layer's one reserve bio stays in flight 2 ms,
 	# so most allocations find the pool empty and punt
