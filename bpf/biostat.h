@@ -40,7 +40,7 @@ enum biostat_event_type {
 enum biostat_err {
 	BIOSTAT_ERR_RINGBUF,	/* ring buffer full, event dropped */
 	BIOSTAT_ERR_TASKS_FULL,	/* per-task state not created (no memory, busy) */
-	BIOSTAT_ERR_DEPTH,	/* bio_alloc_bioset nested too deep */
+	BIOSTAT_ERR_DEPTH,	/* too many slab records or (kprobes) frames on a task */
 	BIOSTAT_ERR_WALK,	/* punt list longer than BIOSTAT_PUNT_WALK_MAX */
 	BIOSTAT_ERR_SETS_FULL,	/* too many bio_sets */
 	BIOSTAT_ERR_NR,

@@ -3,14 +3,16 @@
  * alloc.bpf.c - allocations from a bio_set: allocs, fails, reserve use and
  * waits, counted exactly (the rest of the object: sets.bpf.c).
  *
- * The common case, a bio served by the slab at the first try, runs two
- * trampolines: bio_alloc_bioset (fentry + fexit) and the fexit of
- * mempool_alloc_slab, plus bio_alloc_clone's fentry for clones.
- * mempool_alloc() itself is not traced: it is called for every mempool
- * in the system, and everything below follows from the slab calls.  No
- * hash map is looked up per allocation: counters live in a per-CPU array at
- * the set's index (handed out at its first sighting, kept in "sets"), and
- * each task caches its last (set, device, index) triples.
+ * The fast path, a bio served without a failed slab call, runs one program
+ * per allocation: bio_alloc_bioset's exit, which has every argument and
+ * the result.  It finds the set's index in this CPU's set cache and adds
+ * to this CPU's counters: no hash lookup, no per-task state.  On 6.x, whose
+ * bio_alloc_bioset() calls mempool_alloc() every time, the exit of
+ * mempool_alloc_slab runs too and returns after one load; a clone adds
+ * bio_alloc_clone's exit, which names its set after the device of the bio
+ * it copies (otherwise a cache hit).  mempool_alloc() itself is not traced:
+ * it is called for every mempool in the system, and everything below
+ * follows from the slab calls.
  *
  * allocs   bio_alloc_bioset() returning non-NULL.  bio_alloc_clone() and
  *          bio_split() allocate through it, so nothing is counted twice.
@@ -19,26 +21,33 @@
  *          takes a reserve element after it returned NULL; it returns
  *          either the last pool->alloc() result or a reserve element.
  *          For a bio_set, pool->alloc is mempool_alloc_slab(gfp,
- *          bs->bio_slab), or a wrapper that calls it (dm-biopool's);
- *          bvec pools use other caches, so pool_data tells the bio pool
- *          apart.  fexit of mempool_alloc_slab records, in the
- *          bio_alloc_bioset() frame on top of the task, the result of the
- *          last call on bs->bio_slab.  At bio_alloc_bioset()'s exit, a bio
- *          with that last result NULL came from the reserve.  A bio without
- *          any such call came from the set's per-CPU bio cache (bs->cache)
- *          or, on 7.x, from bio_alloc_bioset()'s own kmem_cache_alloc() on
+ *          bs->bio_slab), or a wrapper that calls it (dm-biopool's).  A
+ *          failed slab call made inside bio_alloc_bioset() (by its bio or
+ *          bvec pool) leaves a record on the task (struct slab_rec) that
+ *          later calls on the same cache update, and the allocation's exit
+ *          takes: a bio whose own bio_slab's record says the last call
+ *          failed came from the reserve.  A bio with no record came from
+ *          the slab, the set's per-CPU bio cache (bs->cache) or, on 7.x,
+ *          from bio_alloc_bioset()'s own kmem_cache_alloc() on
  *          bs->bio_slab, which it tries before the mempool.  Each
- *          allocation is counted at most once, however many
- *          mempool_alloc() calls it made.
+ *          allocation is counted at most once, however many mempool_alloc()
+ *          calls it made.  The records are the only per-task state of the
+ *          path: slab_pending counts the tasks that hold some, and while it
+ *          is 0 the slab exit, the sleep entry and the allocation exit do
+ *          not look for them.
  * waits    mempool_alloc() calls io_schedule_timeout() only after
  *          pool->alloc failed on an empty reserve, with a sleeping gfp.
- *          A sleep counts when the frame's last bio_slab call failed and
- *          no slab call on another cache (the bvec pool, after the bio
- *          pool) came since, and the kernel stack shows the sleep in
+ *          A sleep counts when the task's last slab call failed (none on
+ *          another cache came since), the kernel stack shows the sleep in
  *          mempool_alloc() (7.x: in mempool_alloc_from_pool(), called by
- *          it) rather than inside the slab call.  The first such sleep
- *          starts the wait, bio_alloc_bioset()'s exit ends it: one wait
- *          per allocation, however often it slept.
+ *          it) rather than inside the slab call, and the failed cache is the
+ *          allocation's bio_slab (a bvec pool's sleep is not counted).  The
+ *          first such sleep starts the wait, the exit of the allocation
+ *          ends it: one wait per allocation, however often it slept.
+ *
+ * Kprobe mode does the same with entry probes on bio_alloc_bioset and
+ * bio_alloc_clone, since a kretprobe sees neither the set nor the device:
+ * a frame per allocation in progress (struct frame).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -62,10 +71,222 @@ static __always_inline __u32 log2_slot(__u64 v)
 	return r;
 }
 
-/* ---- bio_alloc_clone(bdev, bio_src, gfp, bs) entry ---- */
 
-/* dev: of src->bi_bdev, else of bdev (a clone belongs to the device of
- * the bio it copies), read by the caller */
+/* ---- slab records ---- */
+
+#define POOL_SCAN 8
+
+/*
+ * A failed slab call (ctx: its exit program's) was made by one of
+ * bio_alloc_bioset()'s pools: the function is among the first frames
+ * (mempool_alloc(), dm-biopool's wrapper or bvec_alloc() in between).
+ * Another mempool's failure leaves no record: no allocation would take it.
+ * Only on the rare path of a failure.
+ */
+static __always_inline bool in_bio_alloc(void *ctx)
+{
+	__u64 ips[POOL_SCAN];
+	long n;
+
+	if (!alloc_lo)
+		return true;
+	n = bpf_get_stack(ctx, ips, sizeof(ips), 0);
+	for (int i = 0; i < POOL_SCAN; i++) {
+		if (i * 8 >= n)
+			break;
+		if (ips[i] >= alloc_lo && ips[i] < alloc_hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * sp is on the current task's own stack, not on an interrupt's: an
+ * allocation in interrupt context never reads or writes the records of
+ * the task it interrupted.
+ */
+static __always_inline bool on_task_stack(__u64 sp)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 base = (__u64)BPF_CORE_READ(t, stack), end = base + 16384;
+
+	if (bpf_core_field_exists(t->stack_vm_area)) {
+		struct vm_struct *vm = BPF_CORE_READ(t, stack_vm_area);
+
+		if (vm)
+			end = base + BPF_CORE_READ(vm, size);
+	}
+	/* compared, not subtracted: sp may be the program's ctx pointer,
+	 * on which the verifier allows no arithmetic without CAP_SYS_ADMIN */
+	barrier_var(end);
+	return sp >= base && sp < end;
+}
+
+/* 1 + the index of the task's record of cache, 0: none */
+static __always_inline __u32 rec_find(struct task_state *st, __u64 cache)
+{
+	for (__u32 i = 0; i < MAX_RECS; i++) {
+		if (i >= st->nrec)
+			break;
+		if (st->r[i].cache == cache)
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * At the exit of an allocation (sp: its program's frame) on bio_slab:
+ * take the task's records below sp (made inside the allocation, or left by
+ * a call whose exit was missed) and copy the one of bio_slab, if any, to
+ * *mine.  The records of the allocations this one is nested in stay.
+ */
+static __always_inline bool take_recs(__u64 sp, __u64 bio_slab,
+				      struct slab_rec *mine)
+{
+	struct task_state *st;
+	bool found = false;
+	__u32 i, j = 0, n;
+
+	if (!slab_pending || !on_task_stack(sp))
+		return false;
+	st = task_get(false);
+	if (!st || !st->nrec)
+		return false;
+	n = st->nrec;
+	for (i = 0; i < MAX_RECS; i++) {
+		if (i >= n)
+			break;
+		if (st->r[i].sp < sp) {
+			if (st->r[i].cache == bio_slab) {
+				*mine = st->r[i];
+				found = true;
+			}
+			continue;
+		}
+		if (j != i)
+			st->r[j & (MAX_RECS - 1)] = st->r[i];
+		j++;
+	}
+	if (j != n) {
+		st->nrec = j;
+		st->last = 0;
+		if (!j)
+			__sync_fetch_and_add(&slab_pending, -1);
+	}
+	return found;
+}
+
+/* ---- counting an allocation at its exit ---- */
+
+static __always_inline void wait_done(struct biostat_counters *c, __u64 bs,
+				      __u32 dev, __u32 gfp,
+				      const struct slab_rec *r)
+{
+	struct biostat_stack_key sk;
+	__u64 dur, one = 1, *v, gen = ivl_gen;
+	__u32 slot;
+
+	dur = bpf_ktime_get_ns() - r->wait_start;
+	cnt_add(&c->waits, 1);
+	cnt_add(&c->wait_ns, dur);
+	if (dur > c->wait_max_ns)
+		c->wait_max_ns = dur;
+	/* per-CPU values: only this CPU writes them */
+	if (c->ivl_gen[gen & 1] != gen) {
+		c->ivl_gen[gen & 1] = gen;
+		c->ivl_max_ns[gen & 1] = dur;
+	} else if (dur > c->ivl_max_ns[gen & 1]) {
+		c->ivl_max_ns[gen & 1] = dur;
+	}
+	slot = log2_slot(dur / 1000);
+	if (slot >= BIOSTAT_HIST_SLOTS)
+		slot = BIOSTAT_HIST_SLOTS - 1;
+	cnt_add(&c->hist[slot], 1);
+	/* -m: counted above, shown below only from min_wait_ns on */
+	if (dur < min_wait_ns)
+		return;
+	if (want_stacks && r->stackid >= 0) {
+		sk.bs = bs;
+		sk.stackid = r->stackid;
+		v = bpf_map_lookup_elem(&wait_stacks, &sk);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			bpf_map_update_elem(&wait_stacks, &sk, &one, BPF_NOEXIST);
+	}
+	emit(BIOSTAT_EV_WAIT, bs, dev, dur, 0, gfp, r->stackid);
+}
+
+/*
+ * One bio_alloc_bioset() has returned ret: sp is its program's frame, dev
+ * the device it names its set with (0: unknown), clone whether it is
+ * bio_alloc_clone()'s, maybe_clone whether it may be (no vectors, and
+ * nothing said which; see set_index()).
+ */
+static __always_inline int alloc_done(void *ctx, struct bio_set *bs, __u64 bio_slab,
+				      __u32 dev, bool clone, bool maybe_clone,
+				      __u32 gfp, void *ret, __u64 sp)
+{
+	struct biostat_counters *c;
+	struct slab_rec r;
+	bool rec = take_recs(sp, bio_slab, &r);
+
+	if (!dev_ok(dev))
+		return 0;
+	c = counters_of(cached_index(ctx, SETC_ALLOC, bs, dev, clone, maybe_clone));
+	if (!c)
+		return 0;
+	/* events (rare): a clone's device, if fx_clone told it already */
+	if (want_events && !dev && (!ret || rec))
+		dev = set_dev((__u64)bs);
+	if (ret) {
+		cnt_add(&c->allocs, 1);
+		if (rec && r.failed)
+			cnt_add(&c->reserve, 1);
+	} else {
+		cnt_add(&c->fails, 1);
+		emit(BIOSTAT_EV_FAIL, (__u64)bs, dev, 0, 0, gfp, -1);
+	}
+	if (rec && r.wait_start)
+		wait_done(c, (__u64)bs, dev, gfp, &r);
+	return 0;
+}
+
+/* calibrate.c: the first set this thread allocates from */
+static __always_inline bool calibrating(struct bio_set *bs)
+{
+	if (!calib_tid || (__u32)bpf_get_current_pid_tgid() != calib_tid)
+		return false;
+	if (!calib_bs)
+		calib_bs = (__u64)bs;
+	return true;
+}
+
+/* ---- bio_alloc_clone(bdev, bio_src, gfp, bs) ---- */
+
+/*
+ * Its exit names a clone's set after the device of the bio it copies
+ * (src->bi_bdev, else bdev): bio_alloc_bioset() only sees the device the
+ * clone is for, the one below.  A cache hit but for the first clone of a
+ * set on each CPU.
+ */
+SEC("fexit/bio_alloc_clone")
+int BPF_PROG(fx_clone, struct block_device *bdev, struct bio *src, gfp_t gfp,
+	     struct bio_set *bs, struct bio *ret)
+{
+	struct block_device *sbdev;
+
+	if (!ret || !enabled || !task_match())
+		return 0;
+	sbdev = src->bi_bdev ? src->bi_bdev : bdev;
+	cached_index(ctx, SETC_CLONE, bs, sbdev ? sbdev->bd_dev : 0, true, false);
+	return 0;
+}
+
+/*
+ * -d and kprobe mode: the entry tells the allocation that follows that it
+ * is a clone, and of which device (what -d filters on), in per-task state.
+ */
 static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 {
 	struct task_state *st;
@@ -78,6 +299,18 @@ static __always_inline int clone_enter(__u32 dev, struct bio_set *bs)
 	st->clone_bs = (__u64)bs;
 	st->clone_dev = dev;
 	return 0;
+}
+
+/* The bio_alloc_clone() entered on this task clones into bs: *dev is the
+ * device of the bio it copies. */
+static __always_inline bool clone_of(struct task_state *st, struct bio_set *bs,
+				     __u32 *dev)
+{
+	if (!st || st->clone_bs != (__u64)bs)
+		return false;
+	st->clone_bs = 0;
+	*dev = st->clone_dev;
+	return true;
 }
 
 SEC("fentry/bio_alloc_clone")
@@ -102,264 +335,145 @@ int BPF_KPROBE(kp_clone, struct block_device *bdev, struct bio *src,
 
 /* ---- bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs) ---- */
 
+SEC("fexit/bio_alloc_bioset")
+int BPF_PROG(fx_alloc, struct block_device *bdev, unsigned short nr_vecs,
+	     unsigned int opf, gfp_t gfp, struct bio_set *bs, struct bio *ret)
+{
+	/* fexit arguments are BTF pointers: plain loads, no helper calls */
+	__u32 dev = bdev ? bdev->bd_dev : 0;
+	bool clone = false;
+
+	if (calibrating(bs) || !enabled || !task_match())
+		return 0;
+	if (targ_ndevs) {
+		/* -d: fe_clone said whether it is a clone, and of what */
+		clone = clone_of(task_get(false), bs, &dev);
+	} else if (!nr_vecs) {
+		/* maybe a clone: fx_clone names the set then */
+		dev = 0;
+	}
+	return alloc_done(ctx, bs, (__u64)bs->bio_slab, dev, clone,
+			  !targ_ndevs && !nr_vecs, gfp, ret, (__u64)ctx);
+}
 /*
- * bdev_dev (bdev->bd_dev or 0) and slab (bs->bio_slab) are read by the
- * caller: in fentry programs, plain BTF loads rather than helper calls.
+ * Kprobe mode: the entry pushes a frame with what the kretprobe cannot see
+ * (bdev_dev: bdev->bd_dev or 0, read by the caller), the kretprobe pops it.
  */
 static __always_inline int alloc_enter(__u32 bdev_dev, __u32 gfp,
-				       struct bio_set *bs, __u64 slab, __u64 sp)
+				       struct bio_set *bs)
 {
 	struct task_state *st;
 	struct frame *f;
-	bool clone = false;
-	__u32 dev = 0, d;
+	__u32 dev = bdev_dev, d;
+	bool clone;
 
-	if (calib_tid && (__u32)bpf_get_current_pid_tgid() == calib_tid) {
-		if (!calib_bs)
-			calib_bs = (__u64)bs;
+	if (calibrating(bs) || !enabled || !task_match())
 		return 0;
-	}
-	if (!enabled || !task_match())
-		return 0;
-	st = task_get(false);
-	if (st && st->clone_bs == (__u64)bs) {
-		dev = st->clone_dev;
-		clone = true;
-		st->clone_bs = 0;
-	} else {
-		dev = bdev_dev;
-	}
-	if (!dev_ok(dev))
-		return 0;
-	if (!st)
-		st = task_get(true);
+	st = task_get(true);
 	if (!st)
 		return 0;
+	clone = clone_of(st, bs, &dev);
 	d = st->depth;
-	/* frames at this depth or deeper are calls whose exit was missed */
-	for (int i = 0; i < MAX_DEPTH && sp && d > 0 && d <= MAX_DEPTH; i++) {
-		__u64 fsp = st->f[(d - 1) & (MAX_DEPTH - 1)].sp;
-
-		if (!fsp || fsp > sp)
-			break;
-		d--;
-	}
 	if (d >= MAX_DEPTH) {
 		st->depth = d;
 		err_inc(BIOSTAT_ERR_DEPTH);
 		return 0;
 	}
 	f = &st->f[d & (MAX_DEPTH - 1)];
-	f->sp = sp;
 	f->bs = (__u64)bs;
-	f->slab = slab;
-	f->slab_ret = 0;
-	f->wait_start = 0;
-	f->stackid = -1;
 	f->kslab_data = 0;
 	f->dev = dev;
 	f->gfp = gfp;
-	f->slab_seen = 0;
-	f->past_pool = 0;
 	f->clone = clone;
 	f->kslab_nest = 0;
 	st->depth = d + 1;
 	return 0;
 }
 
-/*
- * The last allocation from bs->bio_slab failed: at the exit, the bio came
- * from the mempool reserve (see the header comment; no slab call at all:
- * the per-CPU bio cache, or (7.x) bio_alloc_bioset()'s own slab call
- * before the mempool).
- */
-static __always_inline bool from_reserve(struct frame *f)
-{
-	return f->slab_seen && !f->slab_ret;
-}
-
-/* The bio pool's mempool_alloc() has not (yet) given an element: its slab
- * call failed and no call on another cache (the bvec pool) came since. */
-static __always_inline bool pool_pending(struct frame *f)
-{
-	return !f->past_pool && from_reserve(f);
-}
-
-static __always_inline void wait_done(struct biostat_counters *c,
-				      struct frame *f)
-{
-	struct biostat_stack_key sk;
-	__u64 dur, one = 1, *v, gen = ivl_gen;
-	__u32 slot;
-
-	dur = bpf_ktime_get_ns() - f->wait_start;
-	cnt_add(&c->waits, 1);
-	cnt_add(&c->wait_ns, dur);
-	if (dur > c->wait_max_ns)
-		c->wait_max_ns = dur;
-	/* per-CPU values: only this CPU writes them */
-	if (c->ivl_gen[gen & 1] != gen) {
-		c->ivl_gen[gen & 1] = gen;
-		c->ivl_max_ns[gen & 1] = dur;
-	} else if (dur > c->ivl_max_ns[gen & 1]) {
-		c->ivl_max_ns[gen & 1] = dur;
-	}
-	slot = log2_slot(dur / 1000);
-	if (slot >= BIOSTAT_HIST_SLOTS)
-		slot = BIOSTAT_HIST_SLOTS - 1;
-	cnt_add(&c->hist[slot], 1);
-	/* -m: counted above, shown below only from min_wait_ns on */
-	if (dur < min_wait_ns)
-		return;
-	if (want_stacks && f->stackid >= 0) {
-		sk.bs = f->bs;
-		sk.stackid = f->stackid;
-		v = bpf_map_lookup_elem(&wait_stacks, &sk);
-		if (v)
-			__sync_fetch_and_add(v, 1);
-		else
-			bpf_map_update_elem(&wait_stacks, &sk, &one, BPF_NOEXIST);
-	}
-	emit(BIOSTAT_EV_WAIT, f->bs, f->dev, dur, 0, f->gfp, f->stackid);
-}
-
-/* bs == 0: unknown (kretprobe), trust the top frame; sp as for the entry. */
-static __always_inline int alloc_exit(void *ctx, __u64 bs, void *ret, __u64 sp)
-{
-	struct biostat_counters *c;
-	struct task_state *st;
-	struct frame *f;
-	__u32 d, i;
-	__s32 idx = -1;
-
-	st = task_get(false);
-	if (!st)
-		return 0;
-	d = st->depth;
-	if (d > MAX_DEPTH)
-		d = 0;
-	if (sp) {
-		/* drop deeper frames whose exit was missed; then the frame
-		 * must be this call's (its entry may have been missed) */
-		for (i = 0; i < MAX_DEPTH; i++) {
-			if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].sp >= sp)
-				break;
-			d--;
-		}
-		if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].sp != sp) {
-			st->depth = d;
-			return 0;
-		}
-	} else if (bs) {
-		/* Drop frames whose exit we never saw. */
-		for (i = 0; i < MAX_DEPTH; i++) {
-			if (d == 0 || st->f[(d - 1) & (MAX_DEPTH - 1)].bs == bs)
-				break;
-			d--;
-		}
-	}
-	if (d == 0) {
-		st->depth = 0;
-		return 0;
-	}
-	/* keep the mask: clang folds it into the range check above, which
-	 * 6.1's verifier does not carry over to d (kr_alloc refused) */
-	barrier_var(d);
-	f = &st->f[(d - 1) & (MAX_DEPTH - 1)];
-	bs = f->bs;
-	st->depth = d - 1;
-
-	if (st->sc_gen != sets_gen) {
-		/* a set went away: its address and index may be reused */
-		for (i = 0; i < SET_CACHE; i++)
-			st->sc[i].bs = 0;
-		st->sc_gen = sets_gen;
-	}
-	for (i = 0; i < SET_CACHE; i++) {
-		if (st->sc[i].bs == bs && st->sc[i].dev == f->dev) {
-			idx = st->sc[i].idx;
-			break;
-		}
-	}
-	if (i == SET_CACHE) {
-		idx = set_index(ctx, (struct bio_set *)bs, f->dev, f->clone);
-		if (idx < 0)
-			return 0;
-		i = st->sc_next++ & (SET_CACHE - 1);
-		st->sc[i].bs = bs;
-		st->sc[i].dev = f->dev;
-		st->sc[i].idx = idx;
-	}
-	c = counters_of(idx);
-	if (!c)
-		return 0;
-	if (ret) {
-		cnt_add(&c->allocs, 1);
-		if (from_reserve(f))
-			cnt_add(&c->reserve, 1);
-	} else {
-		cnt_add(&c->fails, 1);
-		emit(BIOSTAT_EV_FAIL, bs, f->dev, 0, 0, f->gfp, -1);
-	}
-	if (f->wait_start)
-		wait_done(c, f);
-	return 0;
-}
-
-SEC("fentry/bio_alloc_bioset")
-int BPF_PROG(fe_alloc, struct block_device *bdev, unsigned short nr_vecs,
-	     unsigned int opf, gfp_t gfp, struct bio_set *bs)
-{
-	/* fentry arguments are BTF pointers: plain loads, no helper calls */
-	return alloc_enter(bdev ? bdev->bd_dev : 0, gfp, bs, (__u64)bs->bio_slab,
-			   (__u64)ctx);
-}
-
-SEC("fexit/bio_alloc_bioset")
-int BPF_PROG(fx_alloc, struct block_device *bdev, unsigned short nr_vecs,
-	     unsigned int opf, gfp_t gfp, struct bio_set *bs, struct bio *ret)
-{
-	return alloc_exit(ctx, (__u64)bs, ret, (__u64)ctx);
-}
-
 SEC("kprobe/bio_alloc_bioset")
 int BPF_KPROBE(kp_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	       unsigned int opf, gfp_t gfp, struct bio_set *bs)
 {
-	return alloc_enter(bdev ? BPF_CORE_READ(bdev, bd_dev) : 0, gfp, bs,
-			   (__u64)BPF_CORE_READ(bs, bio_slab), 0);
+	return alloc_enter(bdev ? BPF_CORE_READ(bdev, bd_dev) : 0, gfp, bs);
 }
 
 SEC("kretprobe/bio_alloc_bioset")
 int BPF_KRETPROBE(kr_alloc, struct bio *ret)
 {
-	return alloc_exit(ctx, 0, ret, 0);
+	struct task_state *st = task_get(false);
+	struct bio_set *bs;
+	struct frame *f;
+
+	if (!st)
+		return 0;
+	f = top_frame(st);
+	if (!f) {
+		st->depth = 0;
+		return 0;
+	}
+	st->depth--;
+	bs = (struct bio_set *)f->bs;
+	return alloc_done(ctx, bs, (__u64)BPF_CORE_READ(bs, bio_slab), f->dev,
+			  f->clone, false, f->gfp, ret, PT_REGS_SP(ctx));
 }
 
 /* ---- mempool_alloc_slab(gfp, pool_data) exit: pool->alloc of bio pools ---- */
 
-static __always_inline int slab_exit(__u64 cache, void *ret)
+/*
+ * sp: the program's frame; cache: pool_data.  A success while no task
+ * holds a record returns after one load.
+ */
+static __always_inline int slab_exit(void *ctx, __u64 sp, __u64 cache, void *ret)
 {
-	struct frame *f = current_frame();
+	struct task_state *st;
+	__u32 i;
 
-	if (!f)
+	if (ret && !slab_pending)
 		return 0;
-	if (cache == f->slab) {
-		f->slab_seen = 1;
-		f->slab_ret = (__u64)ret;
-		f->past_pool = 0;
-	} else {
-		/* another pool (the bvec pool after the bio pool, or one
-		 * nested in this slab call, which our own exit follows) */
-		f->past_pool = 1;
+	if (!enabled || !task_match() || !on_task_stack(sp))
+		return 0;
+	if (!ret && in_bio_alloc(ctx)) {
+		st = task_get(true);
+		if (!st)
+			return 0;
+		i = rec_find(st, cache);
+		if (!i) {
+			if (st->nrec >= MAX_RECS) {
+				err_inc(BIOSTAT_ERR_DEPTH);
+				st->last = 0;
+				return 0;
+			}
+			i = st->nrec + 1;
+			st->r[(i - 1) & (MAX_RECS - 1)].sp = sp;
+			st->r[(i - 1) & (MAX_RECS - 1)].cache = cache;
+			st->r[(i - 1) & (MAX_RECS - 1)].wait_start = 0;
+			st->r[(i - 1) & (MAX_RECS - 1)].stackid = -1;
+			st->nrec = i;
+			if (i == 1)
+				__sync_fetch_and_add(&slab_pending, 1);
+		}
+		st->r[(i - 1) & (MAX_RECS - 1)].failed = 1;
+		st->last = i;
+		return 0;
 	}
+	/* a success, or another pool's failure: a sleep next is not the
+	 * bio pool's */
+	st = task_get(false);
+	if (!st || !st->nrec)
+		return 0;
+	if (ret) {
+		i = rec_find(st, cache);
+		if (i)
+			st->r[(i - 1) & (MAX_RECS - 1)].failed = 0;
+	}
+	st->last = 0;
 	return 0;
 }
 
 SEC("fexit/mempool_alloc_slab")
 int BPF_PROG(fx_slab, gfp_t gfp, void *pool_data, void *ret)
 {
-	return slab_exit((__u64)pool_data, ret);
+	return slab_exit(ctx, (__u64)ctx, (__u64)pool_data, ret);
 }
 
 /*
@@ -389,7 +503,7 @@ int BPF_KRETPROBE(kr_slab, void *ret)
 		return 0;
 	if (--f->kslab_nest)
 		return 0;	/* a nested call: its cache is not ours */
-	return slab_exit(f->kslab_data, ret);
+	return slab_exit(ctx, PT_REGS_SP(ctx), f->kslab_data, ret);
 }
 
 /* ---- io_schedule_timeout(): mempool_alloc() sleeping on pool->wait ---- */
@@ -425,13 +539,22 @@ static __always_inline bool sleep_in_mempool(void *ctx)
 
 static __always_inline int sched_enter(void *ctx)
 {
-	struct frame *f = current_frame();
+	struct task_state *st;
+	struct slab_rec *r;
+	__u32 i;
 
-	if (!f || f->wait_start || !pool_pending(f) || !sleep_in_mempool(ctx))
+	if (!slab_pending)
 		return 0;
-	f->wait_start = bpf_ktime_get_ns();
+	st = task_get(false);
+	if (!st || !st->last || st->last > MAX_RECS)
+		return 0;
+	i = (st->last - 1) & (MAX_RECS - 1);
+	r = &st->r[i];
+	if (!r->failed || r->wait_start || !sleep_in_mempool(ctx))
+		return 0;
+	r->wait_start = bpf_ktime_get_ns();
 	if (want_stacks)
-		f->stackid = bpf_get_stackid(ctx, &stacks, 0);
+		r->stackid = bpf_get_stackid(ctx, &stacks, 0);
 	return 0;
 }
 

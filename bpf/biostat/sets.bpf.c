@@ -24,8 +24,8 @@
  * first) sends its final totals in a record of its own, in every mode;
  * its counters are zeroed, its index goes back to the "free_idx" queue
  * for the next new set and its "sets" entry is deleted.  sets_gen, bumped
- * there, makes every task drop its cached triples, since a new set may
- * reuse the address and the index.
+ * there, makes every set cache drop its pairs, since a new set may reuse
+ * the address and the index.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -54,11 +54,14 @@ __s64 rescue_active = 0;
 __u64 ivl_gen = 0;
 __u32 nsets = 0;
 __u64 sets_gen = 0;
+__s64 slab_pending = 0;
 __u64 slab_lo = 0, slab_hi = 0, mp_lo = 0, mp_hi = 0;
+__u64 clone_lo = 0, clone_hi = 0, alloc_lo = 0, alloc_hi = 0;
 __u64 rescue_fn = 0;
 bool punt_inline = false;
 
 counters_map_t counters SEC(".maps");
+set_cache_map_t set_cache SEC(".maps");
 free_idx_map_t free_idx SEC(".maps");
 scratch_map_t scratch SEC(".maps");
 sets_map_t sets SEC(".maps");

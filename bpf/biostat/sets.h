@@ -8,19 +8,54 @@
 #ifndef BIOSTAT_SETS_H
 #define BIOSTAT_SETS_H
 
+#define CLONE_SCAN 6
+
+/*
+ * The allocating stack (ips, n bytes) of a bio_alloc_bioset() with no
+ * vectors, at its exit: is it bio_alloc_clone()'s?  Its caller is among
+ * the first frames (the program's, the trampoline's, the function's own);
+ * a non-clone would have bio_alloc_clone() that near only through
+ * reclaim, which is many frames deep.
+ */
+static __always_inline bool stack_is_clone(const __u64 *ips, long n)
+{
+	for (int i = 0; i < CLONE_SCAN && i < BIOSTAT_CALLER_DEPTH; i++) {
+		if (i * 8 >= n)
+			break;
+		if (ips[i] >= clone_lo && ips[i] < clone_hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Take the allocating stack into si->caller: does it name the set?  Not
+ * when the allocation may be a clone (maybe_clone) and the stack says it
+ * is: bio_alloc_clone()'s exit names the set then, with the device of the
+ * bio it copies.
+ */
+static __always_inline bool take_caller(void *ctx, struct biostat_set_info *si,
+					bool maybe_clone)
+{
+	long n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
+
+	return n > 0 && !(maybe_clone && stack_is_clone(si->caller, n));
+}
+
 /*
  * The index of a set's counters, -1 if the tables are full.  The first
  * sighting hands out an index and remembers how to name the set (ctx: for
  * the allocating stack; NULL where the stack is not the allocator's).
  * dev 0 is "unknown": it neither names the set nor makes it MULTI_DEV.
+ * maybe_clone: an allocation with no vectors (bio_alloc_clone()'s, or a
+ * flush's): its stack names the set only if it is not a clone's.
  */
 static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
-				     bool clone)
+				     bool clone, bool maybe_clone)
 {
 	__u64 key = (__u64)bs;
 	struct biostat_set_info *si = bpf_map_lookup_elem(&sets, &key);
 	__u32 zero = 0, idx;
-	long n;
 
 	if (si) {
 		if (dev && si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV)) {
@@ -35,13 +70,11 @@ static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 		 * allocation's stack names it then.  Racy, harmless: the flag
 		 * is set after the stack.
 		 */
-		if (ctx && !(si->flags & BIOSTAT_SET_HAVE_CALLER)) {
-			n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
-			if (n > 0) {
-				if (clone)
-					si->flags |= BIOSTAT_SET_CLONE;
-				si->flags |= BIOSTAT_SET_HAVE_CALLER;
-			}
+		if (ctx && !(si->flags & BIOSTAT_SET_HAVE_CALLER) &&
+		    take_caller(ctx, si, maybe_clone)) {
+			if (clone)
+				si->flags |= BIOSTAT_SET_CLONE;
+			si->flags |= BIOSTAT_SET_HAVE_CALLER;
 		}
 		return si->idx;
 	}
@@ -73,11 +106,8 @@ static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 	 * which needs CAP_SYS_ADMIN.
 	 */
 	si->pool_min = BPF_CORE_READ(bs, bio_pool.min_nr);
-	if (ctx) {
-		n = bpf_get_stack(ctx, si->caller, sizeof(si->caller), 0);
-		if (n > 0)
-			si->flags |= BIOSTAT_SET_HAVE_CALLER;
-	}
+	if (ctx && take_caller(ctx, si, maybe_clone))
+		si->flags |= BIOSTAT_SET_HAVE_CALLER;
 	if (bpf_map_update_elem(&sets, &key, si, BPF_NOEXIST)) {
 		/* another CPU was first, or the map is full */
 		bpf_map_push_elem(&free_idx, &idx, 0);
@@ -90,10 +120,44 @@ static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 	return idx;
 }
 
+/*
+ * set_index() through this CPU's cache of the program (who: SETC_*):
+ * the hash map is looked up only for a pair the program has not seen on
+ * this CPU since the last set went away.
+ */
+static __always_inline __s32 cached_index(void *ctx, __u32 who, struct bio_set *bs,
+					  __u32 dev, bool clone, bool maybe_clone)
+{
+	struct set_cache *sc = bpf_map_lookup_elem(&set_cache, &who);
+	__u64 gen = sets_gen;
+	__s32 idx;
+	__u32 i;
+
+	if (!sc)
+		return set_index(ctx, bs, dev, clone, maybe_clone);
+	if (sc->gen != gen) {
+		/* a set went away: its address and index may be reused */
+		for (i = 0; i < SET_CACHE; i++)
+			sc->e[i].bs = 0;
+		sc->gen = gen;
+	}
+	for (i = 0; i < SET_CACHE; i++)
+		if (sc->e[i].bs == (__u64)bs && sc->e[i].dev == dev)
+			return sc->e[i].idx;
+	idx = set_index(ctx, bs, dev, clone, maybe_clone);
+	if (idx < 0)
+		return idx;
+	i = sc->next++ & (SET_CACHE - 1);
+	sc->e[i].bs = (__u64)bs;
+	sc->e[i].dev = dev;
+	sc->e[i].idx = idx;
+	return idx;
+}
+
 /* Counters of a set outside the allocation path (rescues). */
 static __always_inline struct biostat_counters *set_counters(__u64 bs)
 {
-	return counters_of(set_index(NULL, (struct bio_set *)bs, 0, false));
+	return counters_of(set_index(NULL, (struct bio_set *)bs, 0, false, false));
 }
 
 /*
@@ -109,8 +173,9 @@ static __always_inline struct biostat_counters *
 punt_counters(void *ctx, __u64 bs, struct frame *f, __u32 dev)
 {
 	if (f && f->bs == bs)
-		return counters_of(set_index(ctx, (struct bio_set *)bs, dev, f->clone));
-	return counters_of(set_index(NULL, (struct bio_set *)bs, dev, false));
+		return counters_of(set_index(ctx, (struct bio_set *)bs, dev, f->clone,
+					     false));
+	return counters_of(set_index(NULL, (struct bio_set *)bs, dev, false, false));
 }
 
 #endif

@@ -32,10 +32,16 @@ extern __u64 calib_bs;
 extern __s64 rescue_active;	/* bio_alloc_rescue() runs in progress */
 extern __u64 ivl_gen;		/* interval number, see biostat_counters */
 extern __u32 nsets;		/* indexes handed out to sets */
-extern __u64 sets_gen;		/* bioset_exit() calls: per-task caches expire */
+extern __u64 sets_gen;		/* bioset_exit() calls: set caches expire */
+extern __s64 slab_pending;	/* tasks holding slab records: the fast
+				 * paths return at once while it is 0 */
 /* From kallsyms: [lo, hi) of mempool_alloc_slab and of
  * mempool_alloc{,_noprof}, for telling a mempool sleep apart. */
 extern __u64 slab_lo, slab_hi, mp_lo, mp_hi;
+/* From kallsyms: [lo, hi) of bio_alloc_clone, for telling a clone apart
+ * where a set is first seen, and of bio_alloc_bioset, for telling a failed
+ * slab call of its pools apart. */
+extern __u64 clone_lo, clone_hi, alloc_lo, alloc_hi;
 /* From kallsyms: bio_alloc_rescue, the work function of rescue work. */
 extern __u64 rescue_fn;
 /* Set by the tool where punt_bios_to_rescuer() is inlined (7.x): punts
@@ -44,54 +50,84 @@ extern __u64 rescue_fn;
 extern bool punt_inline;
 
 #define MAX_DEPTH 4
+#define MAX_RECS 4
 #define SET_CACHE 4
 
 /*
- * One bio_alloc_bioset() in progress on a task.  sp, with fentry/fexit, is
- * the address of the trampoline's argument area (the programs' ctx): the
- * same at the entry and the exit of one call, lower for a call nested in
- * it.  A frame whose exit program the kernel skipped (a recursion miss)
- * is known by it and dropped, instead of blinding the task.
+ * Kprobe mode: one bio_alloc_bioset() in progress on a task, pushed by its
+ * entry probe (a kretprobe sees neither the set nor the device).
  */
 struct frame {
-	__u64 sp;		/* 0 with kprobes */
 	__u64 bs;
-	__u64 slab;		/* bs->bio_slab */
-	__u64 slab_ret;		/* result of the last bio_slab allocation */
-	__u64 wait_start;	/* ns of the first sleep, 0: has not slept */
-	__s64 stackid;
-	__u64 kslab_data;	/* kprobe mode: pool_data of the slab call */
+	__u64 kslab_data;	/* pool_data of the slab call in progress */
 	__u32 dev;
 	__u32 gfp;
-	__u8 slab_seen;		/* a bio_slab allocation was made */
-	__u8 past_pool;		/* a slab call on another cache came after */
 	__u8 clone;
-	__u8 kslab_nest;	/* kprobe mode: nested slab calls */
-	__u32 pad;
+	__u8 kslab_nest;	/* nested slab calls */
+	__u8 pad[6];
 };
 
+/*
+ * A failed slab call on a bio slab ("bio-N") and what followed it, kept
+ * from the failure to the exit of the allocation it belongs to.  sp: the
+ * address of the tracing program's frame (fexit: its ctx, the trampoline's
+ * argument area; kretprobe: the stack pointer at the return); a call
+ * nested in an allocation has a lower one, so an allocation's exit takes
+ * the records below its own sp and leaves those of the allocations it is
+ * nested in.
+ */
+struct slab_rec {
+	__u64 sp;
+	__u64 cache;		/* the kmem_cache: bs->bio_slab */
+	__u64 wait_start;	/* ns of the first sleep on the pool, 0: none */
+	__s64 stackid;
+	__u8 failed;		/* the last call on cache failed */
+	__u8 pad[7];
+};
+
+/*
+ * Per-task state, created only where the fast path has to remember
+ * something: at a bio slab's failure (records), by bio_alloc_rescue(), and
+ * by bio_alloc_clone() under -d or in kprobe mode.
+ */
 struct task_state {
-	__u32 depth;
+	__u32 depth;		/* kprobe mode: f[] in use */
 	__u32 rescued;
 	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
 	__u64 exit_bs;		/* kprobe mode: bioset_exit() of this set runs */
 	__u32 clone_dev;
-	__u32 sc_next;		/* next slot of sc[] to replace */
-	__u64 sc_gen;		/* sets_gen when sc[] was filled */
-	/* (set, device) pairs this task allocated for last, with the set's
-	 * index: no hash lookup per allocation (a bio often goes through
-	 * three sets: the submitter's, dm core's clone, the target's) */
-	struct set_cache {
-		__u64 bs;
-		__u32 dev;
-		__s32 idx;
-	} sc[SET_CACHE];
+	__u32 nrec;		/* r[] in use */
+	__u32 last;		/* 1 + r[] index of the last slab call if it
+				 * failed on a bio slab, 0: it did not */
+	__u32 pad;
+	struct slab_rec r[MAX_RECS];
 	struct frame f[MAX_DEPTH];
 };
 
+/*
+ * The index of (set, device) pairs a program on this CPU looked up last:
+ * no hash lookup and no per-task state per allocation.  One entry of the
+ * map per program that fills it (SETC_*), so that each entry has one
+ * writer and a program never runs twice at once on a CPU (see cnt_add()):
+ * an entry is never seen half written.  gen: sets_gen when it was filled.
+ */
+struct set_cache {
+	__u64 gen;
+	__u32 next;
+	__u32 pad;
+	struct {
+		__u64 bs;
+		__u32 dev;
+		__s32 idx;
+	} e[SET_CACHE];
+};
+
+enum { SETC_ALLOC, SETC_CLONE, SETC_NR };
+
 _Static_assert((MAX_DEPTH & (MAX_DEPTH - 1)) == 0, "MAX_DEPTH: a power of two (masks)");
 _Static_assert((SET_CACHE & (SET_CACHE - 1)) == 0, "SET_CACHE: a power of two (masks)");
+_Static_assert((MAX_RECS & (MAX_RECS - 1)) == 0, "MAX_RECS: a power of two (masks)");
 
 /* Counters of the set with index sets[bs].idx (an array: the lookup is
  * inlined by the verifier). */
@@ -102,6 +138,14 @@ typedef struct {
 	__type(value, struct biostat_counters);
 } counters_map_t;
 extern counters_map_t counters SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SETC_NR);
+	__type(key, __u32);
+	__type(value, struct set_cache);
+} set_cache_map_t;
+extern set_cache_map_t set_cache SEC(".maps");
 
 /* Indexes of "counters" given back by sets that went away (bioset_exit). */
 typedef struct {
@@ -258,7 +302,8 @@ static __always_inline struct frame *top_frame(struct task_state *st)
 	return &st->f[(d - 1) & (MAX_DEPTH - 1)];
 }
 
-/* The allocation in progress on this task, NULL if none (or not tracing). */
+/* Kprobe mode: the allocation in progress on this task, NULL if none (or
+ * not tracing). */
 static __always_inline struct frame *current_frame(void)
 {
 	struct task_state *st;

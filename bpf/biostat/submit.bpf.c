@@ -41,7 +41,7 @@ static __always_inline int bio_queue_enter(void *ctx, struct bio *bio)
 	if (!dev_ok(dev))
 		return 0;
 	/* the stack is the submitter's, not the allocator's */
-	c = counters_of(set_index(NULL, (struct bio_set *)bs, dev, false));
+	c = counters_of(set_index(NULL, (struct bio_set *)bs, dev, false, false));
 	if (c)
 		__sync_fetch_and_add(&c->allocs, 1);
 	return 0;

@@ -23,9 +23,9 @@ teardown() { common_teardown; }
 	jq -e '[.bpf_baseline[].run_cnt] | add > 0' <<<"$json"
 	# every biostat program that ran beside a baseline got a ratio (7.2's
 	# bio_alloc_bioset() takes the slab directly: no fx_slab there)
-	jq -e '.bpf_per_call.fe_alloc.ratio.median > 0' <<<"$json"
+	jq -e '.bpf_per_call.fx_alloc.ratio.median > 0' <<<"$json"
 	jq -e '. as $j | [.bpf_progs[].name] as $ran | [.bpf_baseline[].name] as $bl
-		| [["fx_alloc","bl_alloc"],["fx_slab","bl_slab"],["fe_clone","bl_clone"],["fe_submit","bl_submit"]]
+		| [["fx_alloc","bl_alloc"],["fx_slab","bl_slab"],["fx_clone","bl_clone"],["fe_submit","bl_submit"]]
 		| map(select((.[0] as $p | $ran | index($p)) and (.[1] as $b | $bl | index($b))))
 		| all(.[0] as $p | $j.bpf_per_call[$p].ratio.median > 0)' <<<"$json"
 	jq -e '.biostat_self.max_rss_kib > 0 and .biostat_self.allocs > 0' <<<"$json"

@@ -241,6 +241,15 @@ static void set_function_addresses(struct biostat *b)
 	if (ksym_is_text(rescue.type))
 		bss->rescue_fn = rescue.addr;
 	bss->punt_inline = tracer_uses(&b->tr, "queue_work_on");
+	/* stack_is_clone(), in_bio_alloc() */
+	if (!symtab_func_range(&b->syms, "bio_alloc_clone", &lo, &hi)) {
+		bss->clone_lo = lo;
+		bss->clone_hi = hi;
+	}
+	if (!symtab_func_range(&b->syms, "bio_alloc_bioset", &lo, &hi)) {
+		bss->alloc_lo = lo;
+		bss->alloc_hi = hi;
+	}
 	/* sleep_in_mempool() */
 	if (symtab_func_range(&b->syms, "mempool_alloc_slab", &lo, &hi))
 		return;

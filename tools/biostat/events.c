@@ -87,6 +87,7 @@ int events_handle(void *ctx, void *data, size_t size)
 	char comm[BIOSTAT_TASK_COMM_LEN + 1];
 	struct events *ev = ctx;
 	struct uset *s;
+	__u32 kdev;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -102,9 +103,17 @@ int events_handle(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(comm, e->comm, BIOSTAT_TASK_COMM_LEN);
 	comm[BIOSTAT_TASK_COMM_LEN] = '\0';
-	/* looked up again only for another device, or new listings */
-	if (e->dev != ev->dev.kdev || ev->sets->dl->read_at != ev->dev.read_at)
-		dev_names_of(ev->sets->dl, e->dev, &ev->dev);
+	/*
+	 * An event made before its set's device was known (a clone's, whose
+	 * device bio_alloc_clone()'s exit tells after the allocation): the
+	 * set's, by now.  Looked up again only for another device, or new
+	 * listings.
+	 */
+	kdev = e->dev;
+	if (!kdev && s && s->have_info)
+		kdev = s->info.dev;
+	if (kdev != ev->dev.kdev || ev->sets->dl->read_at != ev->dev.read_at)
+		dev_names_of(ev->sets->dl, kdev, &ev->dev);
 	if (ev->json)
 		event_json(ev, e, s ? s->name : NULL, comm);
 	else

@@ -43,24 +43,29 @@ static const struct hook {
 	size_t fentry, fexit;		/* PROG(), 0: none */
 	size_t kprobe, kretprobe;
 	const char *fallback_for;
+	bool alloc_path;		/* switches to kprobes with the others */
 } hooks[] = {
-	{ "bio_alloc_bioset", "allocations", PROG(fe_alloc), PROG(fx_alloc),
-	  PROG(kp_alloc), PROG(kr_alloc), NULL },
-	{ "bio_alloc_clone", "clone owners", PROG(fe_clone), 0, PROG(kp_clone), 0, NULL },
+	/* fexit only: it has the arguments; a kretprobe needs the entry probe */
+	{ "bio_alloc_bioset", "allocations", 0, PROG(fx_alloc),
+	  PROG(kp_alloc), PROG(kr_alloc), NULL, true },
+	/* the entry under -d (see open_and_set()), else the exit */
+	{ "bio_alloc_clone", "clone owners", PROG(fe_clone), PROG(fx_clone),
+	  PROG(kp_clone), 0, NULL, true },
 	/* fexit only; a kretprobe needs the entry probe for pool_data */
 	{ "mempool_alloc_slab", "reserve use and waits", 0, PROG(fx_slab),
-	  PROG(kp_slab), PROG(kr_slab), NULL },
-	{ "io_schedule_timeout", "waits", PROG(fe_sched), 0, PROG(kp_sched), 0, NULL },
-	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0, NULL },
+	  PROG(kp_slab), PROG(kr_slab), NULL, true },
+	{ "io_schedule_timeout", "waits", PROG(fe_sched), 0, PROG(kp_sched), 0,
+	  NULL, true },
+	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0, NULL, false },
 	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
 	{ "queue_work_on", "punts", PROG(fe_queue), 0, PROG(kp_queue), 0,
-	  "punt_bios_to_rescuer" },
+	  "punt_bios_to_rescuer", false },
 	{ "bio_alloc_rescue", "rescues", PROG(fe_rescue), PROG(fx_rescue),
-	  PROG(kp_rescue), PROG(kr_rescue), NULL },
-	{ "submit_bio_noacct", "rescued bios", PROG(fe_submit), 0, PROG(kp_submit), 0, NULL },
+	  PROG(kp_rescue), PROG(kr_rescue), NULL, false },
+	{ "submit_bio_noacct", "rescued bios", PROG(fe_submit), 0, PROG(kp_submit), 0, NULL, false },
 	/* at the exit: bioset_exit() drains the rescuer first */
 	{ "bioset_exit", "sets that go away", 0, PROG(fx_exit), PROG(kp_exit),
-	  PROG(kr_exit), NULL },
+	  PROG(kr_exit), NULL, false },
 };
 
 #define NR_HOOKS ARRAY_SIZE(hooks)
@@ -149,6 +154,15 @@ static void open_and_set(struct tracer *t, const struct tracer_config *cfg)
 		autoload(skel, hooks[h].kprobe, kp);
 		autoload(skel, hooks[h].kretprobe, kp);
 	}
+	/*
+	 * A clone's device is named at bio_alloc_clone()'s exit, after the
+	 * allocation was counted; -d needs it before, at the entry, in
+	 * per-task state (bpf/biostat/alloc.bpf.c).
+	 */
+	if (bpf_program__autoload(skel->progs.fx_clone)) {
+		bpf_program__set_autoload(skel->progs.fe_clone, cfg->nkdevs > 0);
+		bpf_program__set_autoload(skel->progs.fx_clone, cfg->nkdevs == 0);
+	}
 	t->skel = skel;
 }
 
@@ -162,9 +176,12 @@ static int attach_hook(struct tracer *t, size_t h)
 
 	if (t->off[h])
 		return 0;
-	if (entry && !keep(t, bpf_program__attach(entry)))
+	/* not loaded: a program this configuration does without */
+	if (entry && bpf_program__autoload(entry) &&
+	    !keep(t, bpf_program__attach(entry)))
 		return -errno;
-	if (exit && !keep(t, bpf_program__attach(exit)))
+	if (exit && bpf_program__autoload(exit) &&
+	    !keep(t, bpf_program__attach(exit)))
 		return -errno;
 	return 0;
 }
@@ -239,6 +256,19 @@ static void skip_absent(struct tracer *t, struct symtab *syms)
 			use_fallback(t, h);
 }
 
+/*
+ * A hook to kprobes; the allocation path's hooks go together: in kprobe
+ * mode the slab probes find the allocation's set in the frame its entry
+ * probe pushed, which fentry mode does without.
+ */
+static void switch_to_kprobe(struct tracer *t, size_t h)
+{
+	t->mode[h] = MODE_KPROBE;
+	for (size_t k = 0; hooks[h].alloc_path && k < NR_HOOKS; k++)
+		if (hooks[k].alloc_path)
+			t->mode[k] = MODE_KPROBE;
+}
+
 static void all_modes(struct tracer *t, enum hook_mode m)
 {
 	for (size_t h = 0; h < NR_HOOKS; h++)
@@ -298,7 +328,7 @@ static bool load_full(struct tracer *t, const struct tracer_config *cfg,
 			    symtab_has_func(syms, hooks[h].func)) {
 				verbose("fentry on %s failed (%s), using a kprobe",
 					hooks[h].func, strerror(-err));
-				t->mode[h] = MODE_KPROBE;
+				switch_to_kprobe(t, h);
 				break;
 			}
 			destroy(t);
