@@ -236,8 +236,8 @@ static __always_inline int alloc_done(void *ctx, struct bio_set *bs, __u64 bio_s
 	c = counters_of(cached_index(ctx, SETC_ALLOC, bs, dev, clone, maybe_clone));
 	if (!c)
 		return 0;
-	/* events (rare): a clone's device, if fx_clone told it already */
-	if (want_events && !dev && (!ret || rec))
+	/* events (rare): a possible clone's device is the set's, if known */
+	if (want_events && maybe_clone && (!ret || rec))
 		dev = set_dev((__u64)bs);
 	if (ret) {
 		cnt_add(&c->allocs, 1);
@@ -345,13 +345,10 @@ int BPF_PROG(fx_alloc, struct block_device *bdev, unsigned short nr_vecs,
 
 	if (calibrating(bs) || !enabled || !task_match())
 		return 0;
-	if (targ_ndevs) {
-		/* -d: fe_clone said whether it is a clone, and of what */
+	/* -d: fe_clone said whether it is a clone, and of what; else one
+	 * with no vectors may be a clone, which fx_clone names */
+	if (targ_ndevs)
 		clone = clone_of(task_get(false), bs, &dev);
-	} else if (!nr_vecs) {
-		/* maybe a clone: fx_clone names the set then */
-		dev = 0;
-	}
 	return alloc_done(ctx, bs, (__u64)bs->bio_slab, dev, clone,
 			  !targ_ndevs && !nr_vecs, gfp, ret, (__u64)ctx);
 }

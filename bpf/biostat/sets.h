@@ -48,7 +48,9 @@ static __always_inline bool take_caller(void *ctx, struct biostat_set_info *si,
  * the allocating stack; NULL where the stack is not the allocator's).
  * dev 0 is "unknown": it neither names the set nor makes it MULTI_DEV.
  * maybe_clone: an allocation with no vectors (bio_alloc_clone()'s, or a
- * flush's): its stack names the set only if it is not a clone's.
+ * flush's): dev is the device the bio is for, which is a clone's device
+ * below; the allocation names the set, and its dev counts, only if its
+ * stack is not bio_alloc_clone()'s (that function's exit names it then).
  */
 static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 				     bool clone, bool maybe_clone)
@@ -58,23 +60,26 @@ static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 	__u32 zero = 0, idx;
 
 	if (si) {
-		if (dev && si->dev != dev && !(si->flags & BIOSTAT_SET_MULTI_DEV)) {
-			if (!si->dev)
-				si->dev = dev;			/* racy, harmless */
-			else
-				si->flags |= BIOSTAT_SET_MULTI_DEV;
-		}
 		/*
 		 * First seen where the stack is not the allocator's (7.2: a
 		 * punt, before the allocation that punted returns): the first
 		 * allocation's stack names it then.  Racy, harmless: the flag
-		 * is set after the stack.
+		 * is set after the stack and the device.
 		 */
 		if (ctx && !(si->flags & BIOSTAT_SET_HAVE_CALLER) &&
 		    take_caller(ctx, si, maybe_clone)) {
+			if (!si->dev)
+				si->dev = dev;
 			if (clone)
 				si->flags |= BIOSTAT_SET_CLONE;
 			si->flags |= BIOSTAT_SET_HAVE_CALLER;
+		}
+		if (dev && !maybe_clone && si->dev != dev &&
+		    !(si->flags & BIOSTAT_SET_MULTI_DEV)) {
+			if (!si->dev)
+				si->dev = dev;			/* racy, harmless */
+			else
+				si->flags |= BIOSTAT_SET_MULTI_DEV;
 		}
 		return si->idx;
 	}
@@ -89,7 +94,7 @@ static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 	if (!si)
 		return -1;
 	si->first_ns = bpf_ktime_get_ns();
-	si->dev = dev;
+	si->dev = maybe_clone ? 0 : dev;
 	si->flags = 0;
 	si->idx = idx;
 	si->pad = 0;
@@ -106,8 +111,10 @@ static __always_inline __s32 set_index(void *ctx, struct bio_set *bs, __u32 dev,
 	 * which needs CAP_SYS_ADMIN.
 	 */
 	si->pool_min = BPF_CORE_READ(bs, bio_pool.min_nr);
-	if (ctx && take_caller(ctx, si, maybe_clone))
+	if (ctx && take_caller(ctx, si, maybe_clone)) {
+		si->dev = dev;
 		si->flags |= BIOSTAT_SET_HAVE_CALLER;
+	}
 	if (bpf_map_update_elem(&sets, &key, si, BPF_NOEXIST)) {
 		/* another CPU was first, or the map is full */
 		bpf_map_push_elem(&free_idx, &idx, 0);
