@@ -10,8 +10,10 @@
 #   them), 2 s of idle (under --icount idle time costs no host time: the
 #   previous tracer's deferred frees and RCU callbacks run then, not in
 #   the window), BENCH_IOS/4 I/Os of warm-up, then the fixed work (fio_fixed, BENCH_IOS
-#   I/Os), the guest's busy time read around it: elapsed time (bash's
-#   EPOCHREALTIME) times CPUs minus /proc/stat's idle and iowait.
+#   I/Os), the guest's busy time read around it: the time every CPU ran
+#   tasks (/proc/schedstat's rq_cpu_time, nanoseconds, summed over CPUs);
+#   where the kernel has no schedstat, elapsed time (bash's EPOCHREALTIME)
+#   times CPUs minus /proc/stat's idle and iowait (10 ms ticks: coarse).
 #   cost per allocation = (busy traced - busy untraced, same round) /
 #   allocations, the allocations of the work counted in section S
 #   (allocount: allocs per I/O times the I/Os fio completed).
@@ -24,11 +26,13 @@
 #   else "unresolved".
 # Sets: vt_json (one JSON object).
 
-# busy_snap: "elapsed_us idle_ticks" now
+# busy_snap: "elapsed_us idle_ticks run_ns" now (run_ns: -1 without
+# /proc/schedstat)
 busy_snap() {
-	local l
+	local l run=-1
 	read -r -a l </proc/stat
-	echo "${EPOCHREALTIME/./} $((l[4] + l[5]))"
+	[ -r /proc/schedstat ] && run=$(awk '/^cpu[0-9]/ { t += $8 } END { printf "%.0f", NR ? t : -1 }' /proc/schedstat)
+	echo "${EPOCHREALTIME/./} $((l[4] + l[5])) $run"
 }
 
 vtime() {
@@ -38,6 +42,11 @@ vtime() {
 	[ "$quick" = 1 ] && modes_vt=(none table events)
 	echo
 	echo "Cost per allocation in virtual time: $vt_ios random 4k reads per run (one job, fixed seed), $vt_repeat rounds,"
+	if [ -r /proc/schedstat ]; then
+		echo "  busy time: /proc/schedstat (the time CPUs ran tasks, ns)"
+	else
+		echo "  busy time: elapsed minus /proc/stat idle (no /proc/schedstat: 10 ms ticks)"
+	fi
 	if [ "$icount" = 1 ]; then
 		echo "  guest clock = instruction count (QEMU -icount shift=0,sleep=off, 1 vCPU): ns below are instructions"
 	else
@@ -55,7 +64,9 @@ vtime() {
 			s1=$(busy_snap)
 			stop_mode "$m"
 			awk -v a="$s0" -v b="$s1" -v n="$ncpu" -v hz="$hz" 'BEGIN { split(a, x, " "); split(b, y, " ")
-				printf "%.0f\n", (y[1] - x[1]) * 1000 * n - (y[2] - x[2]) * 1e9 / hz }' >"$results/vt-busy-$m-$r"
+				if (x[3] >= 0 && y[3] > x[3]) printf "%.0f\n", y[3] - x[3]
+				else printf "%.0f\n", (y[1] - x[1]) * 1000 * n - (y[2] - x[2]) * 1e9 / hz }' >"$results/vt-busy-$m-$r"
+			echo "$s0 $s1" >>"$results/vt-snaps"
 		done
 	done
 	interval=1
@@ -104,7 +115,8 @@ vtime() {
 		printf '  %-6s <= %s x %-9s: difference %9s ns per allocation: %s\n' "$a" "$k" "$b" "$d" "$v"
 		verdicts+=("{\"a\":\"$a\",\"k\":$k,\"b\":\"$b\",\"diff_ns_per_alloc\":$d,\"verdict\":\"$v\"}")
 	done
-	vt_json=$(printf '{"icount":%s,"ios":%s,"allocs":%s,"rounds":%d,"modes":{%s},"resolution_ns_per_alloc":%s,"aa":{"a":"table","b":"events","diff_ns_per_alloc":%s,"valid":%s},"comparisons":[%s]}' \
+	vt_json=$(printf '{"busy":"%s","icount":%s,"ios":%s,"allocs":%s,"rounds":%d,"modes":{%s},"resolution_ns_per_alloc":%s,"aa":{"a":"table","b":"events","diff_ns_per_alloc":%s,"valid":%s},"comparisons":[%s]}' \
+		"$([ -r /proc/schedstat ] && echo schedstat || echo stat-idle)" \
 		"$([ "$icount" = 1 ] && echo true || echo false)" "$(cat "$results/vt-ios-none-1")" "$allocs" "$vt_repeat" \
 		"$(IFS=,; echo "${json_modes[*]}")" "$res" "$aa_diff" "$aa_valid" "$(IFS=,; echo "${verdicts[*]}")")
 }
