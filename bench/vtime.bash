@@ -86,7 +86,7 @@ vtime() {
 	for m in "${modes_vt[@]}"; do
 		read -r med lo hi < <(stats <"$results/vt-cost-$m")
 		res=$(awk -v r="$res" -v a="$lo" -v b="$hi" 'BEGIN { d = b - a; printf "%.2f", (d > r ? d : r) }')
-		json_modes+=("\"$m\":{\"ns_per_alloc\":{\"median\":$med,\"min\":$lo,\"max\":$hi},\"busy_ns\":[$(paste -sd, "$results"/vt-busy-"$m"-* 2>/dev/null | head -c 2000)]}")
+		json_modes+=("\"$m\":{\"ns_per_alloc\":{\"median\":$med,\"min\":$lo,\"max\":$hi},\"busy_ns\":[$(cat "$results"/vt-busy-"$m"-[0-9]* | paste -sd,)]}")
 		if [ "$m" = none ]; then
 			printf '  %-10s busy %8.1f ns per allocation (%.1f..%.1f), the untraced work itself\n' "$m" "$med" "$lo" "$hi"
 		else
