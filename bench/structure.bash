@@ -12,6 +12,9 @@
 #   task-storage lookups per allocation: the run_cnt of empty fentry
 #     programs on the kernel functions behind the bpf_task_storage_get()
 #     helper (bench/baseline's ts_*), attached beside the tracer;
+#   clone allocations: the run_cnt of bench/baseline's bl_clone (fentry on
+#     bio_alloc_clone), so that runs per allocation can be held against
+#     targets that differ for clones and other allocations;
 #   memory: the tracer's VmRSS once attached, its VmHWM after the work,
 #     beside the VmHWM of bench/baseline (the trivial CO-RE load) that
 #     holds the ts_* counters.
@@ -35,23 +38,29 @@ structure() {
 	# the counters: allocount, and the ts_* programs (baseline)
 	"$bin/allocount" >"$results/ac.out" 2>"$results/ac.err" &
 	ac_pid=$!
-	ts_pid=
-	if [ ${#ts_progs[@]} -gt 0 ]; then
-		"$bin/baseline" "${ts_progs[@]}" >"$results/ts.out" 2>&1 &
-		ts_pid=$!
-	fi
+	"$bin/baseline" bl_clone ${ts_progs[@]+"${ts_progs[@]}"} >"$results/ts.out" 2>&1 &
+	ts_pid=$!
 	for _ in $(seq 600); do
-		grep -q attached "$results/ac.err" && { [ -z "$ts_pid" ] || grep -q '^attached' "$results/ts.out"; } && break
+		if grep -q attached "$results/ac.err" &&
+			{ grep -q '^attached' "$results/ts.out" || ! kill -0 "$ts_pid" 2>/dev/null; }; then
+			break
+		fi
 		sleep 0.05
 	done
 	grep -q attached "$results/ac.err" || { echo "bench/guest: allocount did not attach" >&2; cat "$results/ac.err" >&2; return 1; }
 	ts_note=
 	if [ ${#ts_progs[@]} -eq 0 ]; then
 		ts_note="no bpf_task_storage_get* in /proc/kallsyms"
-	elif ! grep -q '^attached' "$results/ts.out"; then
+	fi
+	if ! grep -q '^attached' "$results/ts.out"; then
 		ts_note="fentry on bpf_task_storage_get* refused: $(head -c 200 "$results/ts.out" | tr '\n"' ' ')"
 		kill "$ts_pid" 2>/dev/null; wait "$ts_pid" 2>/dev/null || true
-		ts_pid=
+		"$bin/baseline" bl_clone >"$results/ts.out" 2>&1 &
+		ts_pid=$!
+		for _ in $(seq 600); do
+			grep -q '^attached' "$results/ts.out" && break
+			sleep 0.05
+		done
 	fi
 	floor_hwm=null
 	[ -n "$ts_pid" ] && floor_hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ts_pid/status")
@@ -86,7 +95,9 @@ structure() {
 			| ([$progs[].run_cnt] | add // 0) as $runs
 			| ([$p1[0][] | select(.name == "ts_get" or .name == "ts_get_recur")
 			   | $c1[.id | tostring] - ($c0[.id | tostring] // 0)] | add) as $ts
-			| {mode: $mode, allocs: $allocs, ios: $ios, prog_runs: $runs,
+			| ([$p1[0][] | select(.name == "bl_clone" and (.id as $i | $ids1 | index($i)))
+			   | $c1[.id | tostring] - ($c0[.id | tostring] // 0)] | add) as $clones
+			| {mode: $mode, allocs: $allocs, clone_allocs: $clones, ios: $ios, prog_runs: $runs,
 			   runs_per_alloc: (if $allocs > 0 then $runs / $allocs else null end),
 			   runs_per_io: (if $ios > 0 then $runs / $ios else null end),
 			   task_storage_gets: (if $note == "" then $ts else null end),

@@ -20,7 +20,7 @@ teardown() { common_teardown; }
 	# structural figures for every biostat mode: runs, lookups, memory
 	jq -e '.allocs_per_io > 0' <<<"$json"
 	jq -e '.structure as $s | ["table","events","stats","check"] | all(. as $m | $s[$m].allocs > 0
-		and $s[$m].ios > 0 and $s[$m].runs_per_alloc > 0 and $s[$m].runs_per_io > 0
+		and $s[$m].ios > 0 and $s[$m].runs_per_alloc > 0 and $s[$m].runs_per_io > 0 and $s[$m].clone_allocs > 0
 		and ($s[$m].task_storage_gets_per_alloc >= 0 or ($s[$m].task_storage_note | length > 0))
 		and $s[$m].max_rss_kib > 0 and $s[$m].rss_after_start_kib > 0 and $s[$m].floor_max_rss_kib > 0)' <<<"$json"
 	# virtual time (wall-clock CPU outside --icount): the A/A pair and a cost
