@@ -12,6 +12,7 @@
  *        costs), one on each function biostat hooks, entry or exit as
  *        biostat uses it; bench/guest attaches em_alloc alone, and all that
  *        the kernel has.
+ *  ts_*  task-storage lookup counters (below).
  * bench/baseline loads only the programs it is asked for.
  */
 #include "vmlinux.h"
@@ -78,6 +79,7 @@ int BPF_PROG(bl_task)
 EMPTY("fentry", bio_alloc_bioset, em_alloc)
 EMPTY("fexit", bio_alloc_bioset, em_alloc_exit)
 EMPTY("fentry", bio_alloc_clone, em_clone)
+EMPTY("fexit", bio_alloc_clone, em_clone_exit)
 EMPTY("fexit", mempool_alloc_slab, em_slab)
 EMPTY("fentry", io_schedule_timeout, em_sched)
 EMPTY("fentry", punt_bios_to_rescuer, em_punt)
@@ -86,3 +88,12 @@ EMPTY("fentry", bio_alloc_rescue, em_rescue)
 EMPTY("fexit", bio_alloc_rescue, em_rescue_exit)
 EMPTY("fentry", submit_bio_noacct, em_submit)
 EMPTY("fexit", bioset_exit, em_exit)
+
+/*
+ * ts_*: empty programs on the kernel functions behind the
+ * bpf_task_storage_get() helper (the _recur one is what tracing programs
+ * call from 6.2 on): attached beside a tracer, their bpf_stats run_cnt
+ * is the number of task-storage lookups the tracer's programs made.
+ */
+EMPTY("fentry", bpf_task_storage_get, ts_get)
+EMPTY("fentry", bpf_task_storage_get_recur, ts_get_recur)

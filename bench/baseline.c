@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#define MAX_LINKS 16
+#define MAX_LINKS 32
 
 static volatile sig_atomic_t stop;
 

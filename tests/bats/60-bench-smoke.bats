@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # bats file_tags=part1
-# make bench works: a few seconds of bench/guest --quick, no thresholds.
+# make bench works: a few seconds of bench/guest --quick, no thresholds:
+# every section ran and wrote the figures bench/table reads.
 
 load ../lib/init
 
@@ -16,9 +17,17 @@ teardown() { common_teardown; }
 	json=$(sed -n 's/^BENCH-JSON //p' <<<"$output")
 	# every part measured something
 	jq -e '.io[0].biopool.median > 0 and .io[0].linear.median > 0' <<<"$json"
-	jq -e '.biostat_overhead.table.median > 0 and .biostat_overhead.events.median > 0' <<<"$json"
-	# and its floors: an empty program on bio_alloc_bioset, on every hook
-	jq -e '.biostat_overhead.floor.median > 0 and .biostat_overhead.floor_all.median > 0' <<<"$json"
+	# structural figures for every biostat mode: runs, lookups, memory
+	jq -e '.allocs_per_io > 0' <<<"$json"
+	jq -e '.structure as $s | ["table","events","stats","check"] | all(. as $m | $s[$m].allocs > 0
+		and $s[$m].ios > 0 and $s[$m].runs_per_alloc > 0 and $s[$m].runs_per_io > 0 and $s[$m].clone_allocs > 0
+		and ($s[$m].task_storage_gets_per_alloc >= 0 or ($s[$m].task_storage_note | length > 0))
+		and $s[$m].max_rss_kib > 0 and $s[$m].rss_after_start_kib > 0 and $s[$m].floor_max_rss_kib > 0)' <<<"$json"
+	# virtual time (wall-clock CPU outside --icount): the A/A pair and a cost
+	jq -e '.vtime.ios > 0 and .vtime.allocs > 0 and (.vtime.modes.table.ns_per_alloc.median | type) == "number"' <<<"$json"
+	jq -e '(.vtime.aa.diff_ns_per_alloc | type) == "number" and (.vtime.modes.events.ns_per_alloc.median | type) == "number"' <<<"$json"
+	# BPF bodies: the trivial programs minus the empty ones on their hooks
+	jq -e '(.bpf_body.bl_alloc.body.median | type) == "number" and .bpf_body.bl_alloc.empty == "em_alloc"' <<<"$json"
 	jq -e '[.bpf_progs[].run_cnt] | add > 0' <<<"$json"
 	jq -e '[.bpf_baseline[].run_cnt] | add > 0' <<<"$json"
 	# every biostat program that ran beside a baseline got a ratio (7.2's
