@@ -71,7 +71,6 @@ static __always_inline __u32 log2_slot(__u64 v)
 	return r;
 }
 
-
 /* ---- slab records ---- */
 
 #define POOL_SCAN 8
@@ -352,6 +351,7 @@ int BPF_PROG(fx_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	return alloc_done(ctx, bs, (__u64)bs->bio_slab, dev, clone,
 			  !targ_ndevs && !nr_vecs, gfp, ret, (__u64)ctx);
 }
+
 /*
  * Kprobe mode: the entry pushes a frame with what the kretprobe cannot see
  * (bdev_dev: bdev->bd_dev or 0, read by the caller), the kretprobe pops it.

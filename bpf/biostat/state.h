@@ -68,8 +68,9 @@ struct frame {
 };
 
 /*
- * A failed slab call on a bio slab ("bio-N") and what followed it, kept
- * from the failure to the exit of the allocation it belongs to.  sp: the
+ * A failed slab call made inside bio_alloc_bioset() (by its bio or bvec
+ * pool) and what followed it, kept from the failure to the exit of the
+ * allocation it belongs to.  sp: the
  * address of the tracing program's frame (fexit: its ctx, the trampoline's
  * argument area; kretprobe: the stack pointer at the return); a call
  * nested in an allocation has a lower one, so an allocation's exit takes
@@ -78,7 +79,7 @@ struct frame {
  */
 struct slab_rec {
 	__u64 sp;
-	__u64 cache;		/* the kmem_cache: bs->bio_slab */
+	__u64 cache;		/* the kmem_cache (pool_data) */
 	__u64 wait_start;	/* ns of the first sleep on the pool, 0: none */
 	__s64 stackid;
 	__u8 failed;		/* the last call on cache failed */
@@ -87,8 +88,9 @@ struct slab_rec {
 
 /*
  * Per-task state, created only where the fast path has to remember
- * something: at a bio slab's failure (records), by bio_alloc_rescue(), and
- * by bio_alloc_clone() under -d or in kprobe mode.
+ * something: at a failed slab call inside bio_alloc_bioset() (records),
+ * by bio_alloc_rescue(), and by bio_alloc_clone() under -d or in kprobe
+ * mode.
  */
 struct task_state {
 	__u32 depth;		/* kprobe mode: f[] in use */
@@ -99,7 +101,7 @@ struct task_state {
 	__u32 clone_dev;
 	__u32 nrec;		/* r[] in use */
 	__u32 last;		/* 1 + r[] index of the last slab call if it
-				 * failed on a bio slab, 0: it did not */
+				 * failed inside bio_alloc_bioset(), 0: not */
 	__u32 pad;
 	struct slab_rec r[MAX_RECS];
 	struct frame f[MAX_DEPTH];

@@ -56,13 +56,15 @@ static const struct hook {
 	  PROG(kp_slab), PROG(kr_slab), NULL, true },
 	{ "io_schedule_timeout", "waits", PROG(fe_sched), 0, PROG(kp_sched), 0,
 	  NULL, true },
-	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0, NULL, false },
+	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0,
+	  NULL, false },
 	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
 	{ "queue_work_on", "punts", PROG(fe_queue), 0, PROG(kp_queue), 0,
 	  "punt_bios_to_rescuer", false },
 	{ "bio_alloc_rescue", "rescues", PROG(fe_rescue), PROG(fx_rescue),
 	  PROG(kp_rescue), PROG(kr_rescue), NULL, false },
-	{ "submit_bio_noacct", "rescued bios", PROG(fe_submit), 0, PROG(kp_submit), 0, NULL, false },
+	{ "submit_bio_noacct", "rescued bios", PROG(fe_submit), 0, PROG(kp_submit), 0,
+	  NULL, false },
 	/* at the exit: bioset_exit() drains the rescuer first */
 	{ "bioset_exit", "sets that go away", 0, PROG(fx_exit), PROG(kp_exit),
 	  PROG(kr_exit), NULL, false },
