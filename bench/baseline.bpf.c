@@ -13,6 +13,7 @@
  *        biostat uses it; bench/guest attaches em_alloc alone, and all that
  *        the kernel has.
  *  ts_*  task-storage lookup counters (below).
+ *  sw_walk  the stack-walk counter (below).
  * bench/baseline loads only the programs it is asked for.
  */
 #include "vmlinux.h"
@@ -97,3 +98,10 @@ EMPTY("fexit", bioset_exit, em_exit)
  */
 EMPTY("fentry", bpf_task_storage_get, ts_get)
 EMPTY("fentry", bpf_task_storage_get_recur, ts_get_recur)
+
+/*
+ * sw_walk: an empty program on get_perf_callchain(), behind every BPF
+ * stack helper (bpf_get_stackid, bpf_get_stack): its run_cnt is the
+ * number of kernel stacks the tracer walked.
+ */
+EMPTY("fentry", get_perf_callchain, sw_walk)

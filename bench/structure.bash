@@ -12,6 +12,9 @@
 #   task-storage lookups per allocation: the run_cnt of empty fentry
 #     programs on the kernel functions behind the bpf_task_storage_get()
 #     helper (bench/baseline's ts_*), attached beside the tracer;
+#   stack walks per allocation: the run_cnt of an empty fentry program on
+#     get_perf_callchain(), behind every BPF stack helper (bench/baseline's
+#     sw_walk), attached beside the tracer;
 #   clone allocations: the run_cnt of bench/baseline's bl_clone (fentry on
 #     bio_alloc_clone), so that runs per allocation can be held against
 #     targets that differ for clones and other allocations;
@@ -62,12 +65,27 @@ structure() {
 			sleep 0.05
 		done
 	fi
+	# the stack-walk counter, on its own: the rest works without it
+	sw_note=
+	"$bin/baseline" sw_walk >"$results/sw.out" 2>&1 &
+	sw_pid=$!
+	for _ in $(seq 600); do
+		grep -q '^attached' "$results/sw.out" && break
+		kill -0 "$sw_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! grep -q '^attached' "$results/sw.out"; then
+		sw_note="fentry on get_perf_callchain refused: $(head -c 200 "$results/sw.out" | tr '\n"' ' ')"
+		kill "$sw_pid" 2>/dev/null; wait "$sw_pid" 2>/dev/null || true
+		sw_pid=
+	fi
 	floor_hwm=null
 	[ -n "$ts_pid" ] && floor_hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ts_pid/status")
 	echo
 	echo "Structural figures: $vt_ios random 4k reads (one job, fixed seed) on biopool over null_blk, each mode once"
 	[ -n "$ts_note" ] && echo "  (task-storage lookups not counted: $ts_note)"
-	printf '  %-10s %9s %8s %9s %9s %9s  %s\n' MODE ALLOCS IOS RUNS/ALLOC RUNS/IO TS/ALLOC "MEMORY (KiB): peak, resident after start-up; floor peak $floor_hwm"
+	[ -n "$sw_note" ] && echo "  (stack walks not counted: $sw_note)"
+	printf '  %-10s %9s %8s %9s %9s %9s %9s  %s\n' MODE ALLOCS IOS RUNS/ALLOC RUNS/IO TS/ALLOC SW/ALLOC "MEMORY (KiB): peak, resident after start-up; floor peak $floor_hwm"
 	st_json=() allocs_per_io=
 	local st_modes=("${bs_modes[@]}" ${bt_modes[@]+"${bt_modes[@]}"} floor floor_all)
 	[ "$quick" = 1 ] && st_modes=("${bs_modes[@]}" ${bt_modes[@]+"${bt_modes[@]}"}) # the floors: full runs only
@@ -86,7 +104,7 @@ structure() {
 		stop_mode "$m"
 		json=$(jq -n -c --argjson ids1 "$ids1" --slurpfile p0 "$results/st0.json" --slurpfile p1 "$results/st1.json" \
 			--argjson allocs "$((a1 - a0))" --argjson ios "$ios" --argjson rss "$rss" --argjson hwm "$hwm" \
-			--argjson floor "$floor_hwm" --arg note "$ts_note" --arg mode "$m" '
+			--argjson floor "$floor_hwm" --arg note "$ts_note" --arg swnote "$sw_note" --arg mode "$m" '
 			def cnt($p): $p | map({key: (.id | tostring), value: (.run_cnt // 0)}) | from_entries;
 			(cnt($p0[0])) as $c0 | (cnt($p1[0])) as $c1
 			| [$p1[0][] | select(.type == "tracing" or .type == "kprobe" or .type == "raw_tracepoint")
@@ -95,6 +113,8 @@ structure() {
 			| ([$progs[].run_cnt] | add // 0) as $runs
 			| ([$p1[0][] | select(.name == "ts_get" or .name == "ts_get_recur")
 			   | $c1[.id | tostring] - ($c0[.id | tostring] // 0)] | add) as $ts
+			| ([$p1[0][] | select(.name == "sw_walk" and (.id as $i | $ids1 | index($i)))
+			   | $c1[.id | tostring] - ($c0[.id | tostring] // 0)] | add) as $sw
 			| ([$p1[0][] | select(.name == "bl_clone" and (.id as $i | $ids1 | index($i)))
 			   | $c1[.id | tostring] - ($c0[.id | tostring] // 0)] | add) as $clones
 			| {mode: $mode, allocs: $allocs, clone_allocs: $clones, ios: $ios, prog_runs: $runs,
@@ -103,13 +123,17 @@ structure() {
 			   task_storage_gets: (if $note == "" then $ts else null end),
 			   task_storage_gets_per_alloc: (if $note == "" and $allocs > 0 then $ts / $allocs else null end),
 			   task_storage_note: (if $note == "" then null else $note end),
+			   stack_walks: (if $swnote == "" then $sw else null end),
+			   stack_walks_per_alloc: (if $swnote == "" and $allocs > 0 then $sw / $allocs else null end),
+			   stack_walks_note: (if $swnote == "" then null else $swnote end),
 			   progs: $progs, rss_after_start_kib: $rss, max_rss_kib: $hwm, floor_max_rss_kib: $floor,
 			   max_rss_over_floor: (if $floor != null and $floor > 0 then ($hwm / $floor * 100 | round / 100) else null end)}')
-		jq -r '"  \(.mode | .[0:10] | . + " " * (10 - length)) \(.allocs | tostring | " " * (9 - length) + .) \(.ios | tostring | " " * (8 - length) + .) \((.runs_per_alloc // 0) * 100 | round / 100 | tostring | " " * (10 - length) + .) \((.runs_per_io // 0) * 100 | round / 100 | tostring | " " * (9 - length) + .) \(if .task_storage_gets_per_alloc == null then "n/a" else (.task_storage_gets_per_alloc * 100 | round / 100 | tostring) end | " " * (9 - length) + .)  \(.max_rss_kib), \(.rss_after_start_kib)\(if .max_rss_over_floor then " (peak \(.max_rss_over_floor) x floor)" else "" end)"' <<<"$json"
+		jq -r '"  \(.mode | .[0:10] | . + " " * (10 - length)) \(.allocs | tostring | " " * (9 - length) + .) \(.ios | tostring | " " * (8 - length) + .) \((.runs_per_alloc // 0) * 100 | round / 100 | tostring | " " * (10 - length) + .) \((.runs_per_io // 0) * 100 | round / 100 | tostring | " " * (9 - length) + .) \(if .task_storage_gets_per_alloc == null then "n/a" else (.task_storage_gets_per_alloc * 100 | round / 100 | tostring) end | " " * (9 - length) + .) \(if .stack_walks_per_alloc == null then "n/a" else (.stack_walks_per_alloc * 1000 | round / 1000 | tostring) end | " " * (9 - length) + .)  \(.max_rss_kib), \(.rss_after_start_kib)\(if .max_rss_over_floor then " (peak \(.max_rss_over_floor) x floor)" else "" end)"' <<<"$json"
 		[ "$m" = table ] && allocs_per_io=$(jq '.allocs / .ios' <<<"$json")
 		st_json+=("\"$m\":$json")
 	done
 	[ -z "$ts_pid" ] || { kill -INT "$ts_pid"; wait "$ts_pid" || true; }
+	[ -z "$sw_pid" ] || { kill -INT "$sw_pid"; wait "$sw_pid" || true; }
 	kill -INT "$ac_pid"
 	wait "$ac_pid" || true
 	jq -r -s 'map(.recursion_misses // empty) | add // 0 | "  (allocount recursion misses: \(.))"' <"$results/ac.out" 2>/dev/null || true

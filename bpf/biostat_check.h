@@ -62,6 +62,8 @@ enum biostat_check_err {
 	BIOSTAT_CERR_ANC_FULL,		/* clone ancestry not recorded */
 	BIOSTAT_CERR_ELEMS_FULL,	/* mempool element not tracked */
 	BIOSTAT_CERR_BLOCKED_FULL,	/* blocked allocation not recorded */
+	BIOSTAT_CERR_WALKS,		/* (not an error) first-allocation stacks
+					 * walked (once per call site and set) */
 	BIOSTAT_CERR_NR,
 };
 

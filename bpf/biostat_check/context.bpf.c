@@ -31,6 +31,9 @@ char LICENSE[] SEC("license") = "GPL";
 bool enabled = false;
 __u64 fs_bio_set_addr = 0;
 __u64 elems_live = 0;
+__u64 alloc_fn = 0;
+__u64 clone_fn = 0;
+__u64 pool_fn = 0;
 
 held_map_t held SEC(".maps");
 tasksets_map_t tasksets SEC(".maps");
@@ -48,6 +51,7 @@ anc_map_t anc SEC(".maps");
 elems_map_t elems SEC(".maps");
 pheld_map_t pheld SEC(".maps");
 blocked_map_t blocked SEC(".maps");
+firsts_map_t firsts SEC(".maps");
 
 static __always_inline int irq_depth(__s64 delta)
 {

@@ -5,8 +5,10 @@
  * holds one (the rest of the object: context.bpf.c).
  *
  * Cost per allocation: one lookup in tasksets (plus one in tgen inside
- * ->submit_bio) and one insert in held; a stack is taken only when a
- * task's count for a set leaves 0 and at a candidate.
+ * ->submit_bio) and one insert in held; when a task's count for a set
+ * leaves 0, one read of its trampoline's frame and one lookup in firsts
+ * (a stack is walked at a call site's first allocation from a set, and
+ * at a candidate).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -136,7 +138,7 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	struct taskset_key tk = { .bs = (__u64)bs, .tid = tid };
 	struct held_bio hb = { .bs = (__u64)bs, .tid = tid };
 	struct taskset *ts, nts = { .stack_first = -1 };
-	__u64 key = (__u64)ret;
+	__u64 key = (__u64)ret, caller = 0;
 	__u32 cdev = 0;
 	bool inside;
 	__s32 n;
@@ -156,6 +158,7 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 		if (h0 && h0->bs == (__u64)bs && ret) {
 			hb.parent = h0->src;
 			cdev = h0->dev;
+			caller = h0->caller;
 			record_ancestry(key, (struct bio *)h0->src);
 		} else if (ret) {
 			/* not a clone: no ancestry (a freed clone's may be here) */
@@ -204,9 +207,8 @@ int BPF_PROG(ck_alloc, struct block_device *bdev, unsigned short nr_vecs,
 	}
 	if (n <= 0) {
 		ts->gfp_first = gfp;
-		ts->stack_first = bpf_get_stackid(ctx, &cstacks, 0);
-		if (ts->stack_first < 0)
-			cerr_inc(BIOSTAT_CERR_STACK);
+		ts->stack_first = first_stack(ctx, (__u64)bs, caller ? caller :
+					      caller_of(ctx, 5, alloc_fn));
 	}
 	if (inside)
 		__sync_fetch_and_add(&ts->held_in, 1);

@@ -265,7 +265,7 @@ static __always_inline int pool_exit(void *ctx, __u64 pool, gfp_t gfp,
 	}
 	if (ph->n <= 0) {
 		ph->gfp_first = gfp;
-		ph->stack_first = bpf_get_stackid(ctx, &cstacks, 0);
+		ph->stack_first = first_stack(ctx, pool, caller_of(ctx, 2, pool_fn));
 	}
 	__sync_fetch_and_add(&ph->n, 1);
 	return 0;
@@ -353,6 +353,7 @@ int BPF_PROG(ck_clone, struct block_device *bdev, struct bio *src, gfp_t gfp,
 	h.src = (__u64)src;
 	h.tid = (__u32)bpf_get_current_pid_tgid();
 	h.dev = sb ? BPF_CORE_READ(sb, bd_dev) : 0;
+	h.caller = caller_of(ctx, 4, clone_fn);
 	bpf_map_update_elem(&hint, &h.tid, &h, BPF_ANY);
 	if ((gfp & GFP_DIRECT_RECLAIM) && in_submit() && shares_set(src, h.bs))
 		hazard(ctx, BIOSTAT_RULE_SHARED, h.bs, -1, gfp, h.dev,

@@ -28,6 +28,10 @@
 extern bool enabled;
 extern __u64 fs_bio_set_addr;	/* from /proc/kallsyms, 0 if unknown */
 extern __u64 elems_live;		/* entries of "elems": the free hook's gate */
+/* from /proc/kallsyms, 0 if unknown: where their callers are read */
+extern __u64 alloc_fn;		/* bio_alloc_bioset */
+extern __u64 clone_fn;		/* bio_alloc_clone */
+extern __u64 pool_fn;		/* the mempool_alloc function hooked */
 
 struct held_bio {
 	__u64 bs;
@@ -58,8 +62,15 @@ struct taskset {
 struct clone_hint {
 	__u64 bs;
 	__u64 src;
+	__u64 caller;		/* return address into bio_alloc_clone()'s caller */
 	__u32 tid;
 	__u32 dev;
+};
+
+/* A call site of one set (or mempool): its first-allocation stack. */
+struct site_key {
+	__u64 bs;
+	__u64 caller;		/* the return address into the allocating code */
 };
 
 /* The sets of a clone's sources: pool[0] its source's, pool[1] that
@@ -219,6 +230,19 @@ typedef struct {
 } pheld_map_t;
 extern pheld_map_t pheld SEC(".maps");
 
+/*
+ * (set, call site) -> the stack id of an allocation made there: the
+ * "first" stack of the sites that start there, walked once per call
+ * site and set instead of once per allocation.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BIOSTAT_CHECK_STACKS);
+	__type(key, struct site_key);
+	__type(value, __s64);
+} firsts_map_t;
+extern firsts_map_t firsts SEC(".maps");
+
 /* tid -> a rule-1 candidate whose allocation has not returned yet */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -260,6 +284,60 @@ static __always_inline __u32 cur_gen(__u32 tid)
 	__u32 *g = bpf_map_lookup_elem(&tgen, &tid);
 
 	return g ? *g : 0;
+}
+
+/* x86-64: kernel and module text lie in the top 2 GiB, data below */
+#define KERNEL_TEXT_START	0xffffffff80000000ULL
+
+/*
+ * The return address into the caller of fn, the traced function, read
+ * from its BPF trampoline's frame (arch/x86/net/bpf_jit_comp.c): above
+ * the program's ctx, the nargs saved argument registers, then the
+ * return value's slot (only while an fexit program is attached to fn:
+ * another tool's may come and go), the saved frame pointer, the
+ * return address into fn's body (fn + 5, or fn + 9 after an endbr64),
+ * and the caller's.  Found by that landmark, never by a fixed offset.
+ * Since 7.0 a trampoline that calls fn itself (an fexit is attached) is
+ * jumped to, not called: no return address into fn, the caller's comes
+ * right after the frame pointer (w[2], the return value's slot being
+ * there).  0 if neither is there.
+ */
+static __always_inline __u64 caller_of(void *ctx, int nargs, __u64 fn)
+{
+	__u64 w[5];
+
+	if (!fn || bpf_probe_read_kernel(w, sizeof(w), ctx + nargs * 8))
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (w[i] == fn + 5 || w[i] == fn + 9)
+			return w[i + 1];
+	return w[2] >= KERNEL_TEXT_START ? w[2] : 0;
+}
+
+/*
+ * The stack of the allocation that makes a task's count leave 0, by
+ * call site: walked at the site's first allocation from set bs (or when
+ * the site is not known: caller 0), looked up after that.  A stack
+ * taken at another allocation from the same call site and set: the
+ * frames above the site may differ (the report says so).
+ */
+static __always_inline __s64 first_stack(void *ctx, __u64 bs, __u64 caller)
+{
+	struct site_key sk = { .bs = bs, .caller = caller };
+	__s64 *v, id;
+
+	if (caller) {
+		v = bpf_map_lookup_elem(&firsts, &sk);
+		if (v)
+			return *v;
+	}
+	id = bpf_get_stackid(ctx, &cstacks, 0);
+	cerr_inc(BIOSTAT_CERR_WALKS);
+	if (id < 0)
+		cerr_inc(BIOSTAT_CERR_STACK);
+	else if (caller)
+		bpf_map_update_elem(&firsts, &sk, &id, BPF_ANY);
+	return id;
 }
 
 /* Add a decided candidate to the violations or the hand-offs. */

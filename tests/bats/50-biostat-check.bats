@@ -30,6 +30,15 @@ teardown() { common_teardown; }
 	biostat_stop ck INT 0 3
 	show_violations "$(biostat_out ck)"
 	jq -e 'select(.type == "check_summary") | .allocs > 1000' "$(biostat_out ck)"
+	# a first allocation's stack is walked once per call site and set (the
+	# trampoline's frame names the site), not at each allocation
+	local walks allocs
+	read -r walks allocs < <(jq -r 'select(.type == "check_summary") | "\(.first_stacks_walked) \(.allocs)"' "$(biostat_out ck)")
+	echo "# first stacks walked: $walks for $allocs allocations" >&3
+	if [ $((walks * 20)) -gt "$allocs" ]; then
+		echo "first stacks walked: $walks for $allocs allocations, expected at most 1 in 20" >&2
+		return 1
+	fi
 	jq -e -s --argjson v "$BIOSTAT_SCHEMA" 'length > 0 and all(.schema == $v and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")))' "$(biostat_out ck)"
 	run -0 check_sites_sure "$(biostat_out ck)" violation blocked no_rescuer mempool shared_set fs_bio_set
 	if grep -q 'biopool' <<<"$output"; then

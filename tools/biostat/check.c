@@ -224,6 +224,14 @@ static void check_start(struct check *c)
 	check_attach(c);
 }
 
+/* A function's address (its callers are read from its trampoline), or 0. */
+static __u64 text_addr(struct check *c, const char *name)
+{
+	struct ksym_name k = symtab_named(&c->syms, name);
+
+	return ksym_is_text(k.type) ? k.addr : 0;
+}
+
 /* Until DURATION is over or a signal came. */
 static void check_wait(struct check *c)
 {
@@ -232,6 +240,10 @@ static void check_wait(struct check *c)
 	struct ksym_name fsb = symtab_named(&c->syms, "fs_bio_set");
 
 	c->skel->bss->fs_bio_set_addr = ksym_is_data(fsb.type) ? fsb.addr : 0;
+	c->skel->bss->alloc_fn = text_addr(c, "bio_alloc_bioset");
+	c->skel->bss->clone_fn = text_addr(c, "bio_alloc_clone");
+	c->skel->bss->pool_fn = text_addr(c, symtab_has_func(&c->syms, "mempool_alloc_noprof") ?
+					  "mempool_alloc_noprof" : "mempool_alloc");
 	c->skel->bss->enabled = true;
 	c->start = mono_now();
 	end = c->o.duration > 0 ? c->start + c->o.duration : 0;

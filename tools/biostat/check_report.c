@@ -33,13 +33,15 @@ static const char *const cerr_names[BIOSTAT_CERR_NR] = {
 	[BIOSTAT_CERR_ANC_FULL] = "ancestry_map_full",
 	[BIOSTAT_CERR_ELEMS_FULL] = "element_map_full",
 	[BIOSTAT_CERR_BLOCKED_FULL] = "blocked_map_full",
+	[BIOSTAT_CERR_WALKS] = "first_stacks_walked",
 };
 
 /* cerrs that are drops: what was not tracked */
 static bool cerr_is_drop(int k)
 {
 	return k < BIOSTAT_CERR_ALLOCS || k == BIOSTAT_CERR_PENDING_FULL ||
-	       (k >= BIOSTAT_CERR_HAZARDS_FULL && k != BIOSTAT_CERR_IRQ);
+	       (k >= BIOSTAT_CERR_HAZARDS_FULL && k != BIOSTAT_CERR_IRQ &&
+		k != BIOSTAT_CERR_WALKS);
 }
 
 /*
@@ -445,6 +447,7 @@ static void summary(const struct check *c, struct json *j, const struct shown *s
 	json_kv_u64(j, counter_names[CTR_allocs].key, e[BIOSTAT_CERR_ALLOCS]);
 	json_kv_u64(j, "nosleep_while_held", e[BIOSTAT_CERR_NOSLEEP_HELD]);
 	json_kv_u64(j, "interrupt_context", e[BIOSTAT_CERR_IRQ]);
+	json_kv_u64(j, cerr_names[BIOSTAT_CERR_WALKS], e[BIOSTAT_CERR_WALKS]);
 	json_record_end(j);
 }
 
