@@ -88,31 +88,12 @@ int BPF_PROG(ck_softirq_out)
 	return irq_depth(-1);
 }
 
-/* A top-level submission ended: start a new generation for this task. */
-static __always_inline int new_generation(void)
+/* 7.x: a top-level submit_bio() does not pass submit_bio_noacct() (on
+ * 6.x it does: a second bump there is harmless) */
+SEC("fentry/submit_bio")
+int BPF_PROG(ck_submit_top, struct bio *bio)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 *g, one = 1;
-
-	if (!enabled || in_submit())
-		return 0;
-	g = bpf_map_lookup_elem(&tgen, &tid);
-	if (g)
-		*g += 1;
-	else
-		bpf_map_update_elem(&tgen, &tid, &one, BPF_ANY);
+	if (enabled && !in_submit())
+		new_generation();
 	return 0;
-}
-
-SEC("fexit/submit_bio_noacct")
-int BPF_PROG(ck_submit_exit, struct bio *bio)
-{
-	return new_generation();
-}
-
-/* 7.x: submit_bio() without submit_bio_noacct() (a second bump is harmless) */
-SEC("fexit/submit_bio")
-int BPF_PROG(ck_submit_top_exit, struct bio *bio)
-{
-	return new_generation();
 }

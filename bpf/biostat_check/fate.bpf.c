@@ -24,8 +24,9 @@
  *  - a clone made from it (bio_alloc_clone) is submitted or enters a
  *    request: its completion then follows the clone's, not the task;
  *  - it was allocated inside ->submit_bio and the top-level submission
- *    that contained it has returned (generation change: it no longer
- *    counts as held, but its entry stays until its fate is seen).
+ *    that contained it has returned (the task's generation changes as
+ *    its next top-level submission starts: it no longer counts as held,
+ *    but its entry stays until its fate is seen).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -108,8 +109,11 @@ static __always_inline void release(struct bio *bio)
 SEC("fentry/submit_bio_noacct")
 int BPF_PROG(ck_submit, struct bio *bio)
 {
-	if (enabled)
-		release(bio);
+	if (!enabled)
+		return 0;
+	if (!in_submit())
+		new_generation();
+	release(bio);
 	return 0;
 }
 

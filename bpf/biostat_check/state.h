@@ -12,10 +12,12 @@
  *            and gfp of the allocation that made the count leave 0, and
  *            the last BIOSTAT_CHECK_RECENT bios it allocated from the set.
  *  tgen      tid -> submission generation, bumped when a top-level
- *            submit_bio_noacct() returns (current->bio_list is NULL):
- *            at that point every bio allocated inside ->submit_bio has
- *            been submitted or handed over to I/O that completes without
- *            this task (e.g. dm core's per-io clone, freed at completion).
+ *            submission starts (submit_bio_noacct() or submit_bio() with
+ *            no current->bio_list): every bio allocated inside the
+ *            previous one's ->submit_bio calls has by then been submitted
+ *            or handed over to I/O that completes without this task (e.g.
+ *            dm core's per-io clone, freed at completion).  At the entry,
+ *            not the exit: one program per submitted bio.
  *  pending   held bio -> candidate: an allocation that may sleep, made
  *            while the task held that bio (the most recent of its last
  *            bios from the set that is still held).
@@ -377,6 +379,19 @@ static __always_inline bool plugged(void)
 	next = BPF_CORE_READ(plug, cb_list.next);
 	return next && next != (void *)plug +
 		bpf_core_field_offset(struct blk_plug, cb_list);
+}
+
+/* A top-level submission starts: a new generation for this task. */
+static __always_inline void new_generation(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 *g, one = 1;
+
+	g = bpf_map_lookup_elem(&tgen, &tid);
+	if (g)
+		*g += 1;
+	else
+		bpf_map_update_elem(&tgen, &tid, &one, BPF_ANY);
 }
 
 #endif

@@ -111,8 +111,7 @@ static void check_attach(struct check *c)
 {
 	struct biostat_check_bpf *skel = c->skel;
 	struct bpf_program *must[] = {
-		skel->progs.ck_alloc, skel->progs.ck_submit,
-		skel->progs.ck_submit_exit, skel->progs.ck_put,
+		skel->progs.ck_alloc, skel->progs.ck_submit, skel->progs.ck_put,
 		skel->progs.ck_clone, skel->progs.ck_enter,
 	};
 	/* blk-mq's own splits reach requests without submit_bio_noacct(),
@@ -120,7 +119,7 @@ static void check_attach(struct check *c)
 	struct bpf_program *may[] = {
 		skel->progs.ck_getrq, skel->progs.ck_backmerge,
 		skel->progs.ck_frontmerge, skel->progs.ck_queue,
-		skel->progs.ck_submit_top_exit,
+		skel->progs.ck_submit_top,
 	};
 	/*
 	 * Interrupt context, first: the exits before the entries, so that
