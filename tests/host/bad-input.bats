@@ -172,6 +172,18 @@ vmrun() {
 	done
 }
 
+# kernels.conf names each kernel from SERIES and FLAVOUR: a line that cannot
+# make a name, or two lines that make the same one, stop every reader
+@test "scripts/kernels.bash: a malformed kernels.conf is refused, naming the line" {
+	local c=$BATS_TEST_TMPDIR/kernels.conf line
+	for line in '6.12 cloud yes system image abi boot host M' '6.x rt no system image abi boot host M no' \
+		'6.12 RT no system image abi boot host M no' '6.1 cloud no system image series boot host M no'; do
+		printf '%s\n' '# SERIES FLAVOUR ...' '6.1 cloud yes system image series boot host M yes' "$line" >"$c"
+		KERNELS_CONF=$c run --separate-stderr "$TOP/scripts/kernels.bash" supported
+		refused 1 "kernels: $c:3: " '10 fields|bad SERIES|bad FLAVOUR|listed twice'
+	done
+}
+
 @test "make: KERNELS with unsupported or no kernels is refused before anything runs" {
 	local k
 	for k in 5.10 '6.1 7.0' 6.1,6.12 6 '6.12 ../6.1' 6.12-cloud '6.12 6.1-rt' 6.12-RT; do
