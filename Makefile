@@ -15,11 +15,13 @@
 #                   make uninstall, make dkms-install, make dkms-uninstall
 #   make clean      remove build/
 #
-# KERNELS selects the kernels (default: those with DEFAULT yes in
-# kernels.conf); KVER_<SERIES with _ for .>=<abi> (KVER_7_2=7.2.13+deb14)
-# pins a version instead of the newest one.  kernels.conf lists the
-# supported kernels and what differs between them.  V=1 shows every
-# command, of the sub-makes too.
+# KERNELS selects the kernels by their names in kernels.conf (6.12 for a
+# series' cloud flavour, 6.12-rt for another flavour; default: those with
+# DEFAULT yes); KVER_<SERIES with _ for .>=<abi> (KVER_7_2=7.2.13+deb14)
+# pins a version of every flavour of a series instead of the newest one,
+# KVER_6_12_RT=<abi> one flavour's.  kernels.conf lists the supported
+# kernels and what differs between them.  V=1 shows every command, of the
+# sub-makes too.
 
 SUPPORTED_KERNELS := $(shell scripts/kernels.bash supported)
 DEFAULT_KERNELS   := $(shell scripts/kernels.bash default)

@@ -64,7 +64,9 @@ vmrun() {
 }
 
 @test "tests/vm/run: unsupported kernels" {
-	for k in 5.10 6.2 6 6.1.0 6.12.117 '' ' 6.1' '6.1;true' '../6.1'; do
+	# a flavour is named SERIES-FLAVOUR, the cloud one SERIES alone
+	for k in 5.10 6.2 6 6.1.0 6.12.117 '' ' 6.1' '6.1;true' '../6.1' 6.12-cloud 6.1-rt 6.12-RT 6.12- \
+		6.12_rt rt 6.12-rt-amd64 '6.12-rt '; do
 		vmrun --kernel "$k" -- true
 		refused 2 vm/run 'kernel'
 	done
@@ -160,11 +162,31 @@ vmrun() {
 		refused 1 fetch-kernel 'not found in the archive'
 		[ ! -e "$BATS_TEST_TMPDIR/k" ]
 	done
+	# another flavour's ABI (with its suffix) or another series' is no pin
+	# of this entry, whether the series' pin or the flavour's own
+	for pin in KVER_6_12_RT=0.0-0 KVER_6_12_RT=6.12.118+deb12-rt KVER_6_12=6.1.0-57 \
+		KVER_6_12=6.12.118+deb12-amd64; do
+		run --separate-stderr timeout 60 env "$pin" "$TOP/scripts/fetch-kernel" 6.12-rt "$BATS_TEST_TMPDIR/k"
+		refused 1 fetch-kernel "${pin%%=*}.*not found in the archive"
+		[ ! -e "$BATS_TEST_TMPDIR/k" ]
+	done
+}
+
+# kernels.conf names each kernel from SERIES and FLAVOUR: a line that cannot
+# make a name, or two lines that make the same one, stop every reader
+@test "scripts/kernels.bash: a malformed kernels.conf is refused, naming the line" {
+	local c=$BATS_TEST_TMPDIR/kernels.conf line
+	for line in '6.12 cloud yes system image abi boot host M' '6.x rt no system image abi boot host M no' \
+		'6.12 RT no system image abi boot host M no' '6.1 cloud no system image series boot host M no'; do
+		printf '%s\n' '# SERIES FLAVOUR ...' '6.1 cloud yes system image series boot host M yes' "$line" >"$c"
+		KERNELS_CONF=$c run --separate-stderr "$TOP/scripts/kernels.bash" supported
+		refused 1 "kernels: $c:3: " '10 fields|bad SERIES|bad FLAVOUR|listed twice'
+	done
 }
 
 @test "make: KERNELS with unsupported or no kernels is refused before anything runs" {
 	local k
-	for k in 5.10 '6.1 7.0' 6.1,6.12 6 '6.12 ../6.1'; do
+	for k in 5.10 '6.1 7.0' 6.1,6.12 6 '6.12 ../6.1' 6.12-cloud '6.12 6.1-rt' 6.12-RT; do
 		run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS="$k" check
 		refused 2 Makefile "KERNELS: unsupported kernel"
 		KERNELS=$k run --separate-stderr make -C "$TOP" -n --no-print-directory all
@@ -177,6 +199,10 @@ vmrun() {
 	# and a good one is taken (deps: a target whose recipe has no $(MAKE),
 	# which -n would run anyway)
 	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS=6.12 deps-build
+	[ "$status" -eq 0 ]
+	[ "$output" = scripts/deps ]
+	# and so is another flavour's name
+	run --separate-stderr make -C "$TOP" -n --no-print-directory KERNELS='6.12-rt 7.2-rt' deps-build
 	[ "$status" -eq 0 ]
 	[ "$output" = scripts/deps ]
 }

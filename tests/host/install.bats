@@ -338,9 +338,11 @@ deb_files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | LC_ALL=C sort; 
 }
 
 @test "a dkms build test below for each kernel of kernels.conf" {
-	[ "$("$TOP/scripts/kernels.bash" supported)" = "$(sed -e 's/#.*//' "$TOP/kernels.conf" | awk 'NF { printf "%s%s", s, $1; s = " " }')" ]
-	# the three dkms tests below name them: one more test when a kernel is added
-	[ "$("$TOP/scripts/kernels.bash" supported)" = "6.1 6.12 7.2" ]
+	# the names: SERIES for the cloud flavour, SERIES-FLAVOUR for the others
+	[ "$("$TOP/scripts/kernels.bash" supported)" = "$(sed -e 's/#.*//' "$TOP/kernels.conf" |
+		awk 'NF { printf "%s%s", s, ($2 == "cloud" ? $1 : $1 "-" $2); s = " " }')" ]
+	# the dkms tests below name them: one more test when a kernel is added
+	[ "$("$TOP/scripts/kernels.bash" supported)" = "6.1 6.12 7.2 6.12-rt 7.2-rt 6.12-generic" ]
 }
 
 # dkms_build SERIES: the module from make install's source, built by dkms
@@ -369,4 +371,16 @@ dkms_build() {
 
 @test "dkms builds the installed source against the 7.2 headers (sid build root)" {
 	dkms_build 7.2
+}
+
+@test "dkms builds the installed source against the 6.12-rt headers (PREEMPT_RT)" {
+	dkms_build 6.12-rt
+}
+
+@test "dkms builds the installed source against the 7.2-rt headers (PREEMPT_RT, sid build root)" {
+	dkms_build 7.2-rt
+}
+
+@test "dkms builds the installed source against the 6.12-generic headers" {
+	dkms_build 6.12-generic
 }
