@@ -33,6 +33,9 @@ KERNELS ?= $(DEFAULT_KERNELS)
 # (kernels.conf) if it is fetched (else from the last of KERNELS); the one
 # object is tested on all
 BTF_KERNEL ?= $(shell scripts/kernels.bash reference)
+# make bench and make stress: the kernels of KERNELS whose SUITE is full
+# (kernels.conf), or KERNELS when it names none
+RUN_KERNELS = $(or $(shell scripts/kernels.bash full $(KERNELS)),$(KERNELS))
 ifeq ($(V),1)
 Q :=
 S :=
@@ -120,10 +123,10 @@ demo: deps-test all
 bench: deps-test all
 	$(Q)scripts/deps bench
 	$(Q)$(MAKE) $(S) -C bench BUILD=$(BUILD)/bench VMLINUX_H_DIR=$(BUILD)/biostat
-	$(Q)bench/run $(KERNELS)
+	$(Q)bench/run $(RUN_KERNELS)
 
 stress: deps-test all
-	$(Q)tests/check --stress $(KERNELS)
+	$(Q)tests/check --stress $(RUN_KERNELS)
 
 checkpatch: deps-build
 	$(Q)scripts/fetch-checkpatch $(BUILD)/checkpatch

@@ -6,6 +6,9 @@
 # Sourced by the scripts (. scripts/kernels.bash), it defines:
 #   kernels_supported           print the supported kernels' names, one line
 #   kernels_default             print the default ones' names, one line
+#   kernels_full [NAME...]      print those of the names (default: the
+#                               default ones) whose SUITE is full, one line
+#   kernel_suite NAME           print its SUITE: full or portability
 #   kernel_reference            print the REFERENCE kernel's name (vmlinux.h,
 #                               checkpatch.pl)
 #   kernel_known NAME           true if NAME is supported
@@ -15,11 +18,12 @@
 #   kernel_load NAME            set K_NAME K_SERIES K_FLAVOUR K_SUFFIX
 #                               K_DEFAULT K_ARCHIVE K_PACKAGING K_KBUILD
 #                               K_LAYOUT K_BUILDROOT K_EXTMOD K_REFERENCE
+#                               K_SUITE
 #                               (see kernels.conf; K_SUFFIX is the package
 #                               names' and kernel release's suffix:
 #                               cloud-amd64, rt-amd64, amd64 for generic);
 #                               false if unknown
-# Executed: `kernels.bash supported|default|reference` prints the list (the Makefile
+# Executed: `kernels.bash supported|default|reference|full [NAME...]` prints the list (the Makefile
 # reads it so; exit 1 when kernels.conf is malformed), `kernels.bash check
 # WHO NAME...` exits 0 or 2.
 KERNELS_CONF=${KERNELS_CONF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/kernels.conf}
@@ -33,9 +37,10 @@ _kernels_table() {
 	function bad(why) { printf "kernels: %s:%d: %s\n", conf, FNR, why > "/dev/stderr"; err = 1 }
 	{ sub(/#.*/, "") }
 	NF == 0 { next }
-	NF != 10 { bad("10 fields expected, not " NF); next }
+	NF != 11 { bad("11 fields expected, not " NF); next }
 	$1 !~ /^[0-9]+[.][0-9]+$/ { bad("bad SERIES \"" $1 "\""); next }
 	$2 !~ /^[a-z]+$/ { bad("bad FLAVOUR \"" $2 "\""); next }
+	$11 !~ /^(full|portability)$/ { bad("bad SUITE \"" $11 "\" (full or portability)"); next }
 	{
 		name = $2 == "cloud" ? $1 : $1 "-" $2
 		if (name in seen) { bad("kernel " name " listed twice"); next }
@@ -54,6 +59,16 @@ kernels_supported() {
 
 kernels_default() {
 	_kernels_table | awk '$4 == "yes" { printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+
+kernels_full() {
+	local names
+	names=${*:-$(kernels_default)}
+	_kernels_table | awk -v names=" $names " '$12 == "full" && index(names, " " $1 " ") { printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+
+kernel_suite() {
+	_kernels_table | awk -v k="$1" '$1 "" == k "" { print $12; found = 1 } END { exit !found }'
 }
 
 kernel_reference() {
@@ -87,7 +102,7 @@ kernel_load() {
 	[ -n "$line" ] || return 1
 	# shellcheck disable=SC2034 # used by the scripts that source this file
 	read -r K_NAME K_SERIES K_FLAVOUR K_DEFAULT K_ARCHIVE K_PACKAGING K_KBUILD K_LAYOUT K_BUILDROOT \
-		K_EXTMOD K_REFERENCE <<<"$line"
+		K_EXTMOD K_REFERENCE K_SUITE <<<"$line"
 	# shellcheck disable=SC2034 # as above
 	case $K_FLAVOUR in
 	generic) K_SUFFIX=amd64 ;;
@@ -99,8 +114,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case ${1:-} in
 	supported) _kernels_table >/dev/null && kernels_supported ;;
 	default) _kernels_table >/dev/null && kernels_default ;;
+	full) shift; _kernels_table >/dev/null && kernels_full "$@" ;;
 	reference) kernel_reference || exit 1 ;;
 	check) shift; who=${1:-kernels}; shift; kernel_check "$who" "$@" || exit 2 ;;
-	*) echo "usage: kernels.bash supported|default|reference|check WHO NAME..." >&2; exit 2 ;;
+	*) echo "usage: kernels.bash supported|default|reference|full [NAME...]|check WHO NAME..." >&2; exit 2 ;;
 	esac
 fi

@@ -6,6 +6,7 @@ load ../lib/init
 setup() { common_setup; }
 teardown() { common_teardown; }
 
+# bats test_tags=portability
 @test "module loads and dmsetup targets lists biopool" {
 	run dmsetup targets
 	[ "$status" -eq 0 ]
@@ -13,6 +14,7 @@ teardown() { common_teardown; }
 	grep -q '^dm_biopool ' /proc/modules
 }
 
+# bats test_tags=portability
 @test "create and remove a biopool device over brd" {
 	make_brd 16
 	dm_create bp0 "$(biopool_table /dev/ram0)"
@@ -46,6 +48,7 @@ teardown() { common_teardown; }
 	[ "$(sha_dev /dev/ram0 4 1)" = "$(sha_file /tmp/data)" ]
 }
 
+# bats test_tags=portability
 @test "a 2-deep stack (biopool on biopool) keeps data intact" {
 	make_brd 64
 	dm_create bp0 "$(biopool_table /dev/ram0)"

@@ -37,6 +37,7 @@ teardown_file() {
 # hex FILE: FILE's bytes as one line of hex
 hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 
+# bats test_tags=portability
 @test "the DKMS-built module is the one loaded, with the project's version" {
 	local note usual
 	[ "$(cat /sys/module/dm_biopool/version)" = "$VERSION_WANTED" ]
@@ -54,6 +55,7 @@ hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 	[[ "$output" == *biopool* ]]
 }
 
+# bats test_tags=portability
 @test "DKMS-built module: create, write, verify, remove" {
 	make_brd 16
 	dm_create bp0 "$(biopool_table /dev/ram0)"

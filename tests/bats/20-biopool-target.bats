@@ -18,6 +18,7 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 
 # ---- forward progress ------------------------------------------------------
 
+# bats test_tags=portability
 @test "3-deep stack, pool_size:1, fail_alloc always on every layer: fio verify and checksum pass" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
@@ -54,6 +55,7 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	done
 }
 
+# bats test_tags=portability
 @test "fail_alloc N fails exactly N slab allocations, each served by the reserve" {
 	make_brd 16
 	dm_create bp0 "$(biopool_table /dev/ram0)"
@@ -94,6 +96,7 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	check_bp bp0 splits -gt 0
 }
 
+# bats test_tags=portability
 @test "unsafe_alloc_order stalls under an exhausted pool until injection stops; the default order does not" {
 	make_brd 16
 	dm_create safe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"

@@ -28,6 +28,7 @@ snap_clones() {
 
 # ---- tests -------------------------------------------------------------------
 
+# bats test_tags=portability
 @test "quiet stack: allocs equal the growth of clones; no reserve, waits or punts" {
 	make_brd 32
 	make_stack bp /dev/ram0 1:8 1:16 1:64
@@ -56,6 +57,7 @@ snap_clones() {
 	done
 }
 
+# bats test_tags=portability
 @test "exhausted stack: reserve equals the growth of clones, punts, waits, punted == rescued, data intact, -e -j events" {
 	local d grown waits=0 ev
 	make_brd 32

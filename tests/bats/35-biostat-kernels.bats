@@ -12,6 +12,7 @@ load ../lib/init
 setup() { common_setup; }
 teardown() { common_teardown; }
 
+# bats test_tags=portability
 @test "a rescued bio that the lower queue splits is rescued once: punted == rescued" {
 	local loop
 	loop=$(make_loop 32)
@@ -84,6 +85,7 @@ teardown() { common_teardown; }
 	done
 }
 
+# bats test_tags=portability
 @test "recursion misses of the BPF programs are reported in every JSON interval and the summary" {
 	make_brd 16
 	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"
@@ -107,6 +109,7 @@ teardown() { common_teardown; }
 	[ $((clones - allocs)) -le "$misses" ]
 }
 
+# bats test_tags=portability
 @test "with kprobes instead of fentry (BIOSTAT_HOOKS=kprobe) the counts are as exact" {
 	local c0 c1 allocs reserve punted rescued
 	make_brd 16

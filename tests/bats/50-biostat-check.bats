@@ -50,6 +50,7 @@ teardown() { common_teardown; }
 	fi
 }
 
+# bats test_tags=portability
 @test "check: unsafe_alloc_order is reported for that device's set, with stacks, exit 3; data intact" {
 	make_brd 32
 	dm_create bp0 "$(biopool_table /dev/ram0 pool_size:256 split_sectors:8 unsafe_alloc_order)"

@@ -176,11 +176,12 @@ vmrun() {
 # make a name, or two lines that make the same one, stop every reader
 @test "scripts/kernels.bash: a malformed kernels.conf is refused, naming the line" {
 	local c=$BATS_TEST_TMPDIR/kernels.conf line
-	for line in '6.12 cloud yes system image abi boot host M' '6.x rt no system image abi boot host M no' \
-		'6.12 RT no system image abi boot host M no' '6.1 cloud no system image series boot host M no'; do
-		printf '%s\n' '# SERIES FLAVOUR ...' '6.1 cloud yes system image series boot host M yes' "$line" >"$c"
+	for line in '6.12 cloud yes system image abi boot host M no' '6.x rt no system image abi boot host M no full' \
+		'6.12 RT no system image abi boot host M no full' '6.12 rt no system image abi boot host M no some' \
+		'6.1 cloud no system image series boot host M no full'; do
+		printf '%s\n' '# SERIES FLAVOUR ...' '6.1 cloud yes system image series boot host M yes full' "$line" >"$c"
 		KERNELS_CONF=$c run --separate-stderr "$TOP/scripts/kernels.bash" supported
-		refused 1 "kernels: $c:3: " '10 fields|bad SERIES|bad FLAVOUR|listed twice'
+		refused 1 "kernels: $c:3: " '11 fields|bad SERIES|bad FLAVOUR|bad SUITE|listed twice'
 	done
 }
 
