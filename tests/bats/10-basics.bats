@@ -14,7 +14,6 @@ teardown() { common_teardown; }
 	grep -q '^dm_biopool ' /proc/modules
 }
 
-# bats test_tags=portability
 @test "create and remove a biopool device over brd" {
 	make_brd 16
 	dm_create bp0 "$(biopool_table /dev/ram0)"
@@ -48,7 +47,6 @@ teardown() { common_teardown; }
 	[ "$(sha_dev /dev/ram0 4 1)" = "$(sha_file /tmp/data)" ]
 }
 
-# bats test_tags=portability
 @test "a 2-deep stack (biopool on biopool) keeps data intact" {
 	make_brd 64
 	dm_create bp0 "$(biopool_table /dev/ram0)"

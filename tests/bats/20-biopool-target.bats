@@ -96,7 +96,6 @@ blk_stat_gt() { [ "$(blk_stat "$1" "$2")" -gt "$3" ]; }
 	check_bp bp0 splits -gt 0
 }
 
-# bats test_tags=portability
 @test "unsafe_alloc_order stalls under an exhausted pool until injection stops; the default order does not" {
 	make_brd 16
 	dm_create safe "$(biopool_table /dev/ram0 pool_size:1 split_sectors:8)"

@@ -12,7 +12,6 @@ load ../lib/init
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# bats test_tags=portability
 @test "a rescued bio that the lower queue splits is rescued once: punted == rescued" {
 	local loop
 	loop=$(make_loop 32)
