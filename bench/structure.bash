@@ -57,7 +57,8 @@ structure() {
 	fi
 	if ! grep -q '^attached' "$results/ts.out"; then
 		ts_note="fentry on bpf_task_storage_get* refused: $(head -c 200 "$results/ts.out" | tr '\n"' ' ')"
-		kill "$ts_pid" 2>/dev/null; wait "$ts_pid" 2>/dev/null || true
+		kill "$ts_pid" 2>/dev/null || true # it may have ended: set -e
+		wait "$ts_pid" 2>/dev/null || true
 		"$bin/baseline" bl_clone >"$results/ts.out" 2>&1 &
 		ts_pid=$!
 		for _ in $(seq 600); do
@@ -76,7 +77,8 @@ structure() {
 	done
 	if ! grep -q '^attached' "$results/sw.out"; then
 		sw_note="fentry on get_perf_callchain refused: $(head -c 200 "$results/sw.out" | tr '\n"' ' ')"
-		kill "$sw_pid" 2>/dev/null; wait "$sw_pid" 2>/dev/null || true
+		kill "$sw_pid" 2>/dev/null || true # it may have ended: set -e
+		wait "$sw_pid" 2>/dev/null || true
 		sw_pid=
 	fi
 	floor_hwm=null
