@@ -14,14 +14,20 @@
  *          rescuer resubmits them, like rescued: punted == rescued there
  *          by construction, and punted lags until the rescuer ran.
  * rescues  bio_alloc_rescue() runs.
- * rescued  submit_bio_noacct() calls made by the rescuing task itself,
- *          with no current->bio_list, for bios whose bi_pool is the
- *          rescued set, while bio_alloc_rescue() runs (counted at each
- *          call, so punted == rescued as soon as the rescuer has
- *          resubmitted everything).  A split remainder the block layer
- *          resubmits from inside that submission is not a rescue.  The
- *          program returns at once, on a global, unless a rescue is in
- *          progress.
+ * rescued  bio_alloc_rescue()'s own calls of submit_bio_noacct(): a
+ *          kprobe on that call instruction (kp_resubmit; user space finds
+ *          it in the function's text with rt_text), which runs for
+ *          rescued bios only, once each, so no program runs per ordinary
+ *          submission.  Where that call cannot be probed (no kprobes, or
+ *          not exactly one such call), every submit_bio_noacct() call is
+ *          hooked instead (fe_submit, kp_submit): it counts those the
+ *          rescuing task makes itself with no current->bio_list, for bios
+ *          of the rescued set, while bio_alloc_rescue() runs, and returns
+ *          at once, on a global, unless a rescue is in progress.  Either
+ *          way each bio is counted as it is resubmitted, so punted ==
+ *          rescued as soon as the rescuer has resubmitted everything, and
+ *          a split remainder the block layer resubmits from inside that
+ *          submission is not a rescue.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -233,7 +239,62 @@ int BPF_KRETPROBE(kr_rescue)
 	return rescue_exit();
 }
 
-/* ---- submit_bio_noacct(bio): bios a rescuer resubmits ---- */
+/* A bio the rescue of st->rescue_bs resubmits, counted as it goes. */
+static __always_inline void count_rescued(struct task_state *st)
+{
+	struct biostat_counters *c;
+
+	st->rescued++;
+	c = set_counters(st->rescue_bs);
+	if (!c)
+		return;
+	cnt_add(&c->rescued, 1);
+	if (punt_inline)
+		cnt_add(&c->punted, 1);
+}
+
+/* ---- bio_alloc_rescue()'s call of submit_bio_noacct(bio) ---- */
+
+/* Attached at the call instruction (hooks.c): bio is in the first
+ * argument register, and only a rescue gets here. */
+SEC("kprobe")
+int BPF_KPROBE(kp_resubmit, struct bio *bio)
+{
+	struct task_state *st = task_get(false);
+
+	/* a rescue biostat does not count (a filter), or begun before it */
+	if (!st || !st->rescue_bs ||
+	    (__u64)BPF_CORE_READ(bio, bi_pool) != st->rescue_bs)
+		return 0;
+	count_rescued(st);
+	return 0;
+}
+
+/*
+ * ---- rt_text: user space's reader of kernel text ----
+ *
+ * Run once with BPF_PROG_TEST_RUN, before attaching: copies text_len
+ * bytes at text_src into text_buf, where hooks.c looks for the call
+ * above.  bpf_probe_read_kernel() needs no more privilege than the
+ * tracing itself (reading /proc/kcore would need CAP_SYS_RAWIO).
+ */
+__u64 text_src = 0;
+__u32 text_len = 0;
+__s32 text_err = 0;
+__u8 text_buf[BIOSTAT_TEXT_MAX] = {};
+
+SEC("raw_tp")
+int rt_text(void *ctx)
+{
+	__u32 n = text_len;
+
+	if (n > sizeof(text_buf))
+		n = sizeof(text_buf);
+	text_err = bpf_probe_read_kernel(text_buf, n, (void *)text_src);
+	return 0;
+}
+
+/* ---- submit_bio_noacct(bio): the fallback, every submission ---- */
 
 /*
  * Only the rescuer's own submissions count, those it makes with no
@@ -243,7 +304,6 @@ int BPF_KRETPROBE(kr_rescue)
  */
 static __always_inline int submit_enter(struct bio *bio)
 {
-	struct biostat_counters *c;
 	struct task_struct *task;
 	struct task_state *st;
 
@@ -257,15 +317,7 @@ static __always_inline int submit_enter(struct bio *bio)
 	task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, bio_list))
 		return 0;
-	st->rescued++;
-	/* counted now, not when the run ends: punted == rescued as soon as
-	 * every punted bio has been resubmitted */
-	c = set_counters(st->rescue_bs);
-	if (!c)
-		return 0;
-	cnt_add(&c->rescued, 1);
-	if (punt_inline)
-		cnt_add(&c->punted, 1);
+	count_rescued(st);
 	return 0;
 }
 

@@ -10,11 +10,16 @@
  * whole vmlinux BTF a second time (libbpf parses it to load).  A hook
  * whose fentry fails to attach switches to a kprobe and everything is
  * loaded again.
+ *
+ * A hook with `calls` is a kprobe on one call instruction inside its
+ * function, found in the function's text (find_call()); where there is no
+ * such single call, or no kprobes, its fallback hooks the callee itself.
  */
 #include "hooks.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,9 +38,10 @@ enum hook_mode { MODE_FENTRY, MODE_KPROBE };
 
 /*
  * One traced function: its programs at entry and exit, in each mode (each
- * program's SEC() names the function).  A hook with fallback_for is used
- * only where that function cannot be traced (it was inlined); every other
- * hook is required.
+ * program's SEC() names the function), or, with calls, the kprobe on its
+ * call of that function.  A hook with fallback_for is used only where the
+ * hook of that name (hook_name()) cannot be (its function was inlined, or
+ * its call not found); every other hook is required.
  */
 static const struct hook {
 	const char *func;
@@ -44,34 +50,51 @@ static const struct hook {
 	size_t kprobe, kretprobe;
 	const char *fallback_for;
 	bool alloc_path;		/* switches to kprobes with the others */
+	const char *calls;		/* a kprobe at func's call of this */
 } hooks[] = {
 	/* fexit only: it has the arguments; a kretprobe needs the entry probe */
 	{ "bio_alloc_bioset", "allocations", 0, PROG(fx_alloc),
-	  PROG(kp_alloc), PROG(kr_alloc), NULL, true },
+	  PROG(kp_alloc), PROG(kr_alloc), NULL, true, NULL },
 	/* the entry under -d (see open_and_set()), else the exit */
 	{ "bio_alloc_clone", "clone owners", PROG(fe_clone), PROG(fx_clone),
-	  PROG(kp_clone), 0, NULL, true },
+	  PROG(kp_clone), 0, NULL, true, NULL },
 	/* fexit only; a kretprobe needs the entry probe for pool_data */
 	{ "mempool_alloc_slab", "reserve use and waits", 0, PROG(fx_slab),
-	  PROG(kp_slab), PROG(kr_slab), NULL, true },
+	  PROG(kp_slab), PROG(kr_slab), NULL, true, NULL },
 	{ "io_schedule_timeout", "waits", PROG(fe_sched), 0, PROG(kp_sched), 0,
-	  NULL, true },
+	  NULL, true, NULL },
 	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0,
-	  NULL, false },
+	  NULL, false, NULL },
 	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
 	{ "queue_work_on", "punts", PROG(fe_queue), 0, PROG(kp_queue), 0,
-	  "punt_bios_to_rescuer", false },
+	  "punt_bios_to_rescuer", false, NULL },
 	{ "bio_alloc_rescue", "rescues", PROG(fe_rescue), PROG(fx_rescue),
-	  PROG(kp_rescue), PROG(kr_rescue), NULL, false },
+	  PROG(kp_rescue), PROG(kr_rescue), NULL, false, NULL },
+	/* a rescue's resubmissions, without a program per submission */
+	{ "bio_alloc_rescue", "rescued bios", 0, 0, PROG(kp_resubmit), 0,
+	  NULL, false, "submit_bio_noacct" },
 	{ "submit_bio_noacct", "rescued bios", PROG(fe_submit), 0, PROG(kp_submit), 0,
-	  NULL, false },
+	  "bio_alloc_rescue>submit_bio_noacct", false, NULL },
 	/* at the exit: bioset_exit() drains the rescuer first */
 	{ "bioset_exit", "sets that go away", 0, PROG(fx_exit), PROG(kp_exit),
-	  PROG(kr_exit), NULL, false },
+	  PROG(kr_exit), NULL, false, NULL },
 };
 
 #define NR_HOOKS ARRAY_SIZE(hooks)
 _Static_assert(ARRAY_SIZE(hooks) <= TRACER_MAX_HOOKS, "a mode and two links per hook");
+
+/* "func", or "func>callee" for a call site: what fallback_for names */
+static const char *hook_name(size_t h)
+{
+	static char site[NR_HOOKS][64];
+
+	if (!hooks[h].calls)
+		return hooks[h].func;
+	if (!site[h][0])
+		snprintf(site[h], sizeof(site[h]), "%s>%s", hooks[h].func,
+			 hooks[h].calls);
+	return site[h];
+}
 
 static const char *hooks_env(void)
 {
@@ -146,15 +169,18 @@ static void open_and_set(struct tracer *t, const struct tracer_config *cfg)
 	if (!cfg->events)
 		bpf_map__set_max_entries(skel->maps.events, (__u32)getpagesize());
 	bpf_program__set_autoload(skel->progs.rt_queue, t->submissions);
+	bpf_program__set_autoload(skel->progs.rt_text, false);	/* below */
 	for (size_t h = 0; h < NR_HOOKS; h++) {
 		bool on = !t->submissions && !t->off[h];
 		bool fe = on && t->mode[h] == MODE_FENTRY;
-		bool kp = on && t->mode[h] == MODE_KPROBE;
+		bool kp = on && (t->mode[h] == MODE_KPROBE || hooks[h].calls);
 
 		autoload(skel, hooks[h].fentry, fe);
 		autoload(skel, hooks[h].fexit, fe);
 		autoload(skel, hooks[h].kprobe, kp);
 		autoload(skel, hooks[h].kretprobe, kp);
+		if (kp && hooks[h].calls)
+			bpf_program__set_autoload(skel->progs.rt_text, true);
 	}
 	/*
 	 * A clone's device is named at bio_alloc_clone()'s exit, after the
@@ -178,6 +204,14 @@ static int attach_hook(struct tracer *t, size_t h)
 
 	if (t->off[h])
 		return 0;
+	if (k->calls) {	/* a kprobe in every mode */
+		LIBBPF_OPTS(bpf_kprobe_opts, o, .offset = t->call_off[h]);
+
+		entry = prog(t->skel, k->kprobe);
+		if (!keep(t, bpf_program__attach_kprobe_opts(entry, k->func, &o)))
+			return -errno;
+		return 0;
+	}
 	/* not loaded: a program this configuration does without */
 	if (entry && bpf_program__autoload(entry) &&
 	    !keep(t, bpf_program__attach(entry)))
@@ -202,17 +236,23 @@ static void use_fallback(struct tracer *t, size_t missing)
 	t->off[missing] = true;
 	for (size_t h = 0; h < NR_HOOKS; h++)
 		if (hooks[h].fallback_for &&
-		    !strcmp(hooks[h].fallback_for, hooks[missing].func)) {
+		    !strcmp(hooks[h].fallback_for, hook_name(missing))) {
 			t->off[h] = false;
-			verbose("%s() cannot be traced (inlined): %s instead",
-				hooks[missing].func, hooks[h].func);
+			if (hooks[missing].calls)
+				verbose("%s()'s call of %s() cannot be probed: "
+					"%s instead", hooks[missing].func,
+					hooks[missing].calls, hooks[h].func);
+			else
+				verbose("%s() cannot be traced (inlined): %s instead",
+					hooks[missing].func, hooks[h].func);
 		}
 }
 
 static bool has_fallback(size_t h)
 {
 	for (size_t k = 0; k < NR_HOOKS; k++)
-		if (hooks[k].fallback_for && !strcmp(hooks[k].fallback_for, hooks[h].func))
+		if (hooks[k].fallback_for &&
+		    !strcmp(hooks[k].fallback_for, hook_name(h)))
 			return true;
 	return false;
 }
@@ -254,8 +294,67 @@ static void skip_absent(struct tracer *t, struct symtab *syms)
 {
 	for (size_t h = 0; h < NR_HOOKS; h++)
 		if (!t->off[h] && has_fallback(h) &&
-		    !symtab_has_func(syms, hooks[h].func))
+		    (!symtab_has_func(syms, hooks[h].func) ||
+		     (hooks[h].calls && (!kprobes_supported() ||
+					 !symtab_has_func(syms, hooks[h].calls)))))
 			use_fallback(t, h);
+}
+
+/*
+ * The offset in hooks[h].func of its one direct call of hooks[h].calls
+ * (e8 rel32 to the callee's address), read with rt_text; false when there
+ * is not exactly one, or the text cannot be read.  A kprobe there runs
+ * once per call made from that place.
+ */
+static bool find_call(struct tracer *t, struct symtab *syms, size_t h)
+{
+	struct biostat_bpf *skel = t->skel;
+	const __u8 *b = skel->bss->text_buf;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	uint64_t lo, hi, to = symtab_named(syms, hooks[h].calls).addr;
+	size_t n, found = 0;
+
+	if (symtab_func_range(syms, hooks[h].func, &lo, &hi) || !to)
+		return false;
+	n = hi - lo < BIOSTAT_TEXT_MAX ? (size_t)(hi - lo) : BIOSTAT_TEXT_MAX;
+	skel->bss->text_src = lo;
+	skel->bss->text_len = (__u32)n;
+	skel->bss->text_err = -1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.rt_text), &o) ||
+	    skel->bss->text_err) {
+		verbose("cannot read the text of %s(): %s", hooks[h].func,
+			strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i + 5 <= n; i++) {
+		int32_t rel;
+
+		if (b[i] != 0xe8)
+			continue;
+		memcpy(&rel, b + i + 1, sizeof(rel));	/* little endian */
+		if (lo + i + 5 + (uint64_t)(int64_t)rel != to)
+			continue;
+		t->call_off[h] = i;
+		found++;
+	}
+	if (found != 1)
+		verbose("%s() calls %s() %zu times in its first %zu bytes, not once",
+			hooks[h].func, hooks[h].calls, found, n);
+	return found == 1;
+}
+
+/* The call sites of the loaded object; false when one fell back (its
+ * fallback then needs a load of its own). */
+static bool find_calls(struct tracer *t, struct symtab *syms)
+{
+	bool all = true;
+
+	for (size_t h = 0; h < NR_HOOKS; h++)
+		if (!t->off[h] && hooks[h].calls && !find_call(t, syms, h)) {
+			use_fallback(t, h);
+			all = false;
+		}
+	return all;
 }
 
 /*
@@ -322,10 +421,20 @@ static bool load_full(struct tracer *t, const struct tracer_config *cfg,
 			}
 			die_bpf(err, "cannot load the BPF programs");
 		}
+		if (!find_calls(t, syms)) {
+			destroy(t);
+			continue;
+		}
 		for (h = 0; h < NR_HOOKS; h++) {
 			err = attach_hook(t, h);
 			if (!err)
 				continue;
+			if (hooks[h].calls) {
+				verbose("kprobe on %s+%#zx failed (%s)", hooks[h].func,
+					t->call_off[h], strerror(-err));
+				use_fallback(t, h);
+				break;
+			}
 			if (t->mode[h] == MODE_FENTRY && kp &&
 			    symtab_has_func(syms, hooks[h].func)) {
 				verbose("fentry on %s failed (%s), using a kprobe",
@@ -406,16 +515,22 @@ void tracer_start(struct tracer *t, const struct tracer_config *cfg,
 
 void tracer_describe(const struct tracer *t)
 {
-	for (size_t h = 0; h < NR_HOOKS && !t->submissions; h++)
-		if (!t->off[h])
+	for (size_t h = 0; h < NR_HOOKS && !t->submissions; h++) {
+		if (t->off[h])
+			continue;
+		if (hooks[h].calls)
+			verbose("%-24s kprobe at +%#zx, its call of %s()",
+				hooks[h].func, t->call_off[h], hooks[h].calls);
+		else
 			verbose("%-24s %s", hooks[h].func,
 				t->mode[h] == MODE_FENTRY ? "fentry" : "kprobe");
+	}
 }
 
 bool tracer_uses(const struct tracer *t, const char *func)
 {
 	for (size_t h = 0; h < NR_HOOKS; h++)
-		if (!strcmp(hooks[h].func, func))
+		if (!hooks[h].calls && !strcmp(hooks[h].func, func))
 			return !t->submissions && !t->off[h];
 	return false;
 }

@@ -44,6 +44,7 @@ struct tracer {
 	int nlinks;
 	int mode[TRACER_MAX_HOOKS];	/* per hook: fentry or kprobe */
 	bool off[TRACER_MAX_HOOKS];	/* not used: a fallback, or missing */
+	size_t call_off[TRACER_MAX_HOOKS];	/* a call site's offset */
 };
 
 /*
