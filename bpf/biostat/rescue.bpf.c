@@ -5,8 +5,12 @@
  * sets.bpf.c).
  *
  * punts    punt_bios_to_rescuer() calls.  Where it is inlined (7.x, not in
- *          BTF nor kallsyms), queue_work_on() calls for a set's rescue
- *          work (work->func is bio_alloc_rescue): each punt queues it once.
+ *          BTF nor kallsyms) into bio_alloc_bioset(), the punt's call of
+ *          queue_work_on() for the set's rescue work, kprobed where
+ *          bio_alloc_bioset() makes it (kp_punt_call, found in its text as
+ *          the rescuer's call below), or, where that call cannot be
+ *          probed, every queue_work_on() call for a set's rescue work
+ *          (work->func is bio_alloc_rescue): each punt queues it once.
  * punted   On entry of punt_bios_to_rescuer() we walk current->bio_list[0]
  *          and [1] and count the bios whose bi_pool is this set: exactly
  *          the bios the function moves (only the current task touches its
@@ -124,11 +128,12 @@ int BPF_KPROBE(kp_punt, struct bio_set *bs)
  *
  * The punt ends by queueing the set's rescue work, once per punt, from
  * the allocating task.  The bios it moved are counted as the rescuer
- * resubmits them (submit_enter()).
+ * resubmits them (count_rescued()).
  *
- * The program runs on every queue_work_on() in the system: the work's
- * function (func, a plain load in the fentry program) is compared before
- * any helper is called.
+ * kp_punt_call runs at bio_alloc_bioset()'s own call only; the fallback
+ * (fe_queue, kp_queue) runs on every queue_work_on() in the system: the
+ * work's function (func, a plain load in the fentry program) is compared
+ * before any helper is called.
  */
 static __always_inline int queue_enter(void *ctx, struct work_struct *work,
 				       __u64 func)
@@ -154,6 +159,15 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work,
 	cnt_add(&c->punts, 1);
 	emit(BIOSTAT_EV_PUNT, bs, dev, 0, 0, 0, -1);
 	return 0;
+}
+
+/* Attached at bio_alloc_bioset()'s call of queue_work_on() (hooks.c): the
+ * arguments are in their registers, and only a punt gets here. */
+SEC("kprobe")
+int BPF_KPROBE(kp_punt_call, int cpu, struct workqueue_struct *wq,
+	       struct work_struct *work)
+{
+	return queue_enter(ctx, work, (__u64)BPF_CORE_READ(work, func));
 }
 
 SEC("fentry/queue_work_on")

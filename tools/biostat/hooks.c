@@ -65,9 +65,13 @@ static const struct hook {
 	  NULL, true, NULL },
 	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0,
 	  NULL, false, NULL },
-	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
+	/* 7.x inlines punt_bios_to_rescuer() into bio_alloc_bioset(): its
+	 * call that queues the rescue work; where that call is not found,
+	 * every queue_work_on() */
+	{ "bio_alloc_bioset", "punts", 0, 0, PROG(kp_punt_call), 0,
+	  "punt_bios_to_rescuer", false, "queue_work_on" },
 	{ "queue_work_on", "punts", PROG(fe_queue), 0, PROG(kp_queue), 0,
-	  "punt_bios_to_rescuer", false, NULL },
+	  "bio_alloc_bioset>queue_work_on", false, NULL },
 	{ "bio_alloc_rescue", "rescues", PROG(fe_rescue), PROG(fx_rescue),
 	  PROG(kp_rescue), PROG(kr_rescue), NULL, false, NULL },
 	/* a rescue's resubmissions, without a program per submission */
@@ -240,8 +244,13 @@ static void use_fallback(struct tracer *t, size_t missing)
 			t->off[h] = false;
 			if (hooks[missing].calls)
 				verbose("%s()'s call of %s() cannot be probed: "
-					"%s instead", hooks[missing].func,
+					"every %s() call instead", hooks[missing].func,
 					hooks[missing].calls, hooks[h].func);
+			else if (hooks[h].calls)
+				verbose("%s() cannot be traced (inlined): "
+					"%s()'s call of %s() instead",
+					hooks[missing].func, hooks[h].func,
+					hooks[h].calls);
 			else
 				verbose("%s() cannot be traced (inlined): %s instead",
 					hooks[missing].func, hooks[h].func);
@@ -316,7 +325,12 @@ static bool find_call(struct tracer *t, struct symtab *syms, size_t h)
 
 	if (symtab_func_range(syms, hooks[h].func, &lo, &hi) || !to)
 		return false;
-	n = hi - lo < BIOSTAT_TEXT_MAX ? (size_t)(hi - lo) : BIOSTAT_TEXT_MAX;
+	if (hi - lo > BIOSTAT_TEXT_MAX) {
+		verbose("%s() is longer than the %d bytes read for its calls",
+			hooks[h].func, BIOSTAT_TEXT_MAX);
+		return false;
+	}
+	n = (size_t)(hi - lo);
 	skel->bss->text_src = lo;
 	skel->bss->text_len = (__u32)n;
 	skel->bss->text_err = -1;
@@ -338,8 +352,8 @@ static bool find_call(struct tracer *t, struct symtab *syms, size_t h)
 		found++;
 	}
 	if (found != 1)
-		verbose("%s() calls %s() %zu times in its first %zu bytes, not once",
-			hooks[h].func, hooks[h].calls, found, n);
+		verbose("%s() calls %s() %zu times, not once",
+			hooks[h].func, hooks[h].calls, found);
 	return found == 1;
 }
 
