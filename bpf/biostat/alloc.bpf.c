@@ -114,6 +114,14 @@ static __always_inline bool on_task_stack(__u64 sp)
 
 		if (vm)
 			end = base + BPF_CORE_READ(vm, size);
+	} else {
+		/*
+		 * No VMAP_STACK (KASAN without KASAN_VMALLOC, as in our debug
+		 * kernel): the stack is THREAD_SIZE, 32 KiB under KASAN, with
+		 * the task's pt_regs at its top (x86's task_pt_regs())
+		 */
+		end = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf()) +
+		      bpf_core_type_size(struct pt_regs);
 	}
 	/* compared, not subtracted: sp may be the program's ctx pointer,
 	 * on which the verifier allows no arithmetic without CAP_SYS_ADMIN */
