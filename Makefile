@@ -34,8 +34,11 @@ KERNELS ?= $(DEFAULT_KERNELS)
 # object is tested on all
 BTF_KERNEL ?= $(shell scripts/kernels.bash reference)
 # make bench and make stress: the kernels of KERNELS whose SUITE is full
-# (kernels.conf), or KERNELS when it names none
+# (kernels.conf), or KERNELS when it names none; make stress without
+# KERNELS adds every debug one (6.12-debug: built on its first use, see
+# kernels.conf)
 RUN_KERNELS = $(or $(shell scripts/kernels.bash full $(KERNELS)),$(KERNELS))
+STRESS_KERNELS = $(if $(filter file,$(origin KERNELS)),$(shell scripts/kernels.bash stress),$(RUN_KERNELS))
 ifeq ($(V),1)
 Q :=
 S :=
@@ -126,7 +129,8 @@ bench: deps-test all
 	$(Q)bench/run $(RUN_KERNELS)
 
 stress: deps-test all
-	$(Q)tests/check --stress $(RUN_KERNELS)
+	$(Q)$(MAKE) $(S) module KERNELS="$(STRESS_KERNELS)"
+	$(Q)tests/check --stress $(STRESS_KERNELS)
 
 checkpatch: deps-build
 	$(Q)scripts/fetch-checkpatch $(BUILD)/checkpatch

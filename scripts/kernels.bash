@@ -7,8 +7,13 @@
 #   kernels_supported           print the supported kernels' names, one line
 #   kernels_default             print the default ones' names, one line
 #   kernels_full [NAME...]      print those of the names (default: the
-#                               default ones) whose SUITE is full, one line
-#   kernel_suite NAME           print its SUITE: full or portability
+#                               default ones) whose SUITE is full or debug,
+#                               one line (the full BATS suite: make check,
+#                               make bench)
+#   kernels_stress [NAME...]    print those of the names whose SUITE is full
+#                               or debug; without names, the default full
+#                               ones and every debug one (make stress)
+#   kernel_suite NAME           print its SUITE: full, portability or debug
 #   kernel_reference            print the REFERENCE kernel's name (vmlinux.h,
 #                               checkpatch.pl)
 #   kernel_known NAME           true if NAME is supported
@@ -23,7 +28,7 @@
 #                               names' and kernel release's suffix:
 #                               cloud-amd64, rt-amd64, amd64 for generic);
 #                               false if unknown
-# Executed: `kernels.bash supported|default|reference|full [NAME...]` prints the list (the Makefile
+# Executed: `kernels.bash supported|default|reference|full|stress [NAME...]` prints the list (the Makefile
 # reads it so; exit 1 when kernels.conf is malformed), `kernels.bash check
 # WHO NAME...` exits 0 or 2.
 KERNELS_CONF=${KERNELS_CONF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/kernels.conf}
@@ -40,7 +45,7 @@ _kernels_table() {
 	NF != 11 { bad("11 fields expected, not " NF); next }
 	$1 !~ /^[0-9]+[.][0-9]+$/ { bad("bad SERIES \"" $1 "\""); next }
 	$2 !~ /^[a-z]+$/ { bad("bad FLAVOUR \"" $2 "\""); next }
-	$11 !~ /^(full|portability)$/ { bad("bad SUITE \"" $11 "\" (full or portability)"); next }
+	$11 !~ /^(full|portability|debug)$/ { bad("bad SUITE \"" $11 "\" (full, portability or debug)"); next }
 	{
 		name = $2 == "cloud" ? $1 : $1 "-" $2
 		if (name in seen) { bad("kernel " name " listed twice"); next }
@@ -64,7 +69,15 @@ kernels_default() {
 kernels_full() {
 	local names
 	names=${*:-$(kernels_default)}
-	_kernels_table | awk -v names=" $names " '$12 == "full" && index(names, " " $1 " ") { printf "%s%s", sep, $1; sep = " " } END { print "" }'
+	_kernels_table | awk -v names=" $names " '($12 == "full" || $12 == "debug") && index(names, " " $1 " ") { printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+
+kernels_stress() {
+	if [ $# -gt 0 ]; then
+		kernels_full "$@"
+		return
+	fi
+	_kernels_table | awk '($4 == "yes" && $12 == "full") || $12 == "debug" { printf "%s%s", sep, $1; sep = " " } END { print "" }'
 }
 
 kernel_suite() {
@@ -115,8 +128,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	supported) _kernels_table >/dev/null && kernels_supported ;;
 	default) _kernels_table >/dev/null && kernels_default ;;
 	full) shift; _kernels_table >/dev/null && kernels_full "$@" ;;
+	stress) shift; _kernels_table >/dev/null && kernels_stress "$@" ;;
 	reference) kernel_reference || exit 1 ;;
 	check) shift; who=${1:-kernels}; shift; kernel_check "$who" "$@" || exit 2 ;;
-	*) echo "usage: kernels.bash supported|default|reference|full [NAME...]|check WHO NAME..." >&2; exit 2 ;;
+	*) echo "usage: kernels.bash supported|default|reference|full|stress [NAME...]|check WHO NAME..." >&2; exit 2 ;;
 	esac
 fi

@@ -172,6 +172,32 @@ vmrun() {
 	done
 }
 
+# scripts/debug-kernel refuses before it builds anything: bad usage, an
+# entry that is fetched (not PACKAGING source), a pin of another ABI
+@test "scripts/debug-kernel: bad usage, a fetched kernel, a pin it cannot build" {
+	local k pin
+	run --separate-stderr timeout 60 "$TOP/scripts/debug-kernel"
+	refused 2 debug-kernel 'KERNEL OUTDIR'
+	run --separate-stderr timeout 60 "$TOP/scripts/debug-kernel" 5.10 "$BATS_TEST_TMPDIR/k"
+	refused 2 debug-kernel 'unsupported kernel'
+	for k in $("$TOP/scripts/kernels.bash" supported); do
+		. "$TOP/scripts/kernels.bash" && kernel_load "$k"
+		[ "$K_PACKAGING" = source ] && continue
+		run --separate-stderr timeout 60 "$TOP/scripts/debug-kernel" "$k" "$BATS_TEST_TMPDIR/k"
+		refused 2 debug-kernel 'not source'
+	done
+	for k in $("$TOP/scripts/kernels.bash" supported); do
+		. "$TOP/scripts/kernels.bash" && kernel_load "$k"
+		[ "$K_PACKAGING" = source ] || continue
+		pin=KVER_${k//[.-]/_}
+		run --separate-stderr timeout 60 env "${pin^^}=0.0-0" "$TOP/scripts/fetch-kernel" "$k" "$BATS_TEST_TMPDIR/k"
+		refused 1 debug-kernel "${pin^^}='0.0-0' not found in the archive"
+		run --separate-stderr timeout 60 env "KVER_${K_SERIES//./_}=0.0-0" "$TOP/scripts/debug-kernel" path "$k"
+		refused 1 debug-kernel "not found in the archive"
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/k" ]
+}
+
 # kernels.conf names each kernel from SERIES and FLAVOUR: a line that cannot
 # make a name, or two lines that make the same one, stop every reader
 @test "scripts/kernels.bash: a malformed kernels.conf is refused, naming the line" {

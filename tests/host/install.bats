@@ -342,7 +342,26 @@ deb_files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | LC_ALL=C sort; 
 	[ "$("$TOP/scripts/kernels.bash" supported)" = "$(sed -e 's/#.*//' "$TOP/kernels.conf" |
 		awk 'NF { printf "%s%s", s, ($2 == "cloud" ? $1 : $1 "-" $2); s = " " }')" ]
 	# the dkms tests below name them: one more test when a kernel is added
-	[ "$("$TOP/scripts/kernels.bash" supported)" = "6.1 6.12 7.2 6.12-rt 7.2-rt 6.12-generic" ]
+	[ "$("$TOP/scripts/kernels.bash" supported)" = "6.1 6.12 7.2 6.12-rt 7.2-rt 6.12-generic 6.12-debug" ]
+}
+
+@test "which kernels make check, make bench and make stress take (kernels.conf's DEFAULT and SUITE)" {
+	local k="$TOP/scripts/kernels.bash" suite
+	# each list against kernels.conf itself
+	[ "$("$k" default)" = "$(sed -e 's/#.*//' "$TOP/kernels.conf" |
+		awk '$3 == "yes" { printf "%s%s", s, ($2 == "cloud" ? $1 : $1 "-" $2); s = " " }')" ]
+	[ "$("$k" full)" = "$(sed -e 's/#.*//' "$TOP/kernels.conf" |
+		awk '$3 == "yes" && $11 != "portability" { printf "%s%s", s, ($2 == "cloud" ? $1 : $1 "-" $2); s = " " }')" ]
+	[ "$("$k" stress)" = "$(sed -e 's/#.*//' "$TOP/kernels.conf" |
+		awk '($3 == "yes" && $11 == "full") || $11 == "debug" { printf "%s%s", s, ($2 == "cloud" ? $1 : $1 "-" $2); s = " " }')" ]
+	# named ones, in kernels.conf's order: a portability flavour never
+	# gets the full suite
+	[ "$("$k" stress 6.12-rt 6.12-debug 6.1)" = "6.1 6.12-debug" ]
+	# the debug kernel is in make stress by default, never in make check's
+	suite=$(. "$k" && kernel_suite 6.12-debug)
+	[ "$suite" = debug ]
+	[[ " $("$k" stress) " == *" 6.12-debug "* ]]
+	[[ " $("$k" default) " != *" 6.12-debug "* ]]
 }
 
 # dkms_build SERIES: the module from make install's source, built by dkms
@@ -383,4 +402,8 @@ dkms_build() {
 
 @test "dkms builds the installed source against the 6.12-generic headers" {
 	dkms_build 6.12-generic
+}
+
+@test "dkms builds the installed source against the 6.12-debug headers (built by scripts/debug-kernel)" {
+	dkms_build 6.12-debug
 }

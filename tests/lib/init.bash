@@ -24,6 +24,8 @@ BP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BP_LIB/io.bash"
 # shellcheck source=tests/lib/biostat.bash
 . "$BP_LIB/biostat.bash"
+# shellcheck source=tests/lib/kernel-errors.bash
+. "$BP_LIB/kernel-errors.bash"
 # shellcheck source=tests/lib/kmem.bash
 . "$BP_LIB/kmem.bash"
 # shellcheck source=tests/lib/vocabulary.bash
