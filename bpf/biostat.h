@@ -24,7 +24,7 @@
 #define BIOSTAT_RINGBUF_BYTES	(1U << 21)
 #define BIOSTAT_PUNT_WALK_MAX	1024	/* bios examined per list per punt */
 #define BIOSTAT_MAX_CPUS	1024	/* CPUs summed for a vanishing set */
-#define BIOSTAT_TEXT_MAX	4096	/* bytes of a function's text read for a call */
+#define BIOSTAT_TEXT_MAX	512	/* bytes of a function's text read for a call */
 #define BIOSTAT_MAX_DEVS	8	/* devices of -d, repeated */
 
 /* Event types sent through the ring buffer. */

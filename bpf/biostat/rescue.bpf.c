@@ -5,12 +5,8 @@
  * sets.bpf.c).
  *
  * punts    punt_bios_to_rescuer() calls.  Where it is inlined (7.x, not in
- *          BTF nor kallsyms) into bio_alloc_bioset(), the punt's call of
- *          queue_work_on() for the set's rescue work, kprobed where
- *          bio_alloc_bioset() makes it (kp_punt_call, found in its text as
- *          the rescuer's call below), or, where that call cannot be
- *          probed, every queue_work_on() call for a set's rescue work
- *          (work->func is bio_alloc_rescue): each punt queues it once.
+ *          BTF nor kallsyms), queue_work_on() calls for a set's rescue
+ *          work (work->func is bio_alloc_rescue): each punt queues it once.
  * punted   On entry of punt_bios_to_rescuer() we walk current->bio_list[0]
  *          and [1] and count the bios whose bi_pool is this set: exactly
  *          the bios the function moves (only the current task touches its
@@ -128,12 +124,11 @@ int BPF_KPROBE(kp_punt, struct bio_set *bs)
  *
  * The punt ends by queueing the set's rescue work, once per punt, from
  * the allocating task.  The bios it moved are counted as the rescuer
- * resubmits them (count_rescued()).
+ * resubmits them (submit_enter()).
  *
- * kp_punt_call runs at bio_alloc_bioset()'s own call only; the fallback
- * (fe_queue, kp_queue) runs on every queue_work_on() in the system: the
- * work's function (func, a plain load in the fentry program) is compared
- * before any helper is called.
+ * The program runs on every queue_work_on() in the system: the work's
+ * function (func, a plain load in the fentry program) is compared before
+ * any helper is called.
  */
 static __always_inline int queue_enter(void *ctx, struct work_struct *work,
 				       __u64 func)
@@ -161,15 +156,6 @@ static __always_inline int queue_enter(void *ctx, struct work_struct *work,
 	return 0;
 }
 
-/* Attached at bio_alloc_bioset()'s call of queue_work_on() (hooks.c): the
- * arguments are in their registers, and only a punt gets here. */
-SEC("kprobe")
-int BPF_KPROBE(kp_punt_call, int cpu, struct workqueue_struct *wq,
-	       struct work_struct *work)
-{
-	return queue_enter(ctx, work, (__u64)BPF_CORE_READ(work, func));
-}
-
 SEC("fentry/queue_work_on")
 int BPF_PROG(fe_queue, int cpu, struct workqueue_struct *wq,
 	     struct work_struct *work)
@@ -186,9 +172,32 @@ int BPF_KPROBE(kp_queue, int cpu, struct workqueue_struct *wq,
 
 /* ---- bio_alloc_rescue(work) ---- */
 
+/*
+ * A rescue in progress, per set (a work item never runs twice at once):
+ * its set's counters and the bios it resubmitted so far.  Made and taken
+ * by the entry and exit of bio_alloc_rescue(), read by the programs that
+ * count its bios with a lookup and atomics only: kp_resubmit runs in the
+ * int3 handler (NMI-like context), where no lock may be taken that is
+ * also taken elsewhere (task storage's, a hash update's, the ring
+ * buffer's: lockdep reports each, and the debug kernel reported task
+ * storage's).
+ */
+struct rescue_run {
+	__s32 idx;		/* the set's counters */
+	__u32 n;		/* bios resubmitted */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOSTAT_MAX_SETS);
+	__type(key, __u64);
+	__type(value, struct rescue_run);
+} rescue_runs SEC(".maps");
+
 static __always_inline int rescue_enter(void *work)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct rescue_run run = {};
 	struct task_state *st;
 	__u64 bs;
 
@@ -203,25 +212,29 @@ static __always_inline int rescue_enter(void *work)
 	if (!st->rescue_bs)
 		__sync_fetch_and_add(&rescue_active, 1);
 	st->rescue_bs = bs;
-	st->rescued = 0;
+	run.idx = set_index(NULL, (struct bio_set *)bs, 0, false, false);
+	bpf_map_update_elem(&rescue_runs, &bs, &run, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int rescue_exit(void)
 {
 	struct biostat_counters *c;
+	struct rescue_run *run;
 	struct task_state *st;
+	__u32 n = 0;
 	__u64 bs;
-	__u32 n;
 
 	st = task_get(false);
 	if (!st || !st->rescue_bs)
 		return 0;
 	bs = st->rescue_bs;
-	n = st->rescued;
 	st->rescue_bs = 0;
-	st->rescued = 0;
 	__sync_fetch_and_add(&rescue_active, -1);
+	run = bpf_map_lookup_elem(&rescue_runs, &bs);
+	if (run)
+		n = run->n;
+	bpf_map_delete_elem(&rescue_runs, &bs);
 	c = set_counters(bs);
 	if (c)
 		cnt_add(&c->rescues, 1);	/* rescued: per bio */
@@ -253,13 +266,17 @@ int BPF_KRETPROBE(kr_rescue)
 	return rescue_exit();
 }
 
-/* A bio the rescue of st->rescue_bs resubmits, counted as it goes. */
-static __always_inline void count_rescued(struct task_state *st)
+/* A bio the rescue of bs resubmits, counted as it goes: lookups and
+ * atomics only (struct rescue_run) */
+static __always_inline void count_rescued(__u64 bs)
 {
+	struct rescue_run *run = bpf_map_lookup_elem(&rescue_runs, &bs);
 	struct biostat_counters *c;
 
-	st->rescued++;
-	c = set_counters(st->rescue_bs);
+	if (!run)
+		return;		/* a rescue not counted (a filter), or begun before */
+	__sync_fetch_and_add(&run->n, 1);
+	c = counters_of(run->idx);
 	if (!c)
 		return;
 	cnt_add(&c->rescued, 1);
@@ -274,13 +291,7 @@ static __always_inline void count_rescued(struct task_state *st)
 SEC("kprobe")
 int BPF_KPROBE(kp_resubmit, struct bio *bio)
 {
-	struct task_state *st = task_get(false);
-
-	/* a rescue biostat does not count (a filter), or begun before it */
-	if (!st || !st->rescue_bs ||
-	    (__u64)BPF_CORE_READ(bio, bi_pool) != st->rescue_bs)
-		return 0;
-	count_rescued(st);
+	count_rescued((__u64)BPF_CORE_READ(bio, bi_pool));
 	return 0;
 }
 
@@ -331,7 +342,7 @@ static __always_inline int submit_enter(struct bio *bio)
 	task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, bio_list))
 		return 0;
-	count_rescued(st);
+	count_rescued(st->rescue_bs);
 	return 0;
 }
 

@@ -94,7 +94,7 @@ struct slab_rec {
  */
 struct task_state {
 	__u32 depth;		/* kprobe mode: f[] in use */
-	__u32 rescued;
+	__u32 pad0;
 	__u64 rescue_bs;	/* bio_alloc_rescue() of this set in progress */
 	__u64 clone_bs;		/* bio_alloc_clone() entered, bio_alloc_bioset next */
 	__u64 exit_bs;		/* kprobe mode: bioset_exit() of this set runs */

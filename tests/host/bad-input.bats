@@ -306,3 +306,18 @@ vmrun() {
 	run --separate-stderr "$TOP/scripts/check-build-deps" dkms
 	refused 2 check-build-deps 'usage: check-build-deps dkms KDIR'
 }
+
+# tests/check runs a guest again once when its kernel reported an error
+# before user space started (boot_report): not before any later report
+@test "tests/check: a kernel report before user space is told apart from one after (boot_report)" {
+	local d=$BATS_TEST_TMPDIR
+	printf '[ 0.005] BUG: KASAN: wild-memory-access in do_raw_spin_lock\n[ 19.1] vmrun: running as x\n' >"$d/boot.console"
+	printf '[ 19.1] vmrun: running as x\n[ 111.4] WARNING: inconsistent lock state\n' >"$d/late.console"
+	for c in boot late; do
+		printf 'vm/run: the guest kernel log (6.12-debug, x) has errors (%s):\n' "$d/$c.console" >"$d/$c.tap"
+	done
+	run bash -c ". '$TOP/tests/lib/kernel-errors.bash'; $(sed -n '/^boot_report() {/,/^}/p' "$TOP/tests/check")
+		boot_report '$d/boot.tap' && ! boot_report '$d/late.tap'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

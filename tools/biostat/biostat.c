@@ -237,12 +237,10 @@ static void set_function_addresses(struct biostat *b)
 	struct ksym_name rescue = symtab_named(&b->syms, "bio_alloc_rescue");
 	uint64_t lo, hi;
 
-	/* queue_work_on(): the rescue work of a set, where punts are inlined
-	 * (its call in bio_alloc_bioset(), or every call) */
+	/* queue_work_on(): the rescue work of a set, where punts are inlined */
 	if (ksym_is_text(rescue.type))
 		bss->rescue_fn = rescue.addr;
-	bss->punt_inline = !b->tr.submissions &&
-			   !tracer_uses(&b->tr, "punt_bios_to_rescuer");
+	bss->punt_inline = tracer_uses(&b->tr, "queue_work_on");
 	/* stack_is_clone(), in_bio_alloc() */
 	if (!symtab_func_range(&b->syms, "bio_alloc_clone", &lo, &hi)) {
 		bss->clone_lo = lo;

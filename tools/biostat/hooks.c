@@ -65,13 +65,9 @@ static const struct hook {
 	  NULL, true, NULL },
 	{ "punt_bios_to_rescuer", "punts", PROG(fe_punt), 0, PROG(kp_punt), 0,
 	  NULL, false, NULL },
-	/* 7.x inlines punt_bios_to_rescuer() into bio_alloc_bioset(): its
-	 * call that queues the rescue work; where that call is not found,
-	 * every queue_work_on() */
-	{ "bio_alloc_bioset", "punts", 0, 0, PROG(kp_punt_call), 0,
-	  "punt_bios_to_rescuer", false, "queue_work_on" },
+	/* 7.x inlines punt_bios_to_rescuer(): its rescue work being queued */
 	{ "queue_work_on", "punts", PROG(fe_queue), 0, PROG(kp_queue), 0,
-	  "bio_alloc_bioset>queue_work_on", false, NULL },
+	  "punt_bios_to_rescuer", false, NULL },
 	{ "bio_alloc_rescue", "rescues", PROG(fe_rescue), PROG(fx_rescue),
 	  PROG(kp_rescue), PROG(kr_rescue), NULL, false, NULL },
 	/* a rescue's resubmissions, without a program per submission */
@@ -246,11 +242,6 @@ static void use_fallback(struct tracer *t, size_t missing)
 				verbose("%s()'s call of %s() cannot be probed: "
 					"every %s() call instead", hooks[missing].func,
 					hooks[missing].calls, hooks[h].func);
-			else if (hooks[h].calls)
-				verbose("%s() cannot be traced (inlined): "
-					"%s()'s call of %s() instead",
-					hooks[missing].func, hooks[h].func,
-					hooks[h].calls);
 			else
 				verbose("%s() cannot be traced (inlined): %s instead",
 					hooks[missing].func, hooks[h].func);
