@@ -146,6 +146,8 @@ exact_with_hooks() {
 # bats test_tags=portability
 @test "with kprobes instead of fentry (BIOSTAT_HOOKS=kprobe) the counts are as exact" {
 	exact_with_hooks kprobe
+	# the hooks chosen (shown if an assertion below fails)
+	grep '^biostat: [a-z_]*  ' "$(biostat_err bs)" || true
 	# every hook a kprobe, none an fentry; rescues at their call site
 	grep -q '^biostat: bio_alloc_bioset  *kprobe$' "$(biostat_err bs)"
 	grep -q '^biostat: bio_alloc_rescue  *kprobe at +0x[0-9a-f]*, its call of submit_bio_noacct()$' \
@@ -155,6 +157,7 @@ exact_with_hooks() {
 
 @test "rescued bios by the submit_bio_noacct hook where the rescuer's call cannot be kprobed (BIOSTAT_HOOKS=fentry): as exact" {
 	exact_with_hooks fentry
+	grep '^biostat: [a-z_]*  \|cannot be probed' "$(biostat_err bs)" || true
 	grep -q '^biostat: submit_bio_noacct  *fentry$' "$(biostat_err bs)"
 	! grep -q '^biostat: .*kprobe' "$(biostat_err bs)"
 }

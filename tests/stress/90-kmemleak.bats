@@ -22,7 +22,10 @@ teardown() { assert_kernel_log_clean; }
 	if lsmod | grep -q '^dm_biopool '; then
 		modprobe -r dm_biopool
 	fi
-	! lsmod | grep -q '^dm_biopool '
+	if lsmod | grep -q '^dm_biopool '; then
+		echo "dm_biopool is still loaded after modprobe -r: $(lsmod | grep '^dm_biopool ')" >&2
+		return 1
+	fi
 	# kmemleak reports an object only once it is 5 s old (its minimum
 	# age, not a synchronisation) and unreferenced at a scan; a second
 	# scan settles what the first found gray (kmemleak.rst's advice)

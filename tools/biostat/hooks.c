@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +39,7 @@ enum hook_mode { MODE_FENTRY, MODE_KPROBE };
  * One traced function: its programs at entry and exit, in each mode (each
  * program's SEC() names the function), or, with calls, the kprobe on its
  * call of that function.  A hook with fallback_for is used only where the
- * hook of that name (hook_name()) cannot be (its function was inlined, or
+ * hook of that name (hook_named()) cannot be (its function was inlined, or
  * its call not found); every other hook is required.
  */
 static const struct hook {
@@ -83,17 +82,16 @@ static const struct hook {
 #define NR_HOOKS ARRAY_SIZE(hooks)
 _Static_assert(ARRAY_SIZE(hooks) <= TRACER_MAX_HOOKS, "a mode and two links per hook");
 
-/* "func", or "func>callee" for a call site: what fallback_for names */
-static const char *hook_name(size_t h)
+/* name is hook h's: "func", or "func>callee" for a call site (what
+ * fallback_for says) */
+static bool hook_named(size_t h, const char *name)
 {
-	static char site[NR_HOOKS][64];
+	size_t len = strlen(hooks[h].func);
 
 	if (!hooks[h].calls)
-		return hooks[h].func;
-	if (!site[h][0])
-		snprintf(site[h], sizeof(site[h]), "%s>%s", hooks[h].func,
-			 hooks[h].calls);
-	return site[h];
+		return !strcmp(name, hooks[h].func);
+	return !strncmp(name, hooks[h].func, len) && name[len] == '>' &&
+	       !strcmp(name + len + 1, hooks[h].calls);
 }
 
 static const char *hooks_env(void)
@@ -236,7 +234,7 @@ static void use_fallback(struct tracer *t, size_t missing)
 	t->off[missing] = true;
 	for (size_t h = 0; h < NR_HOOKS; h++)
 		if (hooks[h].fallback_for &&
-		    !strcmp(hooks[h].fallback_for, hook_name(missing))) {
+		    hook_named(missing, hooks[h].fallback_for)) {
 			t->off[h] = false;
 			if (hooks[missing].calls)
 				verbose("%s()'s call of %s() cannot be probed: "
@@ -252,7 +250,7 @@ static bool has_fallback(size_t h)
 {
 	for (size_t k = 0; k < NR_HOOKS; k++)
 		if (hooks[k].fallback_for &&
-		    !strcmp(hooks[k].fallback_for, hook_name(h)))
+		    hook_named(h, hooks[k].fallback_for))
 			return true;
 	return false;
 }
@@ -325,10 +323,14 @@ static bool find_call(struct tracer *t, struct symtab *syms, size_t h)
 	skel->bss->text_src = lo;
 	skel->bss->text_len = (__u32)n;
 	skel->bss->text_err = -1;
-	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.rt_text), &o) ||
-	    skel->bss->text_err) {
-		verbose("cannot read the text of %s(): %s", hooks[h].func,
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.rt_text), &o)) {
+		verbose("cannot run the text reader for %s(): %s", hooks[h].func,
 			strerror(errno));
+		return false;
+	}
+	if (skel->bss->text_err) {
+		verbose("cannot read the text of %s(): %s", hooks[h].func,
+			strerror(-skel->bss->text_err));
 		return false;
 	}
 	for (size_t i = 0; i + 5 <= n; i++) {
