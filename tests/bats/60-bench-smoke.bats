@@ -41,4 +41,7 @@ teardown() { common_teardown; }
 	jq -e '.biostat_self.floor_max_rss_kib > 0 and .biostat_self.rss_after_start_kib > 0' <<<"$json"
 	jq -e '.biostat_self.cpu_start_s > 0 and .bpf_task_lookup.ns_median > 0' <<<"$json"
 	jq -e '.event_capacity.events.events > 0 and .event_capacity.events.punts > 0' <<<"$json"
+	# the loss-free search made its (one, quick) paced trial
+	jq -e '.event_capacity.loss_free.ring_events > 0 and (.event_capacity.loss_free.trials | length) == 1
+		and .event_capacity.loss_free.trials[0].seconds > 0' <<<"$json"
 }
