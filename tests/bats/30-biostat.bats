@@ -168,7 +168,7 @@ cgroup_dir() {
 	cg=$(cgroup_dir)
 	bp_fail_alloc always bp1 bp2
 	biostat_start all -j -e
-	biostat_start min -j -e -m 1000
+	biostat_start min -j -e -m 1024 -H
 	biostat_start fold -s --folded
 	biostat_start cg -j -c "$cg"
 	biostat_started all min fold cg
@@ -188,30 +188,27 @@ cgroup_dir() {
 	rmdir "$cg"
 	[ "$(sha_dev /dev/mapper/bp2 8)" = "$(sha_file /tmp/data)" ]
 
-	# -m 1000: every wait counted, only those of 1 ms or more shown (each
-	# instance times a wait itself: see below)
-	# (each instance may be short by its recursion misses: 7.2 is preemptible)
-	local wa wm miss short tot
+	# -m 1024: every wait counted, only those of 1024 us or more shown.
+	# Counted: the same waits as the unfiltered instance's (each may be
+	# short by its recursion misses: 7.2 is preemptible)
+	local wa wm miss n hist drop tot
 	wa=$(biostat_set_field all bp2 waits) wm=$(biostat_set_field min bp2 waits)
 	miss=$(($(biostat_summary all | jq '.uncounted.recursion_misses') + $(biostat_summary min | jq '.uncounted.recursion_misses')))
 	[ "$wa" -gt 0 ] && [ $((wa > wm ? wa - wm : wm - wa)) -le "$miss" ]
-	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1000)' "$(biostat_out min)"
+	jq -e -s '[.[] | select(.type == "event" and .event == "wait")] | all(.wait_us >= 1024)' "$(biostat_out min)"
+	# Shown: exactly the waits its own histogram (-H, from the same
+	# program and the same duration) has from the 1024 us bucket on, bar
+	# the events the ring buffer dropped.  (Two instances cannot be
+	# compared wait by wait: each times a wait in its own program, and a
+	# loaded host delays one against the other by more than the 0.2 ms
+	# margin that comparison had.)
 	n=$(jq -s '[.[] | select(.type == "event" and .event == "wait")] | length' "$(biostat_out min)")
-	# the two instances time a wait in programs that run one after the
-	# other: a preemptible kernel (7.2) on a loaded host can preempt
-	# between them, and either may lack the waits of its recursion misses.
-	# So the bounds are timed with a margin: at least the unfiltered
-	# instance's waits of 1.2 ms or more, at most its waits less those under
-	# 0.8 ms, which -m must drop (on the debug kernel under TCG there may be
-	# none: every wait is long there).
-	lo=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 1200)] | length' "$(biostat_out all)")
-	hi=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us >= 800)] | length' "$(biostat_out all)")
-	short=$(jq -s '[.[] | select(.type == "event" and .event == "wait" and .wait_us < 800)] | length' "$(biostat_out all)")
-	# (events of both sets: against the waits of both)
-	tot=$(biostat_summary all | jq '[.sets[].waits // 0] | add')
-	echo "# -m 1000: $n wait events of $tot waits (bp1 and bp2); without -m, $lo >= 1.2 ms, $hi >= 0.8 ms, $short < 0.8 ms; recursion misses $miss" >&3
-	if [ "$n" -lt $((lo - miss)) ] || [ "$n" -gt $((tot - short + miss)) ]; then
-		echo "-m 1000 showed $n wait events: want $((lo - miss))..$((tot - short + miss))" >&2
+	hist=$(jq -s '[.[] | select(.type == "histogram" and .scope == "summary") | .buckets[] | select(.lo >= 1024) | .count] | add // 0' "$(biostat_out min)")
+	drop=$(biostat_summary min | jq '.dropped_events')
+	tot=$(biostat_summary min | jq '[.sets[].waits // 0] | add')
+	echo "# -m 1024: $n wait events of $tot waits; its histogram: $hist from 1024 us on; dropped events $drop" >&3
+	if [ "$n" -gt "$hist" ] || [ $((n + drop)) -lt "$hist" ]; then
+		echo "-m 1024 showed $n wait events: want the histogram's $hist from 1024 us on (less at most $drop dropped)" >&2
 		return 1
 	fi
 
